@@ -1,0 +1,1 @@
+"""The HTTP interface: FastAPI app, routers, auth dependencies and problem rendering."""

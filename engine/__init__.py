@@ -1,0 +1,1 @@
+"""nudge engine: the domain, storage, scheduling and delivery."""

@@ -1,0 +1,1 @@
+"""Pure rule evaluation: schemas, CEL, calendar windows, aggregates and trigger state."""
