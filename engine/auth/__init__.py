@@ -1,0 +1,1 @@
+"""Who is calling: admin, a tenant key, or a customer token."""

@@ -1,0 +1,80 @@
+"""Turn a bearer credential into a `Principal`, or refuse it."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from engine.clock import Clock
+from engine.config import Settings
+from engine.errors import Forbidden, Unauthorized
+from engine.models import Role
+from engine.security import KEY_PREFIX, TOKEN_PREFIX, secret_matches, sign, split_key, verify
+from engine.tenants.repository import TenantRepository
+
+CUSTOMER_TOKEN = "customer-token"
+ENV_ADMIN_KEY_ID = "env-admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. ``role`` is ``admin``, ``ops``, ``feed`` or ``customer``."""
+
+    role: str
+    key_id: str
+    tenant_id: str | None = None
+    customer_id: str | None = None
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"role {self.role!r} may not do this; needs one of {list(roles)}")
+
+
+@dataclass(frozen=True)
+class CustomerToken:
+    token: str
+    expires_at: datetime
+
+
+class Authenticator:
+    def __init__(self, repo: TenantRepository, settings: Settings, clock: Clock) -> None:
+        self.repo = repo
+        self.settings = settings
+        self.clock = clock
+
+    def authenticate(self, credential: str) -> Principal:
+        if credential.startswith(TOKEN_PREFIX):
+            return self._customer(credential.removeprefix(TOKEN_PREFIX))
+        admin = self.settings.admin_key
+        if admin is not None and hmac.compare_digest(credential, admin.get_secret_value()):
+            return Principal(role=Role.admin, key_id=ENV_ADMIN_KEY_ID)
+        if credential.startswith(KEY_PREFIX):
+            return self._api_key(credential)
+        raise Unauthorized("unrecognised credential")
+
+    def _api_key(self, credential: str) -> Principal:
+        key_id, secret = split_key(credential)
+        row = self.repo.get_key(key_id)
+        if row is None or row.revoked_at is not None or not secret_matches(secret, row.secret_hash):
+            raise Unauthorized("invalid or revoked API key")
+        return Principal(role=row.role, key_id=row.id, tenant_id=row.tenant_id)
+
+    def _customer(self, token: str) -> Principal:
+        secret = self.settings.secret_key.get_secret_value()
+        claims = verify(secret, CUSTOMER_TOKEN, token, self.clock.now().timestamp())
+        tenant_id, customer_id = claims.get("t"), claims.get("c")
+        if not isinstance(tenant_id, str) or not isinstance(customer_id, str):
+            raise Unauthorized("malformed customer token")
+        return Principal(
+            role="customer",
+            key_id=f"token:{customer_id}",
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+        )
+
+    def issue_customer_token(self, tenant_id: str, customer_id: str, ttl: int) -> CustomerToken:
+        expires_at = self.clock.now() + timedelta(seconds=ttl)
+        claims = {"t": tenant_id, "c": customer_id, "exp": int(expires_at.timestamp())}
+        token = sign(self.settings.secret_key.get_secret_value(), CUSTOMER_TOKEN, claims)
+        return CustomerToken(TOKEN_PREFIX + token, expires_at.replace(microsecond=0))

@@ -1,0 +1,1 @@
+"""Customers as the business registers them."""

@@ -1,0 +1,1 @@
+"""The conversation history: every contact, reply, decision and change, per customer."""

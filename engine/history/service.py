@@ -1,0 +1,60 @@
+"""Writing to and reading from a customer's conversation history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from engine.clock import Clock
+from engine.history.repository import HistoryRepository
+from engine.history.schemas import HistoryEntryPublic
+from engine.ids import new_id
+from engine.models import HistoryEntry, HistoryKind
+from engine.pagination import Page, decode_cursor, next_cursor
+
+
+class HistoryService:
+    def __init__(self, repo: HistoryRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    def record(
+        self,
+        tenant_id: str,
+        customer_id: str,
+        kind: HistoryKind,
+        summary: str,
+        data: dict[str, Any] | None = None,
+        *,
+        channel: str | None = None,
+        notification_id: str | None = None,
+        at: datetime | None = None,
+    ) -> HistoryEntry:
+        entry = HistoryEntry(
+            id=new_id("his"),
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            occurred_at=at or self.clock.now(),
+            kind=kind,
+            channel=channel,
+            notification_id=notification_id,
+            summary=summary[:500],
+            data=data or {},
+        )
+        self.repo.add(entry)
+        return entry
+
+    def page(
+        self,
+        customer_id: str,
+        cursor: str | None,
+        limit: int,
+        channel: str | None = None,
+        kinds: Sequence[str] = (),
+    ) -> Page[HistoryEntryPublic]:
+        rows = self.repo.page(
+            customer_id, before_id=decode_cursor(cursor), limit=limit, channel=channel, kinds=kinds
+        )
+        items = [HistoryEntryPublic.model_validate(r) for r in rows]
+        return Page(items=items, next_cursor=next_cursor([r.id for r in rows], limit))

@@ -1,0 +1,66 @@
+"""Shapes of preferences: channel order, quiet hours, frequency caps, urgent override."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from engine.models import ChannelKind
+from engine.validation import LocalTime, RequestModel
+
+ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
+
+
+class QuietPeriod(RequestModel):
+    """Local times; ``end`` before ``start`` wraps midnight. Days: 0 = Monday … 6 = Sunday,
+    the day on which the period starts."""
+
+    start: LocalTime
+    end: LocalTime
+    days: list[int] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1, max_length=7)
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, days: list[int]) -> list[int]:
+        if any(d < 0 or d > 6 for d in days) or len(set(days)) != len(days):
+            raise ValueError("days are distinct numbers 0 (Monday) to 6 (Sunday)")
+        return sorted(days)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietPeriod:
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        return self
+
+
+class FrequencyCap(RequestModel):
+    max: int = Field(ge=1, le=1000)
+    per: Literal["hour", "day", "week"] = "day"
+
+
+class PreferencesUpdate(RequestModel):
+    channel_order: list[ChannelKind] | None = Field(default=None, min_length=1, max_length=3)
+    quiet_hours: dict[ChannelKind, list[QuietPeriod]] | None = None
+    frequency_caps: dict[ChannelKind, FrequencyCap] | None = None
+    urgent_override: bool | None = None
+
+    @field_validator("channel_order")
+    @classmethod
+    def _distinct(cls, order: list[ChannelKind] | None) -> list[ChannelKind] | None:
+        if order is not None and len(set(order)) != len(order):
+            raise ValueError("each channel may appear once")
+        return order
+
+
+class PreferencesPublic(BaseModel):
+    channel_order: list[ChannelKind]
+    quiet_hours: dict[ChannelKind, list[QuietPeriod]]
+    frequency_caps: dict[ChannelKind, FrequencyCap]
+    urgent_override: bool
+    updated_at: datetime | None
+
+
+DEFAULT_CHANNEL_ORDER = [ChannelKind.email, ChannelKind.sms, ChannelKind.voice]
+DEFAULT_QUIET_HOURS = {ChannelKind.voice: [QuietPeriod(start="21:00", end="08:00")]}

@@ -1,0 +1,1 @@
+"""A customer's right to their data: export and erasure."""

@@ -1,0 +1,78 @@
+"""Export everything nudge holds about a customer; erase it, keeping an anonymous tombstone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.clock import Clock
+from engine.consent.repository import ConsentRepository
+from engine.consent.schemas import ConsentPublic
+from engine.customers.service import CustomerService
+from engine.history.schemas import HistoryEntryPublic
+from engine.history.service import HistoryService
+from engine.models import Customer, HistoryKind
+from engine.preferences.service import PreferencesService
+
+Section = Callable[[Customer], Any]
+
+
+class PrivacyService:
+    """Export and erasure. Other domains add their own data through ``sections``/``erasers``."""
+
+    def __init__(
+        self,
+        customers: CustomerService,
+        preferences: PreferencesService,
+        history: HistoryService,
+        consents: ConsentRepository,
+        clock: Clock,
+        sections: dict[str, Section] | None = None,
+        erasers: list[Callable[[Customer], None]] | None = None,
+    ) -> None:
+        self.customers = customers
+        self.preferences = preferences
+        self.history = history
+        self.consents = consents
+        self.clock = clock
+        self.sections = sections or {}
+        self.erasers = erasers or []
+
+    def export(self, customer: Customer) -> dict[str, Any]:
+        consents = self.consents.for_customer(customer.id)
+        entries = self.history.repo.all_for(customer.id)
+        data: dict[str, Any] = {
+            "customer": self.customers.public(customer).model_dump(mode="json"),
+            "consents": [ConsentPublic.model_validate(c).model_dump(mode="json") for c in consents],
+            "preferences": self.preferences.get(customer.id).model_dump(mode="json"),
+            "history": [
+                HistoryEntryPublic.model_validate(e).model_dump(mode="json") for e in entries
+            ],
+        }
+        for name, section in self.sections.items():
+            data[name] = section(customer)
+        data["exported_at"] = self.clock.now().isoformat()
+        return data
+
+    def erase(self, customer: Customer, by: str) -> None:
+        """Remove personal data; keep the row and the shape of the history as a tombstone."""
+        for eraser in self.erasers:
+            eraser(customer)
+        self.customers.repo.remove_all_contact_points(customer.id)
+        self.consents.delete_for_customer(customer.id)
+        self.preferences.repo.delete_for_customer(customer.id)
+        self.history.repo.anonymise(customer.id)
+        now = self.clock.now()
+        customer.external_id = None
+        customer.name = None
+        customer.attributes = {}
+        customer.erased_at = now
+        customer.updated_at = now
+        self.customers.repo.add(customer)
+        self.history.record(
+            customer.tenant_id,
+            customer.id,
+            HistoryKind.erasure,
+            f"personal data erased at the request of {by}",
+            {"by": by},
+        )

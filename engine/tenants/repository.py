@@ -1,0 +1,26 @@
+"""SQL for tenants and API keys."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from engine.models import ApiKey, Tenant
+
+
+class TenantRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: Tenant | ApiKey) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self.session.get(Tenant, tenant_id)
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        return self.session.get(ApiKey, key_id)
+
+    def list_keys(self, tenant_id: str | None) -> list[ApiKey]:
+        query = select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id)
+        return list(self.session.exec(query))

@@ -1,0 +1,57 @@
+"""Creating tenants and issuing keys."""
+
+from __future__ import annotations
+
+from engine.clock import Clock
+from engine.errors import InvalidInput, NotFound
+from engine.ids import new_id
+from engine.models import ApiKey, Role, Tenant
+from engine.security import KEY_PREFIX, issue_key
+from engine.tenants.repository import TenantRepository
+from engine.tenants.schemas import KeyCreate, KeyIssued, TenantCreate
+
+
+class TenantService:
+    def __init__(self, repo: TenantRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    def create_tenant(self, data: TenantCreate) -> Tenant:
+        tenant = Tenant(id=new_id("ten"), created_at=self.clock.now(), **data.model_dump())
+        self.repo.add(tenant)
+        return tenant
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        tenant = self.repo.get(tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id} not found")
+        return tenant
+
+    def create_tenant_key(self, tenant_id: str, data: KeyCreate) -> KeyIssued:
+        self.get_tenant(tenant_id)
+        if data.role is Role.admin:
+            raise InvalidInput.at(("body", "role"), "tenant keys have role 'ops' or 'feed'")
+        return self._issue(tenant_id, data.role, data.name)
+
+    def create_admin_key(self, name: str = "") -> KeyIssued:
+        return self._issue(None, Role.admin, name)
+
+    def _issue(self, tenant_id: str | None, role: Role, name: str) -> KeyIssued:
+        issued = issue_key(new_id(KEY_PREFIX.rstrip("_")))
+        row = ApiKey(
+            id=issued.key_id,
+            tenant_id=tenant_id,
+            role=role,
+            name=name,
+            secret_hash=issued.secret_hash,
+            created_at=self.clock.now(),
+        )
+        self.repo.add(row)
+        return KeyIssued(
+            id=row.id,
+            tenant_id=tenant_id,
+            role=role,
+            name=name,
+            key=issued.plaintext,
+            created_at=row.created_at,
+        )

@@ -1,0 +1,103 @@
+"""Annotated field types that validate what SPEC §8 lists: phones, emails, zones, locales."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_ZONES = frozenset(available_timezones())
+_LOCALE_SHAPE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def check_timezone(value: str) -> str:
+    if value not in _ZONES:
+        raise ValueError(f"unknown IANA timezone {value!r}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA timezone {value!r}") from exc
+    return value
+
+
+def check_locale(value: str) -> str:
+    """A BCP 47 tag Babel knows (``de-AT``), returned in canonical case."""
+    if not _LOCALE_SHAPE.match(value):
+        raise ValueError(f"not a BCP 47 language tag: {value!r}")
+    try:
+        locale = Locale.parse(value, sep="-")
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValueError(f"unknown locale {value!r}") from exc
+    return "-".join(p for p in (locale.language, locale.script, locale.territory) if p)
+
+
+def check_phone(value: str) -> str:
+    """An E.164 number (``+4915112345678``) that is possible and valid."""
+    if not value.startswith("+"):
+        raise ValueError("phone numbers must be in E.164 form, starting with +")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"not a valid phone number: {value!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def check_local_time(value: str) -> str:
+    if not _HHMM.match(value):
+        raise ValueError(f"expected a local time HH:MM, got {value!r}")
+    return value
+
+
+TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
+LocaleTag = Annotated[str, Field(max_length=35), AfterValidator(check_locale)]
+PhoneNumber = Annotated[str, Field(max_length=32), AfterValidator(check_phone)]
+EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
+LocalTime = Annotated[str, Field(max_length=5), AfterValidator(check_local_time)]
+
+
+MAX_ATTRIBUTES = 100
+MAX_ATTRIBUTE_DEPTH = 4
+
+
+def _check_json_value(value: object, depth: int) -> None:
+    if depth > MAX_ATTRIBUTE_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels")
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise ValueError("NaN and infinity are not allowed")
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_json_value(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_value(item, depth + 1)
+
+
+def check_json_object(value: dict[str, object]) -> dict[str, object]:
+    if len(value) > MAX_ATTRIBUTES:
+        raise ValueError(f"at most {MAX_ATTRIBUTES} attributes")
+    _check_json_value(value, 0)
+    return value
+
+
+JSONObject = Annotated[dict[str, Any], AfterValidator(check_json_object)]
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields and NaN/∞ are errors."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
