@@ -44,6 +44,12 @@ class NudgeError(Exception):
         return PROBLEM_BASE + self.slug
 
 
+class BadRequest(NudgeError):
+    status = 400
+    slug = "bad-request"
+    title = "Malformed request"
+
+
 class Unauthorized(NudgeError):
     status = 401
     slug = "unauthorized"

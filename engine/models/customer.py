@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from engine.models.types import JSONType, UTCDateTime
+from engine.models.types import JSONType, Name, UTCDateTime
 
 
 class ContactKind(StrEnum):
@@ -43,6 +43,6 @@ class ContactPoint(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
     customer_id: str = Field(foreign_key="customers.id", max_length=40, ondelete="CASCADE")
-    kind: ContactKind = Field(max_length=16)
+    kind: ContactKind = Field(sa_type=Name())
     address: str = Field(max_length=320)
     created_at: datetime = Field(sa_type=UTCDateTime)

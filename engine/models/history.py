@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from engine.models.types import JSONType, UTCDateTime
+from engine.models.types import JSONType, Name, UTCDateTime
 
 
 class HistoryKind(StrEnum):
@@ -33,7 +33,7 @@ class HistoryEntry(SQLModel, table=True):
     tenant_id: str = Field(foreign_key="tenants.id", max_length=40)
     customer_id: str = Field(foreign_key="customers.id", max_length=40, ondelete="CASCADE")
     occurred_at: datetime = Field(sa_type=UTCDateTime)
-    kind: HistoryKind = Field(max_length=16)
+    kind: HistoryKind = Field(sa_type=Name())
     channel: str | None = Field(default=None, max_length=16)
     notification_id: str | None = Field(default=None, max_length=40, index=True)
     summary: str = Field(max_length=500)

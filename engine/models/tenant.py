@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from engine.models.types import UTCDateTime
+from engine.models.types import Name, UTCDateTime
 
 
 class Role(StrEnum):
@@ -39,7 +39,7 @@ class ApiKey(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str | None = Field(default=None, foreign_key="tenants.id", max_length=40)
-    role: Role = Field(max_length=16)
+    role: Role = Field(sa_type=Name())
     name: str = Field(default="", max_length=200)
     secret_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -49,7 +49,8 @@ class PreferencesService:
         self, tenant_id: str, customer_id: str, change: PreferencesUpdate
     ) -> PreferencesPublic:
         current = _public(self.repo.get(customer_id)).model_dump(mode="json")
-        updates = change.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+        dumped = change.model_dump(mode="json")
+        updates = {k: dumped[k] for k in change.model_fields_set if dumped[k] is not None}
         changed = {k: v for k, v in updates.items() if current.get(k) != v}
         if not changed:
             return _public(self.repo.get(customer_id))

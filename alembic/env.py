@@ -1,0 +1,49 @@
+"""Alembic environment: the SQLModel metadata, batch mode on SQLite."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+import engine.models  # noqa: F401  (registers every table)
+from alembic import context
+from engine.db import make_engine, metadata
+
+config = context.config
+
+
+def _configure(connection: Connection | None = None, url: str | None = None) -> None:
+    context.configure(
+        connection=connection,
+        url=url,
+        target_metadata=metadata,
+        render_as_batch=True,
+        compare_type=True,
+        literal_binds=connection is None,
+    )
+
+
+def run_offline() -> None:
+    _configure(url=config.get_main_option("sqlalchemy.url"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _configure(connection=connectable)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as connection:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,32 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import problems
+from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, IdempotencyMiddleware
+from api.routers import customers, health, me, tenants
+from engine.runtime import Runtime
+
+FEED_BODY_FACTOR = 8
+
+DESCRIPTION = """nudge sends customers the messages they asked for: when their own trigger
+fires, on the channels they chose, outside their quiet hours.
+
+Authenticate with `Authorization: Bearer <key or customer token>`. Errors are RFC 9457
+`application/problem+json`. POSTs that create accept an `Idempotency-Key` header."""
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime.from_settings()
+    app = FastAPI(title="nudge", version="0.1.0", description=DESCRIPTION)
+    app.state.runtime = runtime
+    problems.install(app)
+    for router in (health.router, tenants.router, customers.router, me.router):
+        app.include_router(router)
+    limit = runtime.settings.max_body_bytes
+    app.add_middleware(IdempotencyMiddleware, get_db=lambda: (runtime.db, runtime.clock))
+    app.add_middleware(BodyLimitMiddleware, limit=limit, feed_limit=limit * FEED_BODY_FACTOR)
+    app.add_middleware(AccessLogMiddleware)
+    return app

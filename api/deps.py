@@ -1,0 +1,81 @@
+"""Request dependencies: the unit of work, the caller, and the objects routes act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from engine.auth.service import Principal
+from engine.container import Services
+from engine.errors import Unauthorized
+from engine.models import Customer, Role, Tenant
+from engine.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_services(request: Request) -> Iterator[Services]:
+    with get_runtime(request).services() as services:
+        yield services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_principal(
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    scheme, _, credential = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthorized("send Authorization: Bearer <key or token>")
+    return services.auth.authenticate(credential.strip())
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_admin(principal: PrincipalDep) -> Principal:
+    principal.require(Role.admin)
+    return principal
+
+
+def _tenant_of(principal: Principal, services: Services) -> Tenant:
+    assert principal.tenant_id is not None
+    return services.tenants.get_tenant(principal.tenant_id)
+
+
+def require_business(principal: PrincipalDep, services: ServicesDep) -> Tenant:
+    principal.require(Role.ops, Role.feed)
+    return _tenant_of(principal, services)
+
+
+def require_ops(principal: PrincipalDep, services: ServicesDep) -> Tenant:
+    principal.require(Role.ops)
+    return _tenant_of(principal, services)
+
+
+def require_feed(principal: PrincipalDep, services: ServicesDep) -> Tenant:
+    principal.require(Role.feed)
+    return _tenant_of(principal, services)
+
+
+def current_customer(principal: PrincipalDep, services: ServicesDep) -> Customer:
+    principal.require("customer")
+    assert principal.tenant_id is not None and principal.customer_id is not None
+    customer = services.customers.repo.get(principal.tenant_id, principal.customer_id)
+    if customer is None:
+        raise Unauthorized("this token's customer no longer exists")
+    return customer
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]
+BusinessTenant = Annotated[Tenant, Depends(require_business)]
+OpsTenant = Annotated[Tenant, Depends(require_ops)]
+FeedTenant = Annotated[Tenant, Depends(require_feed)]
+CurrentCustomer = Annotated[Customer, Depends(current_customer)]

@@ -1,0 +1,187 @@
+"""ASGI middleware: body limits, Idempotency-Key replay, access logs and request metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import problem
+from engine.db import unit_of_work
+from engine.errors import BadRequest, NudgeError, PayloadTooLarge
+from engine.idempotency.repository import IdempotencyRepository
+from engine.idempotency.service import IdempotencyService, StoredResponse
+from engine.metrics import http_requests
+
+BODY_KEY = "nudge.body"
+log = logging.getLogger("nudge.access")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _send_problem(scope: Scope, send: Send, exc: NudgeError) -> None:
+    response = problem(exc.status, exc.type, exc.title, exc.detail, scope.get("path", ""))
+    await response(scope, _replay(b""), send)
+
+
+class BodyLimitMiddleware:
+    """Buffer request bodies up to a limit (larger for feeds); 413 beyond it."""
+
+    def __init__(self, app: ASGIApp, limit: int, feed_limit: int) -> None:
+        self.app, self.limit, self.feed_limit = app, limit, feed_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return await self.app(scope, receive, send)
+        limit = self.feed_limit if scope["path"].startswith("/v1/feeds") else self.limit
+        declared = _header(scope, b"content-length")
+        too_large = PayloadTooLarge(f"request bodies are limited to {limit} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _send_problem(scope, send, too_large)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return await _send_problem(scope, send, too_large)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        scope[BODY_KEY] = body
+        await self.app(scope, _replay(body), send)
+
+
+class IdempotencyMiddleware:
+    """Same ``Idempotency-Key`` and request → the stored answer; a different request → 422."""
+
+    def __init__(self, app: ASGIApp, get_db: Callable[[], tuple[Any, Any]]) -> None:
+        self.app = app
+        self.get_db = get_db
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        if key is None or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        if not key or len(key) > 200:
+            bad = BadRequest("Idempotency-Key must be 1 to 200 characters")
+            return await _send_problem(scope, send, bad)
+        auth = _header(scope, b"authorization") or ""
+        scope_id = hashlib.sha256(auth.encode()).hexdigest()
+        digest = hashlib.sha256()
+        for part in (scope["path"], scope.get("query_string", b"").decode(), ""):
+            digest.update(part.encode() + b"\0")
+        digest.update(scope.get(BODY_KEY, b""))
+        try:
+            stored = await self._run(lambda s: s.begin(scope_id, key, digest.hexdigest()))
+        except NudgeError as exc:
+            return await _send_problem(scope, send, exc)
+        if stored is not None:
+            return await self._send_stored(send, stored)
+        captured = await self._capture(scope, receive, send)
+        if captured is None or captured.status_code >= 500:
+            await self._run(lambda s: s.abandon(scope_id, key))
+        else:
+            await self._run(lambda s: s.complete(scope_id, key, captured))
+
+    async def _run(self, action: Callable[[IdempotencyService], Any]) -> Any:
+        db, clock = self.get_db()
+
+        def work() -> Any:
+            with unit_of_work(db) as session:
+                return action(IdempotencyService(IdempotencyRepository(session), clock))
+
+        return await run_in_threadpool(work)
+
+    async def _capture(self, scope: Scope, receive: Receive, send: Send) -> StoredResponse | None:
+        status, ctype, body = 0, "application/json", bytearray()
+
+        async def capture(message: Message) -> None:
+            nonlocal status, ctype
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for k, v in message.get("headers", []):
+                    if k == b"content-type":
+                        ctype = v.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except Exception:
+            return None
+        return StoredResponse(status, ctype, bytes(body)) if status else None
+
+    @staticmethod
+    async def _send_stored(send: Send, stored: StoredResponse) -> None:
+        headers = [
+            (b"content-type", stored.content_type.encode()),
+            (b"content-length", str(len(stored.body)).encode()),
+            (b"idempotent-replayed", b"true"),
+        ]
+        await send(
+            {"type": "http.response.start", "status": stored.status_code, "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": stored.body})
+
+
+class AccessLogMiddleware:
+    """One JSON log line and one latency observation per request; never headers or bodies."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), 500
+
+        async def track(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, track)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            http_requests.labels(scope["method"], route, str(status)).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )

@@ -1,0 +1,80 @@
+"""RFC 9457 problem+json: the one place errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import PROBLEM_BASE, InvalidInput, NudgeError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("nudge.api")
+
+_HTTP_SLUGS = {
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    401: "unauthorized",
+    403: "forbidden",
+}
+
+
+def problem(
+    status: int, type_: str, title: str, detail: str = "", instance: str = "", **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def render_domain_error(request: Request, exc: NudgeError) -> JSONResponse:
+    extra: dict[str, Any] = dict(exc.extra)
+    if exc.errors:
+        extra["errors"] = [{**e.as_dict(), "field": _field_path(e.loc)} for e in exc.errors]
+    if exc.status >= 500:
+        log.error("internal error", extra={"path": request.url.path})
+    return problem(exc.status, exc.type, exc.title, exc.detail, request.url.path, **extra)
+
+
+def _render_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"loc": list(e["loc"]), "field": _field_path(e["loc"]),
+         "msg": e["msg"].removeprefix("Value error, "), "type": e["type"]}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
+    return problem(
+        422, InvalidInput("").type, InvalidInput.title, detail, request.url.path, errors=errors
+    )
+
+
+def _render_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
+    return problem(exc.status_code, PROBLEM_BASE + slug, str(exc.detail), "", request.url.path)
+
+
+def _render_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(500, PROBLEM_BASE + "internal", "Internal error", "", request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(NudgeError, render_domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _render_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _render_http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _render_unexpected)

@@ -1,0 +1,93 @@
+"""The business's view of its customers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import BusinessTenant, ServicesDep
+from engine.customers.schemas import (
+    CustomerCreate,
+    CustomerPublic,
+    CustomerUpdate,
+    TokenIssued,
+    TokenRequest,
+)
+from engine.history.schemas import HistoryEntryPublic
+from engine.models import HistoryKind
+from engine.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_customer(
+    body: CustomerCreate, tenant: BusinessTenant, services: ServicesDep
+) -> CustomerPublic:
+    return services.customers.public(services.customers.create(tenant, body))
+
+
+@router.get("")
+def list_customers(
+    tenant: BusinessTenant,
+    services: ServicesDep,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    external_id: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[CustomerPublic]:
+    """All customers, oldest first; ``external_id`` looks one up by the business's own id."""
+    if external_id is not None:
+        found = services.customers.repo.by_external_id(tenant.id, external_id)
+        return Page(items=[services.customers.public(found)] if found else [])
+    return services.customers.page(tenant.id, cursor, limit)
+
+
+@router.get("/{customer_id}")
+def get_customer(customer_id: str, tenant: BusinessTenant, services: ServicesDep) -> CustomerPublic:
+    return services.customers.public(services.customers.get(tenant.id, customer_id))
+
+
+@router.patch("/{customer_id}")
+def update_customer(
+    customer_id: str, body: CustomerUpdate, tenant: BusinessTenant, services: ServicesDep
+) -> CustomerPublic:
+    customer = services.customers.get(tenant.id, customer_id)
+    return services.customers.public(services.customers.update(customer, body, by="business"))
+
+
+@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_customer(customer_id: str, tenant: BusinessTenant, services: ServicesDep) -> Response:
+    """Erase the customer's personal data, keeping an anonymous tombstone."""
+    services.privacy.erase(services.customers.get(tenant.id, customer_id), by="business")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{customer_id}/tokens", status_code=status.HTTP_201_CREATED)
+def issue_token(
+    customer_id: str,
+    tenant: BusinessTenant,
+    services: ServicesDep,
+    body: TokenRequest | None = None,
+) -> TokenIssued:
+    """A signed, expiring token that lets this one customer act on ``/v1/me``."""
+    customer = services.customers.get(tenant.id, customer_id)
+    ttl = (body.ttl_seconds if body else None) or services.settings.customer_token_ttl_seconds
+    token = services.auth.issue_customer_token(tenant.id, customer.id, ttl)
+    return TokenIssued(token=token.token, customer_id=customer.id, expires_at=token.expires_at)
+
+
+@router.get("/{customer_id}/history")
+def customer_history(
+    customer_id: str,
+    tenant: BusinessTenant,
+    services: ServicesDep,
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    channel: str | None = None,
+    kind: Annotated[list[HistoryKind] | None, Query()] = None,
+) -> Page[HistoryEntryPublic]:
+    """The customer's conversation history, newest first."""
+    customer = services.customers.get(tenant.id, customer_id)
+    return services.history.page(customer.id, cursor, limit, channel, kind or [])

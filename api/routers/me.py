@@ -1,0 +1,92 @@
+"""The customer's own view: profile, consent, preferences, history, export, erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
+
+from api.deps import CurrentCustomer, ServicesDep
+from engine.consent.schemas import ConsentChange, ConsentPublic
+from engine.customers.schemas import CustomerPublic, CustomerUpdate
+from engine.history.schemas import HistoryEntryPublic
+from engine.models import ChannelKind, HistoryKind
+from engine.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from engine.preferences.schemas import PreferencesPublic, PreferencesUpdate
+from engine.validation import LocaleTag, RequestModel, TimezoneName
+
+router = APIRouter(prefix="/v1/me", tags=["me"])
+
+
+class ProfileUpdate(RequestModel):
+    name: str | None = Field(default=None, max_length=200)
+    locale: LocaleTag | None = None
+    timezone: TimezoneName | None = None
+
+
+@router.get("")
+def get_me(customer: CurrentCustomer, services: ServicesDep) -> CustomerPublic:
+    return services.customers.public(customer)
+
+
+@router.patch("")
+def update_me(
+    body: ProfileUpdate, customer: CurrentCustomer, services: ServicesDep
+) -> CustomerPublic:
+    change = CustomerUpdate.model_validate(body.model_dump(exclude_unset=True))
+    return services.customers.public(services.customers.update(customer, change, by="customer"))
+
+
+@router.get("/consents")
+def list_consents(customer: CurrentCustomer, services: ServicesDep) -> list[ConsentPublic]:
+    return [ConsentPublic.model_validate(c) for c in services.consent.list(customer.id)]
+
+
+@router.post("/consents")
+def change_consent(
+    body: ConsentChange, customer: CurrentCustomer, services: ServicesDep
+) -> list[ConsentPublic]:
+    """Grant or revoke one channel for all topics (``*``) or one topic; answers all consents."""
+    services.consent.set(
+        customer.tenant_id, customer.id, body.channel, body.topic, body.granted, source="api"
+    )
+    return [ConsentPublic.model_validate(c) for c in services.consent.list(customer.id)]
+
+
+@router.get("/preferences")
+def get_preferences(customer: CurrentCustomer, services: ServicesDep) -> PreferencesPublic:
+    return services.preferences.get(customer.id)
+
+
+@router.patch("/preferences")
+def update_preferences(
+    body: PreferencesUpdate, customer: CurrentCustomer, services: ServicesDep
+) -> PreferencesPublic:
+    return services.preferences.update(customer.tenant_id, customer.id, body)
+
+
+@router.get("/history")
+def my_history(
+    customer: CurrentCustomer,
+    services: ServicesDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    channel: ChannelKind | None = None,
+    kind: Annotated[list[HistoryKind] | None, Query()] = None,
+) -> Page[HistoryEntryPublic]:
+    """Everything that happened between this customer and the business, newest first."""
+    return services.history.page(customer.id, cursor, limit, channel, kind or [])
+
+
+@router.get("/export")
+def export_me(customer: CurrentCustomer, services: ServicesDep) -> dict[str, Any]:
+    """All data held about this customer, as JSON."""
+    return services.privacy.export(customer)
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+def erase_me(customer: CurrentCustomer, services: ServicesDep) -> Response:
+    """Erase personal data; an anonymous tombstone keeps counts true. This token stops working."""
+    services.privacy.erase(customer, by="customer")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

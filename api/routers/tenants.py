@@ -1,0 +1,27 @@
+"""Platform admin: tenants and their keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import AdminDep, ServicesDep
+from engine.tenants.schemas import KeyCreate, KeyIssued, TenantCreate, TenantPublic
+
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_tenant(body: TenantCreate, _: AdminDep, services: ServicesDep) -> TenantPublic:
+    """Create a tenant (a business)."""
+    return TenantPublic.model_validate(services.tenants.create_tenant(body), from_attributes=True)
+
+
+@router.get("/{tenant_id}")
+def get_tenant(tenant_id: str, _: AdminDep, services: ServicesDep) -> TenantPublic:
+    return TenantPublic.model_validate(services.tenants.get_tenant(tenant_id), from_attributes=True)
+
+
+@router.post("/{tenant_id}/keys", status_code=status.HTTP_201_CREATED)
+def create_key(tenant_id: str, body: KeyCreate, _: AdminDep, services: ServicesDep) -> KeyIssued:
+    """Issue an ``ops`` or ``feed`` key. The key is in this answer only; store it now."""
+    return services.tenants.create_tenant_key(tenant_id, body)

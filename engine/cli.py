@@ -1,0 +1,81 @@
+"""The ``nudge`` command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine.config import get_settings
+from engine.logging import configure_logging
+from engine.migrations import upgrade
+from engine.models import Role
+from engine.runtime import Runtime
+
+app = typer.Typer(
+    help="nudge: proactive notifications on the customer's terms.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+console = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"database at {revision}: {settings.database_url}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="admin, or ops/feed with --tenant")] = Role.admin,
+    tenant: Annotated[str | None, typer.Option(help="tenant id for ops/feed keys")] = None,
+    name: str = "",
+) -> None:
+    """Create a key and print it once (stdout); only its hash is stored."""
+    from engine.tenants.schemas import KeyCreate
+
+    runtime = Runtime.from_settings()
+    with runtime.services() as services:
+        if role is Role.admin:
+            issued = services.tenants.create_admin_key(name)
+        elif tenant is None:
+            raise typer.BadParameter("ops and feed keys need --tenant")
+        else:
+            issued = services.tenants.create_tenant_key(tenant, KeyCreate(role=role, name=name))
+    console.print(f"{role.value} key {issued.id} created; it is shown only this once:")
+    typer.echo(issued.key)
+
+
+def _run_api(host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"nudge on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    console.print("admin key: set NUDGE_ADMIN_KEY, or run `nudge keys create --role admin`")
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def serve(host: str | None = None, port: int | None = None) -> None:
+    """Run the API, the evaluator and the dispatcher in one process."""
+    _run_api(host, port)
+
+
+@app.command()
+def api(host: str | None = None, port: int | None = None) -> None:
+    """Run only the HTTP API (scale-out: many of these, plus workers)."""
+    _run_api(host, port)
+
+
+if __name__ == "__main__":
+    app()

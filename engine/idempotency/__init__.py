@@ -1,0 +1,1 @@
+"""Replaying answers to repeated POSTs that carry the same ``Idempotency-Key``."""

@@ -1,0 +1,57 @@
+"""Alembic from code: upgrade to head and tell whether the schema is current."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from alembic import command
+from engine.db import normalize_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    database: bool
+    current: str | None
+    head: str | None
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.current == self.head
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"database": self.database, "revision": self.current, "head": self.head}
+
+
+def migration_status(engine: Engine) -> MigrationStatus:
+    head = head_revision()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError:
+        return MigrationStatus(False, None, head)
+    return MigrationStatus(True, current, head)

@@ -1,0 +1,32 @@
+"""What a running nudge process holds: settings, the database engine and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from engine.clock import Clock, SystemClock
+from engine.config import Settings, get_settings
+from engine.container import Services
+from engine.db import make_engine, unit_of_work
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Engine
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Runtime:
+        settings = settings or get_settings()
+        return cls(settings, make_engine(settings.database_url), clock or SystemClock())
+
+    @contextmanager
+    def services(self) -> Iterator[Services]:
+        """Services over one unit of work: committed on success, rolled back on error."""
+        with unit_of_work(self.db) as session:
+            yield Services(session, self.settings, self.clock)
