@@ -11,6 +11,13 @@ from engine.db import make_engine, metadata
 config = context.config
 
 
+def _url() -> str:
+    """The URL given by `engine.migrations`, else the configured database (plain `alembic`)."""
+    from engine.config import get_settings
+
+    return config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     context.configure(
         connection=connection,
@@ -23,7 +30,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
 
 
 def run_offline() -> None:
-    _configure(url=config.get_main_option("sqlalchemy.url"))
+    _configure(url=_url())
     with context.begin_transaction():
         context.run_migrations()
 
@@ -35,7 +42,7 @@ def run_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = make_engine(_url())
     with engine.connect() as connection:
         _configure(connection=connection)
         with context.begin_transaction():
