@@ -1,0 +1,1 @@
+"""The tenant's rule catalog: drafts, immutable published versions, retirement."""

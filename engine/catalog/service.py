@@ -1,0 +1,121 @@
+"""Authoring rules: create and edit drafts, publish immutable versions, retire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.catalog.compiled import CompiledRule, check_definition, compiled_version
+from engine.catalog.repository import RuleRepository
+from engine.catalog.schemas import RulePublic, RuleVersionPublic
+from engine.clock import Clock
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.ids import new_id
+from engine.models import Rule, RuleStatus, RuleVersion
+
+
+class CatalogService:
+    def __init__(self, repo: RuleRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    def create(self, tenant_id: str, data: dict[str, Any]) -> Rule:
+        definition = check_definition(data)
+        if self.repo.get(tenant_id, definition.key) is not None:
+            raise Conflict(f"a rule with key {definition.key!r} exists; PATCH it instead")
+        now = self.clock.now()
+        rule = Rule(
+            id=new_id("rul"),
+            tenant_id=tenant_id,
+            key=definition.key,
+            status=RuleStatus.draft,
+            draft=definition.model_dump(mode="json"),
+            created_at=now,
+            updated_at=now,
+        )
+        self.repo.add(rule)
+        return rule
+
+    def get(self, tenant_id: str, key: str) -> Rule:
+        rule = self.repo.get(tenant_id, key)
+        if rule is None:
+            raise NotFound(f"rule {key!r} not found")
+        return rule
+
+    def update(self, tenant_id: str, key: str, changes: dict[str, Any]) -> Rule:
+        """Merge ``changes`` into the draft (published versions never change)."""
+        rule = self.get(tenant_id, key)
+        if rule.status is RuleStatus.retired:
+            raise Conflict(f"rule {key!r} is retired")
+        if "key" in changes and changes["key"] != key:
+            raise InvalidInput.at(("body", "key"), "a rule's key cannot change")
+        definition = check_definition({**rule.draft, **changes})
+        rule.draft = definition.model_dump(mode="json")
+        rule.updated_at = self.clock.now()
+        self.repo.add(rule)
+        return rule
+
+    def publish(self, tenant_id: str, key: str) -> Rule:
+        rule = self.get(tenant_id, key)
+        if rule.status is RuleStatus.retired:
+            raise Conflict(f"rule {key!r} is retired")
+        check_definition(rule.draft)
+        latest = self.repo.version(rule.id, rule.latest_version)
+        if latest is not None and latest.definition == rule.draft:
+            raise Conflict(f"version {rule.latest_version} already has this definition")
+        now = self.clock.now()
+        rule.latest_version += 1
+        self.repo.add(
+            RuleVersion(
+                id=new_id("rlv"),
+                tenant_id=tenant_id,
+                rule_id=rule.id,
+                version=rule.latest_version,
+                definition=rule.draft,
+                published_at=now,
+            )
+        )
+        rule.status, rule.updated_at = RuleStatus.published, now
+        self.repo.add(rule)
+        return rule
+
+    def retire(self, tenant_id: str, key: str) -> Rule:
+        """Retired rules are no longer offered and their triggers stop firing."""
+        rule = self.get(tenant_id, key)
+        rule.status, rule.updated_at = RuleStatus.retired, self.clock.now()
+        self.repo.add(rule)
+        return rule
+
+    def latest_published(self, tenant_id: str, key: str) -> CompiledRule:
+        rule = self.repo.get(tenant_id, key)
+        if rule is None or rule.status is not RuleStatus.published:
+            raise NotFound(f"no published rule {key!r}")
+        return self.compiled(rule, rule.latest_version)
+
+    def compiled(self, rule: Rule, version: int) -> CompiledRule:
+        row = self.repo.version(rule.id, version)
+        if row is None:
+            raise NotFound(f"rule {rule.key!r} has no version {version}")
+        return compiled_version(row.id, row.version, row.definition)
+
+    def published(self, tenant_id: str) -> list[CompiledRule]:
+        return [
+            self.compiled(r, r.latest_version)
+            for r in self.repo.all(tenant_id, RuleStatus.published)
+        ]
+
+    def public(self, rule: Rule) -> RulePublic:
+        versions = [
+            RuleVersionPublic(
+                version=v.version, published_at=v.published_at, definition=v.definition
+            )
+            for v in self.repo.versions(rule.id)
+        ]
+        return RulePublic(
+            key=rule.key,
+            status=rule.status,
+            draft=rule.draft,
+            latest_version=rule.latest_version,
+            created_at=rule.created_at,
+            updated_at=rule.updated_at,
+            versions=versions,
+        )
