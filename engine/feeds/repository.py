@@ -1,0 +1,167 @@
+"""SQL for readings and window aggregates: the ingest hot path, written in bulk.
+
+Statements go straight to the driver (``executemany`` with positional parameters): ORM objects
+and per-row statement compilation would cost more than the rest of ingest together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlmodel import Session
+
+ReadingKey = tuple[str, str, int, int]  # customer_id, metric, start, duration
+ReadingRow = tuple[str, str, int, int, str, float, str, str | None, int, str]
+AggregateKey = tuple[str, str, str, int]  # customer_id, metric, window kind, window start
+AggregateRow = tuple[float, int, float, float, int, float, int, int]
+# sum, count, min, max, last_start, last_value, covered_until, end
+
+_CHUNK = 400
+_READING_COLUMNS = (
+    "customer_id, metric, start, duration, tenant_id, value, unit, quality, received_at, batch"
+)
+_AGGREGATE_COLUMNS = (
+    'customer_id, metric, "window", start, "end", sum, count, min, max, '
+    "last_start, last_value, covered_until"
+)
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class ReadingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+
+    def _marks(self, n: int) -> str:
+        return "(" + ", ".join([self.mark] * n) + ")"
+
+    def _execmany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        if not rows:
+            return 0
+        result = self.session.connection().exec_driver_sql(sql, list(rows))
+        return int(result.rowcount or 0)
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return list(self.session.connection().exec_driver_sql(sql, tuple(params)).fetchall())
+
+    def insert_new(self, rows: Sequence[ReadingRow]) -> int:
+        """Insert readings whose key is not stored yet; returns how many were inserted."""
+        sql = (
+            f"INSERT INTO readings ({_READING_COLUMNS}) VALUES {self._marks(10)} "
+            "ON CONFLICT (customer_id, metric, start, duration) DO NOTHING"
+        )
+        return self._execmany(sql, rows)
+
+    def stored(self, keys: Sequence[ReadingKey]) -> dict[ReadingKey, tuple[float, str]]:
+        """Value and batch id of each stored reading among ``keys``."""
+        found: dict[ReadingKey, tuple[float, str]] = {}
+        for chunk in _chunks(keys):
+            values = ", ".join([self._marks(4)] * len(chunk))
+            sql = (
+                "SELECT customer_id, metric, start, duration, value, batch FROM readings "
+                f"WHERE (customer_id, metric, start, duration) IN (VALUES {values})"
+            )
+            for c, m, s, d, value, batch in self._query(sql, [p for k in chunk for p in k]):
+                found[(c, m, int(s), int(d))] = (float(value), batch)
+        return found
+
+    def correct(self, rows: Sequence[ReadingRow]) -> None:
+        sql = (
+            f"UPDATE readings SET value = {self.mark}, unit = {self.mark}, "
+            f"quality = {self.mark}, received_at = {self.mark}, batch = {self.mark} WHERE "
+            f"customer_id = {self.mark} AND metric = {self.mark} AND start = {self.mark} "
+            f"AND duration = {self.mark}"
+        )
+        self._execmany(sql, [(r[5], r[6], r[7], r[8], r[9], r[0], r[1], r[2], r[3]) for r in rows])
+
+    def window_readings(
+        self, customer_id: str, metric: str, start: int, end: int
+    ) -> list[tuple[int, int, float]]:
+        """(start, duration, value) of the readings that start in ``[start, end)``."""
+        m = self.mark
+        sql = (
+            f"SELECT start, duration, value FROM readings WHERE customer_id = {m} AND "
+            f"metric = {m} AND start >= {m} AND start < {m} ORDER BY start"
+        )
+        rows = self._query(sql, (customer_id, metric, start, end))
+        return [(int(s), int(d), float(v)) for s, d, v in rows]
+
+    def add_to_aggregates(self, deltas: Iterable[tuple[AggregateKey, AggregateRow]]) -> None:
+        """Fold new readings into running aggregates (insert, or add to what is there)."""
+        rows = [
+            (*key, agg[7], agg[0], agg[1], agg[2], agg[3], agg[4], agg[5], agg[6])
+            for key, agg in deltas
+        ]
+        newer = "excluded.last_start >= window_aggregates.last_start"
+        sql = (
+            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(12)} "
+            'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '
+            "sum = window_aggregates.sum + excluded.sum, "
+            "count = window_aggregates.count + excluded.count, "
+            f"min = {self._least('window_aggregates.min', 'excluded.min')}, "
+            f"max = {self._greatest('window_aggregates.max', 'excluded.max')}, "
+            f"last_value = CASE WHEN {newer} THEN excluded.last_value "
+            "ELSE window_aggregates.last_value END, "
+            f"last_start = CASE WHEN {newer} THEN excluded.last_start "
+            "ELSE window_aggregates.last_start END, "
+            "covered_until = "
+            f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')}"
+        )
+        self._execmany(sql, rows)
+
+    def replace_aggregates(self, rows: Iterable[tuple[AggregateKey, AggregateRow]]) -> None:
+        """Overwrite aggregates recomputed from the readings (after corrections)."""
+        values = [
+            (*key, agg[7], agg[0], agg[1], agg[2], agg[3], agg[4], agg[5], agg[6])
+            for key, agg in rows
+        ]
+        sql = (
+            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(12)} "
+            'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '
+            "sum = excluded.sum, count = excluded.count, min = excluded.min, "
+            "max = excluded.max, last_value = excluded.last_value, "
+            "last_start = excluded.last_start, covered_until = excluded.covered_until"
+        )
+        self._execmany(sql, values)
+
+    def aggregates(self, keys: Sequence[AggregateKey]) -> dict[AggregateKey, AggregateRow]:
+        found: dict[AggregateKey, AggregateRow] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique):
+            values = ", ".join([self._marks(4)] * len(chunk))
+            sql = (
+                'SELECT customer_id, metric, "window", start, sum, count, min, max, '
+                'last_start, last_value, covered_until, "end" FROM window_aggregates '
+                f'WHERE (customer_id, metric, "window", start) IN (VALUES {values})'
+            )
+            for row in self._query(sql, [p for k in chunk for p in k]):
+                key = (row[0], row[1], row[2], int(row[3]))
+                found[key] = (
+                    float(row[4]),
+                    int(row[5]),
+                    float(row[6]),
+                    float(row[7]),
+                    int(row[8]),
+                    float(row[9]),
+                    int(row[10]),
+                    int(row[11]),
+                )
+        return found
+
+    def delete_for_customer(self, customer_id: str) -> None:
+        for table in ("window_aggregates", "readings"):
+            self.session.connection().exec_driver_sql(
+                f"DELETE FROM {table} WHERE customer_id = {self.mark}", (customer_id,)
+            )
+
+    def _least(self, a: str, b: str) -> str:
+        return f"min({a}, {b})" if self.sqlite else f"LEAST({a}, {b})"
+
+    def _greatest(self, a: str, b: str) -> str:
+        return f"max({a}, {b})" if self.sqlite else f"GREATEST({a}, {b})"

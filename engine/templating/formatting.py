@@ -1,0 +1,184 @@
+"""Locale-aware Jinja filters (numbers, units, money, dates, times) built on Babel.
+
+The locale and timezone are the customer's: the renderer puts a `Formatter` into each render
+context and the filters read it from there, so one environment serves every customer.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+from engine.errors import InvalidInput
+from engine.templating.locales import babel_locale
+
+FORMATTER_VAR = "_nudge_formatter"
+Number = int | float | Decimal
+# Babel separates with (narrow) no-break spaces; GSM-7 has neither, so one would turn a whole
+# SMS into UCS-2 and halve its length. Plain spaces read the same in every channel.
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+
+def _plain(text: str) -> str:
+    return text.translate(_SPACES)
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Formats values for one customer's locale and timezone."""
+
+    locale: Locale
+    tz: dt.tzinfo
+
+    @classmethod
+    def for_customer(cls, locale: str, tz: dt.tzinfo) -> Formatter:
+        return cls(babel_locale(locale), tz)
+
+    def number(self, value: Number, decimals: int | None = None) -> str:
+        """``12.5`` → ``12,5`` (de); ``decimals`` caps the fraction digits."""
+        pattern = self.locale.decimal_formats[None]
+        return _plain(_with_decimals(pattern, decimals).apply(_decimal(value), self.locale))
+
+    def unit(self, value: Number, unit: str, decimals: int | None = None) -> str:
+        """``12.5, "kWh"`` → ``12,5 kWh``."""
+        return f"{self.number(value, decimals)} {unit}"
+
+    def kwh(self, value: Number, decimals: int = 1) -> str:
+        return self.unit(value, "kWh", decimals)
+
+    def currency(self, amount: Number, code: str) -> str:
+        """Major units: ``51.2, "EUR"`` → ``51,20 €`` (de), ``€51.20`` (en)."""
+        return _plain(babel_numbers.format_currency(_decimal(amount), code, locale=self.locale))
+
+    def percent(self, fraction: Number, decimals: int = 0) -> str:
+        """A fraction: ``0.25`` → ``25 %`` (de), ``0.125`` with ``decimals=1`` → ``12,5 %``."""
+        pattern = self.locale.percent_formats[None]
+        return _plain(_with_decimals(pattern, decimals).apply(_decimal(fraction), self.locale))
+
+    def date(self, value: dt.date | dt.datetime | str, format: str = "long") -> str:
+        """``3. März 2027`` (de), ``March 3, 2027`` (en); datetimes in the customer's zone."""
+        day = _local(_parse(value), self.tz).date() if _is_datetime(value) else _as_date(value)
+        return _plain(babel_dates.format_date(day, format, locale=self.locale))
+
+    def time(self, value: dt.datetime | str, format: str = "short") -> str:
+        """``18:30`` (de), ``6:30 PM`` (en), in the customer's zone."""
+        local = _local(_parse(value), self.tz)
+        return _plain(babel_dates.format_time(local, format, tzinfo=self.tz, locale=self.locale))
+
+    def datetime(self, value: dt.datetime | str, format: str | None = None) -> str:
+        """Long date and short time by default: ``17. Februar 2027, 18:30``."""
+        local = _local(_parse(value), self.tz)
+        if format is not None:
+            return _plain(
+                babel_dates.format_datetime(local, format, tzinfo=self.tz, locale=self.locale)
+            )
+        joined = str(babel_dates.get_datetime_format("long", locale=self.locale))
+        return _plain(
+            joined.replace("'", "")
+            .replace("{0}", self.time(local))
+            .replace("{1}", self.date(local))
+        )
+
+
+def zone(name: str | dt.tzinfo) -> dt.tzinfo:
+    """An IANA zone by name; an unknown name is invalid input."""
+    if isinstance(name, dt.tzinfo):
+        return name
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput.at(("timezone",), f"unknown IANA timezone: {name!r}") from None
+
+
+def _with_decimals(
+    pattern: babel_numbers.NumberPattern, decimals: int | None
+) -> babel_numbers.NumberPattern:
+    if decimals is None:
+        return pattern
+    if not 0 <= decimals <= 10:
+        raise ValueError(f"decimals must be between 0 and 10, not {decimals}")
+    adjusted = copy.copy(pattern)
+    adjusted.frac_prec = (0, decimals)
+    return adjusted
+
+
+def _decimal(value: Number) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _is_datetime(value: object) -> bool:
+    return isinstance(value, dt.datetime) or (isinstance(value, str) and "T" in value)
+
+
+def _parse(value: object) -> dt.datetime:
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return value
+    raise TypeError(f"expected a datetime, got {type(value).__name__}")
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if isinstance(value, dt.date):
+        return value
+    raise TypeError(f"expected a date, got {type(value).__name__}")
+
+
+def _local(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: render contexts hold timezone-aware datetimes")
+    return value.astimezone(tz)
+
+
+def formatter_of(context: Context) -> Formatter:
+    """The customer's formatter that the renderer put into this render context."""
+    formatter = context.get(FORMATTER_VAR)
+    if not isinstance(formatter, Formatter):
+        raise RuntimeError("render context has no formatter; render through engine.templating")
+    return formatter
+
+
+def _filter(method: Callable[..., str]) -> Callable[..., str]:
+    name = method.__name__
+
+    @pass_context
+    def apply(context: Context, value: Any, *args: Any, **kwargs: Any) -> str:
+        bound: Callable[..., str] = getattr(formatter_of(context), name)
+        return bound(value, *args, **kwargs)
+
+    return apply
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    m.__name__: _filter(m)
+    for m in (
+        Formatter.number,
+        Formatter.unit,
+        Formatter.kwh,
+        Formatter.currency,
+        Formatter.percent,
+        Formatter.date,
+        Formatter.time,
+        Formatter.datetime,
+    )
+}
+
+
+def register_filters(env: Environment) -> None:
+    """Install the locale-aware filters into ``env``."""
+    env.filters.update(FILTERS)

@@ -1,0 +1,1 @@
+"""Customers' triggers: their own instances of published rules, and their state."""

@@ -1,0 +1,102 @@
+"""SQL for triggers and their per-window state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, tuple_
+from sqlmodel import Session, col, select
+
+from engine.models import Rule, RuleStatus, RuleVersion, Trigger, TriggerState
+
+_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveTrigger:
+    """What evaluation needs of a trigger, without loading ORM objects."""
+
+    id: str
+    tenant_id: str
+    customer_id: str
+    rule_version_id: str
+    version: int
+    definition: dict[str, Any]
+    params: dict[str, Any]
+    channels: list[str] | None
+
+
+class TriggerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, trigger: Trigger) -> None:
+        self.session.add(trigger)
+        self.session.flush()
+
+    def get(self, customer_id: str, trigger_id: str) -> Trigger | None:
+        row = self.session.get(Trigger, trigger_id)
+        return row if row is not None and row.customer_id == customer_id else None
+
+    def for_customer(self, customer_id: str) -> list[Trigger]:
+        query = select(Trigger).where(Trigger.customer_id == customer_id)
+        return list(self.session.exec(query.order_by(col(Trigger.id))))
+
+    def delete(self, trigger: Trigger) -> None:
+        self.session.delete(trigger)
+        self.session.flush()
+
+    def delete_for_customer(self, customer_id: str) -> None:
+        ids = select(Trigger.id).where(Trigger.customer_id == customer_id)
+        self.session.execute(delete(TriggerState).where(col(TriggerState.trigger_id).in_(ids)))
+
+    def active(
+        self, customer_ids: Sequence[str], kind: str, *, metrics: Sequence[str] = (),
+        event_types: Sequence[str] = (),
+    ) -> list[ActiveTrigger]:
+        """Enabled triggers of ``kind`` for these customers whose rule is not retired."""
+        found: list[ActiveTrigger] = []
+        unique = list(dict.fromkeys(customer_ids))
+        for i in range(0, len(unique), _CHUNK):
+            query = (
+                select(Trigger, RuleVersion.version, RuleVersion.definition)
+                .join(RuleVersion, col(RuleVersion.id) == col(Trigger.rule_version_id))
+                .join(Rule, col(Rule.id) == col(RuleVersion.rule_id))
+                .where(col(Trigger.customer_id).in_(unique[i:i + _CHUNK]),
+                       col(Trigger.kind) == kind, col(Trigger.enabled).is_(True),
+                       col(Rule.status) != RuleStatus.retired)
+            )
+            if metrics:
+                query = query.where(col(Trigger.metric).in_(metrics))
+            if event_types:
+                query = query.where(col(Trigger.event_type).in_(event_types))
+            for trigger, version, definition in self.session.exec(query):
+                found.append(ActiveTrigger(trigger.id, trigger.tenant_id, trigger.customer_id,
+                                           trigger.rule_version_id, version, dict(definition),
+                                           trigger.params, trigger.channels))
+        return found
+
+    def states(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], TriggerState]:
+        found: dict[tuple[str, int], TriggerState] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), _CHUNK):
+            pair = tuple_(col(TriggerState.trigger_id), col(TriggerState.window_start))
+            query = select(TriggerState).where(pair.in_(unique[i:i + _CHUNK]))
+            for row in self.session.exec(query):
+                found[(row.trigger_id, row.window_start)] = row
+        return found
+
+    def latest_states(self, trigger_ids: Sequence[str]) -> dict[str, TriggerState]:
+        """Each trigger's most recent window state."""
+        latest: dict[str, TriggerState] = {}
+        query = select(TriggerState).where(col(TriggerState.trigger_id).in_(trigger_ids))
+        for row in self.session.exec(query):
+            seen = latest.get(row.trigger_id)
+            if seen is None or row.window_start > seen.window_start:
+                latest[row.trigger_id] = row
+        return latest
+
+    def add_state(self, row: TriggerState) -> None:
+        self.session.add(row)
