@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, IdempotencyMiddleware
-from api.routers import customers, health, me, tenants
+from api.routers import customers, feeds, health, me, rules, tenants, triggers
 from engine.runtime import Runtime
 
 FEED_BODY_FACTOR = 8
@@ -23,7 +23,16 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app = FastAPI(title="nudge", version="0.1.0", description=DESCRIPTION)
     app.state.runtime = runtime
     problems.install(app)
-    for router in (health.router, tenants.router, customers.router, me.router):
+    routers = (
+        health.router,
+        tenants.router,
+        customers.router,
+        me.router,
+        triggers.router,
+        rules.router,
+        feeds.router,
+    )
+    for router in routers:
         app.include_router(router)
     limit = runtime.settings.max_body_bytes
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: (runtime.db, runtime.clock))

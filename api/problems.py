@@ -53,8 +53,12 @@ def render_domain_error(request: Request, exc: NudgeError) -> JSONResponse:
 
 def _render_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [
-        {"loc": list(e["loc"]), "field": _field_path(e["loc"]),
-         "msg": e["msg"].removeprefix("Value error, "), "type": e["type"]}
+        {
+            "loc": list(e["loc"]),
+            "field": _field_path(e["loc"]),
+            "msg": e["msg"].removeprefix("Value error, "),
+            "type": e["type"],
+        }
         for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
@@ -69,7 +73,8 @@ def _render_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 
 def _render_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", extra={"path": request.url.path})
+    # Called outside the ``except`` block that caught it, so pass the exception explicitly.
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem(500, PROBLEM_BASE + "internal", "Internal error", "", request.url.path)
 
 

@@ -7,19 +7,28 @@ from functools import cached_property
 from sqlmodel import Session
 
 from engine.auth.service import Authenticator
+from engine.catalog.repository import RuleRepository
+from engine.catalog.service import CatalogService
 from engine.clock import Clock
 from engine.config import Settings
 from engine.consent.repository import ConsentRepository
 from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.customers.service import CustomerService
+from engine.evaluation.decisions import DecisionWriter
+from engine.evaluation.threshold import ThresholdEvaluator
+from engine.feeds.repository import ReadingRepository
+from engine.feeds.service import FeedService
 from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
+from engine.notifications.repository import NotificationRepository
 from engine.preferences.repository import PreferencesRepository
 from engine.preferences.service import PreferencesService
 from engine.privacy.service import PrivacyService
 from engine.tenants.repository import TenantRepository
 from engine.tenants.service import TenantService
+from engine.triggers.repository import TriggerRepository
+from engine.triggers.service import TriggerService
 
 
 class Services:
@@ -61,5 +70,42 @@ class Services:
             self.preferences,
             self.history,
             ConsentRepository(self.session),
+            self.clock,
+        )
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        return CatalogService(RuleRepository(self.session), self.clock)
+
+    @cached_property
+    def readings(self) -> ReadingRepository:
+        return ReadingRepository(self.session)
+
+    @cached_property
+    def trigger_repo(self) -> TriggerRepository:
+        return TriggerRepository(self.session)
+
+    @cached_property
+    def notification_repo(self) -> NotificationRepository:
+        return NotificationRepository(self.session)
+
+    @cached_property
+    def triggers(self) -> TriggerService:
+        return TriggerService(
+            self.trigger_repo, self.catalog, self.readings, self.history, self.clock
+        )
+
+    @cached_property
+    def decisions(self) -> DecisionWriter:
+        return DecisionWriter(self.notification_repo, self.history, self.clock)
+
+    @cached_property
+    def threshold(self) -> ThresholdEvaluator:
+        return ThresholdEvaluator(self.readings, self.trigger_repo, self.decisions, self.clock)
+
+    @cached_property
+    def feeds(self) -> FeedService:
+        return FeedService(
+            CustomerRepository(self.session), self.readings, self.threshold, self.decisions,
             self.clock,
         )

@@ -44,7 +44,7 @@ class CatalogService:
     def update(self, tenant_id: str, key: str, changes: dict[str, Any]) -> Rule:
         """Merge ``changes`` into the draft (published versions never change)."""
         rule = self.get(tenant_id, key)
-        if rule.status is RuleStatus.retired:
+        if rule.status == RuleStatus.retired:
             raise Conflict(f"rule {key!r} is retired")
         if "key" in changes and changes["key"] != key:
             raise InvalidInput.at(("body", "key"), "a rule's key cannot change")
@@ -56,7 +56,7 @@ class CatalogService:
 
     def publish(self, tenant_id: str, key: str) -> Rule:
         rule = self.get(tenant_id, key)
-        if rule.status is RuleStatus.retired:
+        if rule.status == RuleStatus.retired:
             raise Conflict(f"rule {key!r} is retired")
         check_definition(rule.draft)
         latest = self.repo.version(rule.id, rule.latest_version)
@@ -87,7 +87,7 @@ class CatalogService:
 
     def latest_published(self, tenant_id: str, key: str) -> CompiledRule:
         rule = self.repo.get(tenant_id, key)
-        if rule is None or rule.status is not RuleStatus.published:
+        if rule is None or rule.status != RuleStatus.published:
             raise NotFound(f"no published rule {key!r}")
         return self.compiled(rule, rule.latest_version)
 

@@ -60,3 +60,19 @@ class CustomerRepository:
         self.session.execute(
             delete(ContactPoint).where(col(ContactPoint.customer_id) == customer_id)
         )
+
+    def by_refs(self, tenant_id: str, refs: list[str]) -> dict[str, Customer]:
+        """Live customers of a tenant found by external id or, failing that, by nudge id."""
+        found: dict[str, Customer] = {}
+        for i in range(0, len(refs), 400):
+            chunk = refs[i:i + 400]
+            query = select(Customer).where(
+                Customer.tenant_id == tenant_id,
+                col(Customer.erased_at).is_(None),
+                col(Customer.external_id).in_(chunk) | col(Customer.id).in_(chunk),
+            )
+            for row in self.session.exec(query):
+                if row.external_id in chunk:
+                    found[row.external_id] = row
+                found.setdefault(row.id, row)
+        return found

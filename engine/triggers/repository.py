@@ -44,7 +44,9 @@ class TriggerRepository:
         query = select(Trigger).where(Trigger.customer_id == customer_id)
         return list(self.session.exec(query.order_by(col(Trigger.id))))
 
-    def delete(self, trigger: Trigger) -> None:
+    def remove(self, trigger: Trigger) -> None:
+        """Delete a trigger with its state; its notifications keep a reference, so they stay."""
+        self.session.execute(delete(TriggerState).where(col(TriggerState.trigger_id) == trigger.id))
         self.session.delete(trigger)
         self.session.flush()
 
@@ -53,7 +55,11 @@ class TriggerRepository:
         self.session.execute(delete(TriggerState).where(col(TriggerState.trigger_id).in_(ids)))
 
     def active(
-        self, customer_ids: Sequence[str], kind: str, *, metrics: Sequence[str] = (),
+        self,
+        customer_ids: Sequence[str],
+        kind: str,
+        *,
+        metrics: Sequence[str] = (),
         event_types: Sequence[str] = (),
     ) -> list[ActiveTrigger]:
         """Enabled triggers of ``kind`` for these customers whose rule is not retired."""
@@ -64,18 +70,30 @@ class TriggerRepository:
                 select(Trigger, RuleVersion.version, RuleVersion.definition)
                 .join(RuleVersion, col(RuleVersion.id) == col(Trigger.rule_version_id))
                 .join(Rule, col(Rule.id) == col(RuleVersion.rule_id))
-                .where(col(Trigger.customer_id).in_(unique[i:i + _CHUNK]),
-                       col(Trigger.kind) == kind, col(Trigger.enabled).is_(True),
-                       col(Rule.status) != RuleStatus.retired)
+                .where(
+                    col(Trigger.customer_id).in_(unique[i : i + _CHUNK]),
+                    col(Trigger.kind) == kind,
+                    col(Trigger.enabled).is_(True),
+                    col(Rule.status) != RuleStatus.retired,
+                )
             )
             if metrics:
                 query = query.where(col(Trigger.metric).in_(metrics))
             if event_types:
                 query = query.where(col(Trigger.event_type).in_(event_types))
             for trigger, version, definition in self.session.exec(query):
-                found.append(ActiveTrigger(trigger.id, trigger.tenant_id, trigger.customer_id,
-                                           trigger.rule_version_id, version, dict(definition),
-                                           trigger.params, trigger.channels))
+                found.append(
+                    ActiveTrigger(
+                        trigger.id,
+                        trigger.tenant_id,
+                        trigger.customer_id,
+                        trigger.rule_version_id,
+                        version,
+                        dict(definition),
+                        trigger.params,
+                        trigger.channels,
+                    )
+                )
         return found
 
     def states(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], TriggerState]:
@@ -83,7 +101,7 @@ class TriggerRepository:
         unique = list(dict.fromkeys(keys))
         for i in range(0, len(unique), _CHUNK):
             pair = tuple_(col(TriggerState.trigger_id), col(TriggerState.window_start))
-            query = select(TriggerState).where(pair.in_(unique[i:i + _CHUNK]))
+            query = select(TriggerState).where(pair.in_(unique[i : i + _CHUNK]))
             for row in self.session.exec(query):
                 found[(row.trigger_id, row.window_start)] = row
         return found

@@ -1,0 +1,56 @@
+"""Businesses push data: readings (JSON, NDJSON, CSV), events, Green Button XML."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import FeedTenant, ServicesDep
+from api.middleware import BODY_KEY
+from engine.feeds.parsing import parse_greenbutton, parse_readings
+from engine.feeds.schemas import BatchResult
+
+router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
+
+
+def _body(request: Request) -> bytes:
+    body: bytes = request.scope.get(BODY_KEY, b"")
+    return body
+
+
+def _content(*types: str) -> dict[str, Any]:
+    schema = {"type": "string", "format": "binary"}
+    return {"requestBody": {"required": True, "content": {t: {"schema": schema} for t in types}}}
+
+
+@router.post(
+    "/readings", openapi_extra=_content("application/json", "application/x-ndjson", "text/csv")
+)
+def post_readings(request: Request, tenant: FeedTenant, services: ServicesDep) -> BatchResult:
+    """A batch of readings: ``customer`` (external id), ``metric``, ``start``, ``duration``
+    (seconds or ISO 8601) or ``end``, ``value``, ``unit``, optional ``quality``."""
+    parsed = parse_readings(
+        _body(request), request.headers.get("content-type", ""), services.clock.now()
+    )
+    return services.feeds.ingest(tenant.id, parsed)
+
+
+@router.post("/greenbutton", openapi_extra=_content("application/atom+xml", "application/xml"))
+def post_greenbutton(
+    request: Request,
+    tenant: FeedTenant,
+    services: ServicesDep,
+    customer: Annotated[
+        str, Query(min_length=1, max_length=200, description="the customer's external id")
+    ],
+) -> BatchResult:
+    """A Green Button (NAESB ESPI) Atom feed for one customer."""
+    services.customers.by_external_id(tenant.id, customer)
+    parsed = parse_greenbutton(
+        _body(request),
+        customer,
+        services.clock.now(),
+        max_bytes=services.settings.max_body_bytes * 8,
+    )
+    return services.feeds.ingest(tenant.id, parsed)

@@ -1,0 +1,79 @@
+"""Operations staff author rules: drafts, publish, retire, back-test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, status
+
+from api.deps import OpsTenant, ServicesDep
+from engine.catalog.schemas import RulePublic
+
+router = APIRouter(prefix="/v1/rules", tags=["rules"])
+RuleBody = Body(
+    description="A rule definition: key, title, topic, kind, metric or event_type, window, "
+    "aggregate, parameters, condition (CEL), urgency, rearm, late_policy, template_key.",
+    examples=[
+        {
+            "key": "energy.daily_above",
+            "title": {"en": "Daily electricity use above a limit"},
+            "topic": "energy",
+            "kind": "threshold",
+            "metric": "electricity.consumption",
+            "window": "day",
+            "aggregate": "sum",
+            "parameters": [
+                {
+                    "name": "limit_kwh",
+                    "type": "double",
+                    "unit": "kWh",
+                    "min": 0.5,
+                    "max": 200,
+                    "default": 12,
+                    "label": {"en": "Limit"},
+                }
+            ],
+            "condition": "window.sum > params.limit_kwh",
+            "template_key": "energy.daily_above",
+        }
+    ],
+)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_rule(
+    tenant: OpsTenant, services: ServicesDep, body: dict[str, Any] = RuleBody
+) -> RulePublic:
+    """Create a draft; its condition is compiled and type-checked now (422 with position)."""
+    return services.catalog.public(services.catalog.create(tenant.id, body))
+
+
+@router.get("")
+def list_rules(tenant: OpsTenant, services: ServicesDep) -> list[RulePublic]:
+    return [services.catalog.public(r) for r in services.catalog.repo.all(tenant.id)]
+
+
+@router.get("/{key}")
+def get_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePublic:
+    """The rule with its draft and every published version."""
+    return services.catalog.public(services.catalog.get(tenant.id, key))
+
+
+@router.patch("/{key}")
+def update_rule(
+    key: str, tenant: OpsTenant, services: ServicesDep, body: dict[str, Any] = RuleBody
+) -> RulePublic:
+    """Change the draft; published versions never change."""
+    return services.catalog.public(services.catalog.update(tenant.id, key, body))
+
+
+@router.post("/{key}/publish")
+def publish_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePublic:
+    """Publish the draft as a new immutable version. Existing triggers keep their version."""
+    return services.catalog.public(services.catalog.publish(tenant.id, key))
+
+
+@router.post("/{key}/retire")
+def retire_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePublic:
+    """Stop offering the rule; its triggers stop firing."""
+    return services.catalog.public(services.catalog.retire(tenant.id, key))

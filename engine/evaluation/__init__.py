@@ -1,0 +1,1 @@
+"""The evaluator: from incoming readings and events to durable, explained decisions."""

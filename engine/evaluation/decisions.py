@@ -1,0 +1,103 @@
+"""Write a decision: a notification row (unique per trigger, occurrence and transition) plus
+a history entry that says why. Runs in the transaction that stored the data causing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.catalog.compiled import CompiledRule
+from engine.clock import Clock
+from engine.history.service import HistoryService
+from engine.ids import new_id
+from engine.models import HistoryKind, NotificationStatus
+from engine.notifications.repository import NotificationRepository
+from engine.triggers.repository import ActiveTrigger
+
+
+def localized(texts: dict[str, str], locale: str) -> str:
+    """The text for ``de-AT`` → ``de`` → ``en`` → any."""
+    language = locale.split("-")[0]
+    for candidate in (locale, language, "en"):
+        if candidate in texts:
+            return texts[candidate]
+    return next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class Decision:
+    trigger: ActiveTrigger
+    rule: CompiledRule
+    occurrence: str
+    transition: str
+    status: NotificationStatus
+    due_at: datetime
+    why: dict[str, Any]
+    summary: str
+    reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DecisionWriter:
+    def __init__(self, repo: NotificationRepository, history: HistoryService, clock: Clock) -> None:
+        self.repo = repo
+        self.history = history
+        self.clock = clock
+        self.created: list[str] = []
+
+    def write(self, decision: Decision) -> str | None:
+        """The new notification's id, or None if this transition was already decided."""
+        trigger, rule, now = decision.trigger, decision.rule.definition, self.clock.now()
+        notification_id = new_id("ntf")
+        inserted = self.repo.insert_unique(
+            {
+                "id": notification_id,
+                "tenant_id": trigger.tenant_id,
+                "customer_id": trigger.customer_id,
+                "trigger_id": trigger.id,
+                "rule_key": rule.key,
+                "rule_version": decision.rule.version,
+                "topic": rule.topic,
+                "urgency": rule.urgency,
+                "occurrence": decision.occurrence,
+                "transition": decision.transition,
+                "status": decision.status,
+                "reason": decision.reason,
+                "due_at": decision.due_at,
+                "why": decision.why,
+                "channel_order": trigger.channels or [],
+                "requires_ack": rule.requires_ack,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        if not inserted:
+            return None
+        self.history.record(
+            trigger.tenant_id,
+            trigger.customer_id,
+            HistoryKind.decision,
+            decision.summary,
+            {
+                "status": decision.status.value,
+                "reason": decision.reason,
+                "why": decision.why,
+                **decision.extra,
+            },
+            notification_id=notification_id,
+        )
+        if decision.status is NotificationStatus.pending:
+            self.created.append(notification_id)
+        return notification_id
+
+
+def why(trigger: ActiveTrigger, rule: CompiledRule, values: dict[str, Any]) -> dict[str, Any]:
+    """The stored answer to "why did I get this?": rule, version, parameters and values."""
+    return {
+        "rule": rule.definition.key,
+        "version": rule.version,
+        "condition": rule.definition.condition,
+        "params": trigger.params,
+        "values": values,
+    }

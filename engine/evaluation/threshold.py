@@ -1,0 +1,264 @@
+"""Threshold rules: fold new readings into window aggregates, evaluate the touched windows,
+step each trigger's per-window state and write the decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.catalog.compiled import CompiledRule, compiled_version
+from engine.clock import Clock
+from engine.evaluation.aggregation import Aggregator, WindowCache
+from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
+from engine.feeds.repository import AggregateKey, AggregateRow, ReadingRepository, ReadingRow
+from engine.metrics import evaluations
+from engine.models import NotificationStatus
+from engine.models import TriggerState as StateRow
+from engine.triggers.repository import ActiveTrigger, TriggerRepository
+from rules import state as machine
+from rules.aggregates import Baseline, WindowStats, baseline_of, stats_from_totals
+from rules.condition import Evaluation, evaluate
+from rules.context import Context
+from rules.context import Customer as CustomerContext
+from rules.windows import Window
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFacts:
+    id: str
+    tenant_id: str
+    timezone: str
+    locale: str
+    attributes: dict[str, Any]
+
+    def context(self) -> CustomerContext:
+        return CustomerContext(self.locale, self.timezone, self.attributes)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    trigger: ActiveTrigger
+    rule: CompiledRule
+
+    @property
+    def stream(self) -> tuple[str, str, str]:
+        d = self.rule.definition
+        return (self.trigger.customer_id, d.metric or "", d.window or "none")
+
+    def reads(self, part: str) -> bool:
+        return any(v.startswith(part + ".") for v in self.rule.condition.variables)
+
+
+def _dt(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def stats_of(window: Window, row: AggregateRow | None, now: datetime) -> WindowStats:
+    if row is None:
+        return WindowStats.empty(window, now)
+    total, count, low, high, _, last, covered, _ = row
+    return stats_from_totals(
+        window,
+        now,
+        total=total,
+        count=count,
+        minimum=low,
+        maximum=high,
+        last=last,
+        covered_until=_dt(covered),
+    )
+
+
+class ThresholdEvaluator:
+    def __init__(
+        self,
+        readings: ReadingRepository,
+        triggers: TriggerRepository,
+        writer: DecisionWriter,
+        clock: Clock,
+    ) -> None:
+        self.readings = readings
+        self.triggers = triggers
+        self.writer = writer
+        self.clock = clock
+        self.windows = WindowCache()
+
+    def apply(
+        self,
+        customers: Mapping[str, CustomerFacts],
+        new: Sequence[ReadingRow],
+        corrected: Sequence[ReadingRow],
+    ) -> int:
+        """Maintain aggregates for the triggers these readings feed and evaluate them."""
+        changed = [*new, *corrected]
+        if not changed:
+            return 0
+        plans = self._plans({r[0] for r in changed}, {r[1] for r in changed})
+        if not plans:
+            return 0
+        aggregator = Aggregator(self.readings, self.windows, customers)
+        touched = aggregator.fold(new, corrected, {p.stream for p in plans})
+        return self._evaluate(plans, touched, customers)
+
+    def _plans(self, customer_ids: set[str], metrics: set[str]) -> list[Plan]:
+        active = self.triggers.active(sorted(customer_ids), "threshold", metrics=sorted(metrics))
+        return [
+            Plan(t, compiled_version(t.rule_version_id, t.version, t.definition)) for t in active
+        ]
+
+    def _evaluate(
+        self,
+        plans: list[Plan],
+        touched: Mapping[tuple[str, str, str], list[Window]],
+        customers: Mapping[str, CustomerFacts],
+    ) -> int:
+        now = self.clock.now()
+        work = [(p, w) for p in plans for w in touched.get(p.stream, ())]
+        aggregates = self.readings.aggregates([k for p, w in work for k in self._keys(p, w)])
+        observed = []
+        for plan, window in work:
+            ctx = self._context(plan, window, aggregates, customers[plan.trigger.customer_id], now)
+            result = evaluate(plan.rule.condition, ctx)
+            evaluations.labels(
+                "true" if result.result else "error" if result.error else "false"
+            ).inc()
+            if result.result or plan.rule.definition.rearm.mode == "on_leave":
+                observed.append((plan, window, ctx, result))
+        self._step_all(observed, now)
+        return len(work)
+
+    def _keys(self, plan: Plan, window: Window) -> list[AggregateKey]:
+        customer, metric, kind = plan.stream
+        windows = [window]
+        if kind != "none" and (plan.reads("previous") or plan.reads("baseline")):
+            count = plan.rule.definition.baseline_windows if plan.reads("baseline") else 1
+            for _ in range(count):
+                windows.append(self.windows.previous(windows[-1]))
+        return [(customer, metric, kind, self.windows.ts(w)) for w in windows]
+
+    def _context(
+        self,
+        plan: Plan,
+        window: Window,
+        aggregates: Mapping[AggregateKey, AggregateRow],
+        customer: CustomerFacts,
+        now: datetime,
+    ) -> Context:
+        keys = self._keys(plan, window)
+        stats = [
+            stats_of(self.windows.at(plan.stream[2], k[3], window), aggregates.get(k), now)
+            for k in keys
+        ]
+        previous = stats[1] if len(stats) > 1 and stats[1].count else None
+        baseline: Baseline | None = baseline_of(stats[1:]) if plan.reads("baseline") else None
+        return Context(
+            params=plan.trigger.params,
+            customer=customer.context(),
+            now=now,
+            window=stats[0],
+            previous=previous,
+            baseline=baseline,
+        )
+
+    def _step_all(
+        self, observed: list[tuple[Plan, Window, Context, Evaluation]], now: datetime
+    ) -> None:
+        keys = [(p.trigger.id, self.windows.ts(w)) for p, w, _, _ in observed]
+        rows = self.triggers.states(keys)
+        for (plan, window, ctx, result), key in zip(observed, keys, strict=True):
+            row = rows.get(key)
+            current = machine.TriggerState.from_json(row.state) if row else None
+            obs = self._observation(plan, window, ctx, result, current)
+            new_state, decision = machine.step(current, obs, plan.rule.definition, now)
+            if new_state != current:
+                self._save(row, key, window, new_state, now)
+            if decision is not None:
+                self.writer.write(self._decision(plan, window, decision, customer_locale=ctx))
+
+    def _observation(
+        self,
+        plan: Plan,
+        window: Window,
+        ctx: Context,
+        result: Evaluation,
+        current: machine.TriggerState | None,
+    ) -> machine.Observation:
+        definition = plan.rule.definition
+        value = (
+            ctx.window.value(definition.aggregate) if ctx.window and definition.aggregate else None
+        )
+        return machine.Observation(
+            window, result, value, self._within_hysteresis(plan, ctx, value, current)
+        )
+
+    @staticmethod
+    def _within_hysteresis(
+        plan: Plan, ctx: Context, value: float | None, current: machine.TriggerState | None
+    ) -> bool:
+        """Whether the value is still within ``hysteresis`` of the range that fired."""
+        rearm = plan.rule.definition.rearm
+        if (
+            rearm.hysteresis is None
+            or value is None
+            or current is None
+            or current.status != "fired"
+            or current.fired_value is None
+        ):
+            return False
+        toward = rearm.hysteresis if current.fired_value > value else -rearm.hysteresis
+        moved = {f"window.{plan.rule.definition.aggregate}": value + toward}
+        return evaluate(plan.rule.condition, ctx, moved).result
+
+    def _save(
+        self,
+        row: StateRow | None,
+        key: tuple[str, int],
+        window: Window,
+        state: machine.TriggerState,
+        now: datetime,
+    ) -> None:
+        if row is None:
+            row = StateRow(
+                trigger_id=key[0],
+                window_start=key[1],
+                window_end=self.windows.end_ts(window),
+                state={},
+                updated_at=now,
+            )
+        row.state, row.last_value, row.updated_at = state.to_json(), state.last_value, now
+        self.triggers.add_state(row)
+
+    def _decision(
+        self, plan: Plan, window: Window, decision: machine.Decision, customer_locale: Context
+    ) -> Decision:
+        definition, locale = plan.rule.definition, customer_locale.customer.locale
+        title = localized(dict(definition.title), locale)
+        local_start = window.start.astimezone(window.zone).isoformat(timespec="minutes")
+        late = decision.action == "suppressed_late"
+        summary = (
+            f"{title}: {definition.aggregate} = {decision.value:g} in the {window.kind} "
+            f"from {local_start}"
+            if decision.value is not None
+            else title
+        )
+        reason = None
+        if late:
+            hours = (decision.at - window.end).total_seconds() / 3600
+            reason = (
+                f"late: became true {hours:.1f} h after the window ended; the rule "
+                f"notifies within {definition.late_policy.notify_within_hours:g} h"
+            )
+            summary = f"suppressed ({reason}): {summary}"
+        return Decision(
+            trigger=plan.trigger,
+            rule=plan.rule,
+            occurrence=window.key,
+            transition=decision.transition_id,
+            status=NotificationStatus.suppressed if late else NotificationStatus.pending,
+            due_at=decision.at,
+            why=why(plan.trigger, plan.rule, decision.values),
+            summary=summary,
+            reason=reason,
+        )

@@ -1,0 +1,92 @@
+"""Ingest readings: resolve customers, store new rows, apply corrections, evaluate triggers.
+
+Everything happens in the caller's transaction, so the readings and the decisions they cause
+commit together (or not at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.clock import Clock
+from engine.customers.repository import CustomerRepository
+from engine.evaluation.decisions import DecisionWriter
+from engine.evaluation.threshold import CustomerFacts, ThresholdEvaluator
+from engine.feeds.parsing import ParseResult, Rejection
+from engine.feeds.repository import ReadingKey, ReadingRepository, ReadingRow
+from engine.feeds.schemas import BatchResult, RejectedRow
+from engine.ids import new_id
+from engine.metrics import readings_ingested
+from engine.models import Customer
+
+
+def facts(c: Customer) -> CustomerFacts:
+    return CustomerFacts(c.id, c.tenant_id, c.timezone, c.locale, c.attributes)
+
+
+class FeedService:
+    def __init__(self, customers: CustomerRepository, readings: ReadingRepository,
+                 evaluator: ThresholdEvaluator, writer: DecisionWriter, clock: Clock) -> None:
+        self.customers = customers
+        self.readings = readings
+        self.evaluator = evaluator
+        self.writer = writer
+        self.clock = clock
+
+    def ingest(self, tenant_id: str, parsed: ParseResult) -> BatchResult:
+        batch = new_id("bat")
+        result = BatchResult(batch=batch, notes=list(parsed.notes))
+        rejections = list(parsed.rejections)
+        refs = sorted({row.customer for row in parsed.rows})
+        found = self.customers.by_refs(tenant_id, refs)
+        by_id = {c.id: facts(c) for c in found.values()}
+        received = int(self.clock.now().timestamp())
+        rows: dict[ReadingKey, ReadingRow] = {}
+        for index, row in enumerate(parsed.rows):
+            customer = found.get(row.customer)
+            if customer is None:
+                rejections.append(Rejection(parsed_index(parsed, index),
+                                            f"unknown customer {row.customer!r}", "customer"))
+                continue
+            key = (customer.id, row.metric, int(row.start.timestamp()), row.duration_s)
+            if key in rows and rows[key][5] == row.value:
+                result.duplicate += 1
+            elif key in rows:
+                result.corrected += 1
+            rows[key] = (*key, tenant_id, row.value, row.unit, row.quality, received, batch)
+        new, corrected = self._store(list(rows.values()), batch, result)
+        result.evaluated = self.evaluator.apply(by_id, new, corrected)
+        result.notifications = len(self.writer.created)
+        result.rejected = len(rejections)
+        result.rejections = [RejectedRow(index=r.index, reason=r.reason, field=r.field)
+                             for r in sorted(rejections, key=lambda r: r.index)]
+        for outcome in ("accepted", "duplicate", "corrected", "rejected"):
+            readings_ingested.labels(outcome).inc(getattr(result, outcome))
+        return result
+
+    def _store(self, rows: Sequence[ReadingRow], batch: str,
+               result: BatchResult) -> tuple[list[ReadingRow], list[ReadingRow]]:
+        """Insert what is new; classify the rest as duplicates or corrections."""
+        inserted = self.readings.insert_new(rows)
+        if inserted == len(rows):
+            result.accepted += inserted
+            return list(rows), []
+        stored = self.readings.stored([(r[0], r[1], r[2], r[3]) for r in rows])
+        new, corrected = [], []
+        for row in rows:
+            value, stored_batch = stored[(row[0], row[1], row[2], row[3])]
+            if stored_batch == batch:
+                new.append(row)
+            elif value == row[5]:
+                result.duplicate += 1
+            else:
+                corrected.append(row)
+        self.readings.correct(corrected)
+        result.accepted += len(new)
+        result.corrected += len(corrected)
+        return new, corrected
+
+
+def parsed_index(parsed: ParseResult, position: int) -> int:
+    """The index a row had in the submitted body (rows keep the body's order)."""
+    return parsed.rows[position].index if hasattr(parsed.rows[position], "index") else position

@@ -1,0 +1,1 @@
+"""Notifications: decided contacts, their status and delivery attempts."""

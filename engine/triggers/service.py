@@ -1,0 +1,240 @@
+"""Customers choose published rules and turn them into triggers with their own parameters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.catalog.compiled import CompiledRule, compiled_version
+from engine.catalog.service import CatalogService
+from engine.clock import Clock
+from engine.errors import FieldError, InvalidInput, NotFound
+from engine.evaluation.aggregation import Aggregator, WindowCache
+from engine.evaluation.decisions import localized
+from engine.evaluation.threshold import CustomerFacts
+from engine.feeds.repository import AggregateKey, ReadingRepository
+from engine.history.service import HistoryService
+from engine.ids import new_id
+from engine.models import Customer, HistoryKind, RuleStatus, Trigger
+from engine.triggers.repository import TriggerRepository
+from engine.triggers.schemas import (
+    ParameterPublic,
+    RuleOffer,
+    TriggerCreate,
+    TriggerPublic,
+    TriggerStatePublic,
+    TriggerUpdate,
+)
+from rules import state as machine
+from rules.errors import ParameterError
+from rules.windows import Window
+
+
+def check_params(rule: CompiledRule, values: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return rule.definition.validate_params(values)
+    except ParameterError as exc:
+        errors = [FieldError(("body", "params", name), reason) for name, reason in exc.errors]
+        raise InvalidInput("parameters do not fit the rule", errors) from None
+
+
+class TriggerService:
+    def __init__(
+        self,
+        repo: TriggerRepository,
+        catalog: CatalogService,
+        readings: ReadingRepository,
+        history: HistoryService,
+        clock: Clock,
+    ) -> None:
+        self.repo = repo
+        self.catalog = catalog
+        self.readings = readings
+        self.history = history
+        self.clock = clock
+        self.windows = WindowCache()
+
+    def offers(self, customer: Customer) -> list[RuleOffer]:
+        return [
+            self._offer(rule, customer.locale)
+            for rule in self.catalog.published(customer.tenant_id)
+        ]
+
+    def create(self, customer: Customer, data: TriggerCreate) -> Trigger:
+        rule = self._published(customer.tenant_id, data.rule)
+        params = check_params(rule, data.params)
+        now, d = self.clock.now(), rule.definition
+        trigger = Trigger(
+            id=new_id("trg"),
+            tenant_id=customer.tenant_id,
+            customer_id=customer.id,
+            rule_version_id=rule.version_id,
+            rule_key=d.key,
+            kind=d.kind,
+            metric=d.metric,
+            event_type=d.event_type,
+            params=params,
+            channels=[c.value for c in data.channels] if data.channels else None,
+            enabled=data.enabled,
+            created_at=now,
+            updated_at=now,
+        )
+        self.repo.add(trigger)
+        if d.kind == "threshold":
+            self._backfill(customer, rule, now)
+        self._record(trigger, f"trigger created for rule {d.key}", {"params": params})
+        return trigger
+
+    def get(self, customer: Customer, trigger_id: str) -> Trigger:
+        trigger = self.repo.get(customer.id, trigger_id)
+        if trigger is None:
+            raise NotFound(f"trigger {trigger_id} not found")
+        return trigger
+
+    def list(self, customer: Customer) -> list[Trigger]:
+        return self.repo.for_customer(customer.id)
+
+    def update(self, customer: Customer, trigger_id: str, change: TriggerUpdate) -> Trigger:
+        trigger = self.get(customer, trigger_id)
+        rule = self._rule_of(trigger)
+        if change.upgrade:
+            rule = self._published(customer.tenant_id, trigger.rule_key)
+            trigger.rule_version_id = rule.version_id
+        if change.params is not None or change.upgrade:
+            merged = {**trigger.params, **(change.params or {})}
+            trigger.params = check_params(rule, merged)
+        if "channels" in change.model_fields_set:
+            trigger.channels = [c.value for c in change.channels] if change.channels else None
+        if change.enabled is not None:
+            trigger.enabled = change.enabled
+        trigger.updated_at = self.clock.now()
+        self.repo.add(trigger)
+        self._record(
+            trigger,
+            f"trigger for rule {trigger.rule_key} changed",
+            {"changes": change.model_dump(mode="json", exclude_unset=True)},
+        )
+        if rule.definition.kind == "threshold":
+            self._backfill(customer, rule, trigger.updated_at)
+        return trigger
+
+    def delete(self, customer: Customer, trigger_id: str) -> None:
+        trigger = self.get(customer, trigger_id)
+        trigger.enabled = False
+        self._record(trigger, f"trigger for rule {trigger.rule_key} deleted", {})
+        self.repo.remove(trigger)
+
+    def public(self, trigger: Trigger, customer: Customer) -> TriggerPublic:
+        rule = self._rule_of(trigger)
+        row = self.catalog.repo.get(trigger.tenant_id, trigger.rule_key)
+        return TriggerPublic(
+            id=trigger.id,
+            rule=trigger.rule_key,
+            rule_version=rule.version,
+            latest_version=row.latest_version if row else rule.version,
+            rule_retired=row is None or row.status == RuleStatus.retired,
+            kind=trigger.kind,
+            params=trigger.params,
+            channels=trigger.channels,
+            enabled=trigger.enabled,
+            state=self._state(trigger, rule, customer),
+            created_at=trigger.created_at,
+            updated_at=trigger.updated_at,
+        )
+
+    def _state(
+        self, trigger: Trigger, rule: CompiledRule, customer: Customer
+    ) -> TriggerStatePublic:
+        d = rule.definition
+        if d.kind != "threshold" or d.window is None:
+            return TriggerStatePublic(status="armed")
+        window = self.windows.of(d.window, int(self.clock.now().timestamp()), customer.timezone)
+        start = self.windows.ts(window)
+        row = self.repo.states([(trigger.id, start)]).get((trigger.id, start))
+        status = machine.TriggerState.from_json(row.state).status if row else "armed"
+        aggregate = self.readings.aggregates([(customer.id, d.metric or "", d.window, start)])
+        found = next(iter(aggregate.values()), None)
+        last = None
+        if found is not None and d.aggregate is not None:
+            last = {
+                "sum": found[0],
+                "count": float(found[1]),
+                "min": found[2],
+                "max": found[3],
+                "last": found[5],
+                "avg": found[0] / found[1] if found[1] else 0.0,
+            }[d.aggregate]
+        bounded = window.kind != "none"
+        return TriggerStatePublic(
+            status=status,
+            last_value=last,
+            window_start=window.start if bounded else None,
+            window_end=window.end if bounded else None,
+        )
+
+    def _backfill(self, customer: Customer, rule: CompiledRule, now: datetime) -> None:
+        """Build the aggregates this trigger reads (current, previous, baseline windows)."""
+        d = rule.definition
+        assert d.window is not None and d.metric is not None
+        window = self.windows.of(d.window, int(now.timestamp()), customer.timezone)
+        windows: list[Window] = [window]
+        if d.window != "none":
+            for _ in range(d.baseline_windows):
+                windows.append(self.windows.previous(windows[-1]))
+        facts = {
+            customer.id: CustomerFacts(
+                customer.id,
+                customer.tenant_id,
+                customer.timezone,
+                customer.locale,
+                customer.attributes,
+            )
+        }
+        keys: dict[AggregateKey, Window] = {
+            (customer.id, d.metric, d.window, self.windows.ts(w)): w for w in windows
+        }
+        Aggregator(self.readings, self.windows, facts).recompute(keys)
+
+    def _published(self, tenant_id: str, key: str) -> CompiledRule:
+        try:
+            return self.catalog.latest_published(tenant_id, key)
+        except NotFound:
+            raise InvalidInput.at(("body", "rule"), f"no published rule {key!r}") from None
+
+    def _rule_of(self, trigger: Trigger) -> CompiledRule:
+        version = self.catalog.repo.version_by_id(trigger.rule_version_id)
+        assert version is not None
+        return compiled_version(version.id, version.version, version.definition)
+
+    def _record(self, trigger: Trigger, summary: str, data: dict[str, Any]) -> None:
+        self.history.record(
+            trigger.tenant_id,
+            trigger.customer_id,
+            HistoryKind.trigger,
+            summary,
+            {"trigger_id": trigger.id, **data},
+        )
+
+    @staticmethod
+    def _offer(rule: CompiledRule, locale: str) -> RuleOffer:
+        d = rule.definition
+        return RuleOffer(
+            key=d.key,
+            version=rule.version,
+            title=localized(dict(d.title), locale),
+            description=localized(dict(d.description), locale),
+            topic=d.topic,
+            kind=d.kind,
+            parameters=[
+                ParameterPublic(
+                    name=p.name,
+                    type=p.type,
+                    unit=p.unit,
+                    min=p.min,
+                    max=p.max,
+                    default=p.default,
+                    label=localized(dict(p.label), locale) or p.name,
+                )
+                for p in d.parameters
+            ],
+        )
