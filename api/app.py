@@ -6,7 +6,16 @@ from fastapi import FastAPI
 
 from api import problems
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, IdempotencyMiddleware
-from api.routers import customers, feeds, health, me, rules, tenants, triggers
+from api.routers import (
+    customers,
+    feeds,
+    health,
+    me,
+    notifications,
+    rules,
+    tenants,
+    triggers,
+)
 from engine.runtime import Runtime
 
 FEED_BODY_FACTOR = 8
@@ -31,6 +40,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         triggers.router,
         rules.router,
         feeds.router,
+        notifications.router,
     )
     for router in routers:
         app.include_router(router)

@@ -24,7 +24,9 @@ def get_services(request: Request) -> Iterator[Services]:
         yield services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+# "function" scope commits when the route returns, before the answer goes out: a client that
+# got 201 can rely on the row being there (the default would commit after sending).
+ServicesDep = Annotated[Services, Depends(get_services, scope="function")]
 
 
 def get_principal(

@@ -7,6 +7,7 @@ from functools import cached_property
 from sqlmodel import Session
 
 from engine.auth.service import Authenticator
+from engine.catalog.backtest import BacktestService
 from engine.catalog.repository import RuleRepository
 from engine.catalog.service import CatalogService
 from engine.clock import Clock
@@ -16,7 +17,10 @@ from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.customers.service import CustomerService
 from engine.evaluation.decisions import DecisionWriter
+from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.threshold import ThresholdEvaluator
+from engine.feeds.events import EventFeedService
+from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import ReadingRepository
 from engine.feeds.service import FeedService
 from engine.history.repository import HistoryRepository
@@ -92,7 +96,13 @@ class Services:
     @cached_property
     def triggers(self) -> TriggerService:
         return TriggerService(
-            self.trigger_repo, self.catalog, self.readings, self.history, self.clock
+            self.trigger_repo,
+            self.catalog,
+            self.readings,
+            self.history,
+            self.clock,
+            self.occurrences,
+            self.event_repo,
         )
 
     @cached_property
@@ -106,6 +116,33 @@ class Services:
     @cached_property
     def feeds(self) -> FeedService:
         return FeedService(
-            CustomerRepository(self.session), self.readings, self.threshold, self.decisions,
+            CustomerRepository(self.session),
+            self.readings,
+            self.threshold,
+            self.decisions,
             self.clock,
         )
+
+    @cached_property
+    def event_repo(self) -> EventRepository:
+        return EventRepository(self.session)
+
+    @cached_property
+    def occurrences(self) -> OccurrenceEvaluator:
+        return OccurrenceEvaluator(
+            self.trigger_repo, self.notification_repo, self.decisions, self.clock
+        )
+
+    @cached_property
+    def events(self) -> EventFeedService:
+        return EventFeedService(
+            CustomerRepository(self.session),
+            self.event_repo,
+            self.occurrences,
+            self.decisions,
+            self.clock,
+        )
+
+    @cached_property
+    def backtest(self) -> BacktestService:
+        return BacktestService(self.catalog, self.customers, self.readings)

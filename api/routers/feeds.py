@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import FeedTenant, ServicesDep
 from api.middleware import BODY_KEY
-from engine.feeds.parsing import parse_greenbutton, parse_readings
+from engine.feeds.parsing import parse_events, parse_greenbutton, parse_readings
 from engine.feeds.schemas import BatchResult
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
@@ -54,3 +54,14 @@ def post_greenbutton(
         max_bytes=services.settings.max_body_bytes * 8,
     )
     return services.feeds.ingest(tenant.id, parsed)
+
+
+@router.post("/events", openapi_extra=_content("application/json", "application/x-ndjson"))
+def post_events(request: Request, tenant: FeedTenant, services: ServicesDep) -> BatchResult:
+    """Business events: ``customer``, ``type`` (``bill.issued``, ``checkup.due``), ``id``,
+    ``occurred_at``, ``due`` (date), ``status`` (active/cancelled), ``amount`` + ``currency``,
+    ``fields``. Sending an event again with its ``id`` and new values corrects it."""
+    parsed = parse_events(
+        _body(request), request.headers.get("content-type", ""), services.clock.now()
+    )
+    return services.events.ingest(tenant.id, parsed)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, status
 
 from api.deps import OpsTenant, ServicesDep
-from engine.catalog.schemas import RulePublic
+from engine.catalog.schemas import BacktestRequest, RulePublic
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
 RuleBody = Body(
@@ -77,3 +77,12 @@ def publish_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePubl
 def retire_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePublic:
     """Stop offering the rule; its triggers stop firing."""
     return services.catalog.public(services.catalog.retire(tenant.id, key))
+
+
+@router.post("/{key}/backtest")
+def backtest_rule(
+    key: str, body: BacktestRequest, tenant: OpsTenant, services: ServicesDep
+) -> dict[str, Any]:
+    """Every window in which the rule (draft, or ``version``) would have fired over a
+    customer's stored readings or posted ones. Stores and sends nothing."""
+    return services.backtest.run(tenant, key, body)

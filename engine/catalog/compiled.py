@@ -11,6 +11,7 @@ from engine.errors import FieldError, InvalidInput
 from rules.condition import CompiledCondition, compile_condition
 from rules.errors import ConditionCompileError
 from rules.schema import RuleDefinition
+from rules.trigger import CompiledRule as CoreRule
 
 _CACHE: dict[str, CompiledRule] = {}
 _CACHE_LIMIT = 10_000
@@ -18,10 +19,16 @@ _CACHE_LIMIT = 10_000
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
+    """A published version, compiled: ``core`` is what the pure evaluator works on."""
+
     version_id: str
     version: int
     definition: RuleDefinition
     condition: CompiledCondition
+
+    @property
+    def core(self) -> CoreRule:
+        return CoreRule(self.definition, self.version, self.condition)
 
 
 def check_definition(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from engine.models import RuleStatus
-from engine.validation import RequestModel
+from engine.validation import RequestModel, TimezoneName
 
 
 class RuleVersionPublic(BaseModel):
@@ -28,7 +28,7 @@ class RulePublic(BaseModel):
 
 
 class BacktestReading(RequestModel):
-    start: datetime
+    start: AwareDatetime
     duration: int = Field(gt=0, le=366 * 86400, description="seconds")
     value: float
 
@@ -37,5 +37,5 @@ class BacktestRequest(RequestModel):
     params: dict[str, Any] = Field(default_factory=dict)
     customer_id: str | None = None
     readings: list[BacktestReading] | None = Field(default=None, max_length=200_000)
-    timezone: str | None = None
+    timezone: TimezoneName | None = None
     version: int | None = Field(default=None, description="published version; default the draft")

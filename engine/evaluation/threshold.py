@@ -14,7 +14,7 @@ from engine.evaluation.aggregation import Aggregator, WindowCache
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
 from engine.feeds.repository import AggregateKey, AggregateRow, ReadingRepository, ReadingRow
 from engine.metrics import evaluations
-from engine.models import NotificationStatus
+from engine.models import Customer, NotificationStatus
 from engine.models import TriggerState as StateRow
 from engine.triggers.repository import ActiveTrigger, TriggerRepository
 from rules import state as machine
@@ -22,6 +22,7 @@ from rules.aggregates import Baseline, WindowStats, baseline_of, stats_from_tota
 from rules.condition import Evaluation, evaluate
 from rules.context import Context
 from rules.context import Customer as CustomerContext
+from rules.trigger import assess
 from rules.windows import Window
 
 
@@ -32,6 +33,10 @@ class CustomerFacts:
     timezone: str
     locale: str
     attributes: dict[str, Any]
+
+    @classmethod
+    def of(cls, c: Customer) -> CustomerFacts:
+        return cls(c.id, c.tenant_id, c.timezone, c.locale, c.attributes)
 
     def context(self) -> CustomerContext:
         return CustomerContext(self.locale, self.timezone, self.attributes)
@@ -167,49 +172,14 @@ class ThresholdEvaluator:
     ) -> None:
         keys = [(p.trigger.id, self.windows.ts(w)) for p, w, _, _ in observed]
         rows = self.triggers.states(keys)
-        for (plan, window, ctx, result), key in zip(observed, keys, strict=True):
+        for (plan, window, ctx, _), key in zip(observed, keys, strict=True):
             row = rows.get(key)
             current = machine.TriggerState.from_json(row.state) if row else None
-            obs = self._observation(plan, window, ctx, result, current)
-            new_state, decision = machine.step(current, obs, plan.rule.definition, now)
+            new_state, decision, _ = assess(plan.rule.core, ctx, current)
             if new_state != current:
                 self._save(row, key, window, new_state, now)
             if decision is not None:
-                self.writer.write(self._decision(plan, window, decision, customer_locale=ctx))
-
-    def _observation(
-        self,
-        plan: Plan,
-        window: Window,
-        ctx: Context,
-        result: Evaluation,
-        current: machine.TriggerState | None,
-    ) -> machine.Observation:
-        definition = plan.rule.definition
-        value = (
-            ctx.window.value(definition.aggregate) if ctx.window and definition.aggregate else None
-        )
-        return machine.Observation(
-            window, result, value, self._within_hysteresis(plan, ctx, value, current)
-        )
-
-    @staticmethod
-    def _within_hysteresis(
-        plan: Plan, ctx: Context, value: float | None, current: machine.TriggerState | None
-    ) -> bool:
-        """Whether the value is still within ``hysteresis`` of the range that fired."""
-        rearm = plan.rule.definition.rearm
-        if (
-            rearm.hysteresis is None
-            or value is None
-            or current is None
-            or current.status != "fired"
-            or current.fired_value is None
-        ):
-            return False
-        toward = rearm.hysteresis if current.fired_value > value else -rearm.hysteresis
-        moved = {f"window.{plan.rule.definition.aggregate}": value + toward}
-        return evaluate(plan.rule.condition, ctx, moved).result
+                self.writer.write(self._decision(plan, window, decision, ctx))
 
     def _save(
         self,
@@ -231,9 +201,9 @@ class ThresholdEvaluator:
         self.triggers.add_state(row)
 
     def _decision(
-        self, plan: Plan, window: Window, decision: machine.Decision, customer_locale: Context
+        self, plan: Plan, window: Window, decision: machine.Decision, ctx: Context
     ) -> Decision:
-        definition, locale = plan.rule.definition, customer_locale.customer.locale
+        definition, locale = plan.rule.definition, ctx.customer.locale
         title = localized(dict(definition.title), locale)
         local_start = window.start.astimezone(window.zone).isoformat(timespec="minutes")
         late = decision.action == "suppressed_late"

@@ -17,16 +17,17 @@ from engine.feeds.repository import ReadingKey, ReadingRepository, ReadingRow
 from engine.feeds.schemas import BatchResult, RejectedRow
 from engine.ids import new_id
 from engine.metrics import readings_ingested
-from engine.models import Customer
-
-
-def facts(c: Customer) -> CustomerFacts:
-    return CustomerFacts(c.id, c.tenant_id, c.timezone, c.locale, c.attributes)
 
 
 class FeedService:
-    def __init__(self, customers: CustomerRepository, readings: ReadingRepository,
-                 evaluator: ThresholdEvaluator, writer: DecisionWriter, clock: Clock) -> None:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        readings: ReadingRepository,
+        evaluator: ThresholdEvaluator,
+        writer: DecisionWriter,
+        clock: Clock,
+    ) -> None:
         self.customers = customers
         self.readings = readings
         self.evaluator = evaluator
@@ -39,14 +40,19 @@ class FeedService:
         rejections = list(parsed.rejections)
         refs = sorted({row.customer for row in parsed.rows})
         found = self.customers.by_refs(tenant_id, refs)
-        by_id = {c.id: facts(c) for c in found.values()}
+        by_id = {c.id: CustomerFacts.of(c) for c in found.values()}
         received = int(self.clock.now().timestamp())
         rows: dict[ReadingKey, ReadingRow] = {}
         for index, row in enumerate(parsed.rows):
             customer = found.get(row.customer)
             if customer is None:
-                rejections.append(Rejection(parsed_index(parsed, index),
-                                            f"unknown customer {row.customer!r}", "customer"))
+                rejections.append(
+                    Rejection(
+                        parsed_index(parsed, index),
+                        f"unknown customer {row.customer!r}",
+                        "customer",
+                    )
+                )
                 continue
             key = (customer.id, row.metric, int(row.start.timestamp()), row.duration_s)
             if key in rows and rows[key][5] == row.value:
@@ -58,14 +64,17 @@ class FeedService:
         result.evaluated = self.evaluator.apply(by_id, new, corrected)
         result.notifications = len(self.writer.created)
         result.rejected = len(rejections)
-        result.rejections = [RejectedRow(index=r.index, reason=r.reason, field=r.field)
-                             for r in sorted(rejections, key=lambda r: r.index)]
+        result.rejections = [
+            RejectedRow(index=r.index, reason=r.reason, field=r.field)
+            for r in sorted(rejections, key=lambda r: r.index)
+        ]
         for outcome in ("accepted", "duplicate", "corrected", "rejected"):
             readings_ingested.labels(outcome).inc(getattr(result, outcome))
         return result
 
-    def _store(self, rows: Sequence[ReadingRow], batch: str,
-               result: BatchResult) -> tuple[list[ReadingRow], list[ReadingRow]]:
+    def _store(
+        self, rows: Sequence[ReadingRow], batch: str, result: BatchResult
+    ) -> tuple[list[ReadingRow], list[ReadingRow]]:
         """Insert what is new; classify the rest as duplicates or corrections."""
         inserted = self.readings.insert_new(rows)
         if inserted == len(rows):

@@ -11,12 +11,14 @@ from engine.clock import Clock
 from engine.errors import FieldError, InvalidInput, NotFound
 from engine.evaluation.aggregation import Aggregator, WindowCache
 from engine.evaluation.decisions import localized
+from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.threshold import CustomerFacts
+from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import AggregateKey, ReadingRepository
 from engine.history.service import HistoryService
 from engine.ids import new_id
 from engine.models import Customer, HistoryKind, RuleStatus, Trigger
-from engine.triggers.repository import TriggerRepository
+from engine.triggers.repository import ActiveTrigger, TriggerRepository
 from engine.triggers.schemas import (
     ParameterPublic,
     RuleOffer,
@@ -27,12 +29,14 @@ from engine.triggers.schemas import (
 )
 from rules import state as machine
 from rules.errors import ParameterError
+from rules.schema import RuleDefinition
 from rules.windows import Window
 
 
-def check_params(rule: CompiledRule, values: dict[str, Any]) -> dict[str, Any]:
+def check_params(definition: RuleDefinition, values: dict[str, Any]) -> dict[str, Any]:
+    """The customer's values checked against the rule; 422 naming each bad parameter."""
     try:
-        return rule.definition.validate_params(values)
+        return definition.validate_params(values)
     except ParameterError as exc:
         errors = [FieldError(("body", "params", name), reason) for name, reason in exc.errors]
         raise InvalidInput("parameters do not fit the rule", errors) from None
@@ -46,8 +50,12 @@ class TriggerService:
         readings: ReadingRepository,
         history: HistoryService,
         clock: Clock,
+        occurrences: OccurrenceEvaluator,
+        events: EventRepository,
     ) -> None:
         self.repo = repo
+        self.occurrences = occurrences
+        self.events = events
         self.catalog = catalog
         self.readings = readings
         self.history = history
@@ -62,7 +70,7 @@ class TriggerService:
 
     def create(self, customer: Customer, data: TriggerCreate) -> Trigger:
         rule = self._published(customer.tenant_id, data.rule)
-        params = check_params(rule, data.params)
+        params = check_params(rule.definition, data.params)
         now, d = self.clock.now(), rule.definition
         trigger = Trigger(
             id=new_id("trg"),
@@ -80,9 +88,8 @@ class TriggerService:
             updated_at=now,
         )
         self.repo.add(trigger)
-        if d.kind == "threshold":
-            self._backfill(customer, rule, now)
         self._record(trigger, f"trigger created for rule {d.key}", {"params": params})
+        self._catch_up(customer, trigger, rule)
         return trigger
 
     def get(self, customer: Customer, trigger_id: str) -> Trigger:
@@ -102,7 +109,7 @@ class TriggerService:
             trigger.rule_version_id = rule.version_id
         if change.params is not None or change.upgrade:
             merged = {**trigger.params, **(change.params or {})}
-            trigger.params = check_params(rule, merged)
+            trigger.params = check_params(rule.definition, merged)
         if "channels" in change.model_fields_set:
             trigger.channels = [c.value for c in change.channels] if change.channels else None
         if change.enabled is not None:
@@ -114,8 +121,8 @@ class TriggerService:
             f"trigger for rule {trigger.rule_key} changed",
             {"changes": change.model_dump(mode="json", exclude_unset=True)},
         )
-        if rule.definition.kind == "threshold":
-            self._backfill(customer, rule, trigger.updated_at)
+        if trigger.enabled:
+            self._catch_up(customer, trigger, rule)
         return trigger
 
     def delete(self, customer: Customer, trigger_id: str) -> None:
@@ -172,6 +179,24 @@ class TriggerService:
             window_end=window.end if bounded else None,
         )
 
+    def _catch_up(self, customer: Customer, trigger: Trigger, rule: CompiledRule) -> None:
+        """Threshold: build the aggregates it reads. Schedule: remind of known due dates."""
+        if rule.definition.kind == "threshold":
+            self._backfill(customer, rule, self.clock.now())
+        elif rule.definition.kind == "schedule":
+            active = ActiveTrigger(
+                trigger.id,
+                trigger.tenant_id,
+                customer.id,
+                rule.version_id,
+                rule.version,
+                rule.definition.model_dump(mode="json"),
+                trigger.params,
+                trigger.channels,
+            )
+            for event in self.events.active_of_type(customer.id, trigger.event_type or ""):
+                self.occurrences.apply(active, event, CustomerFacts.of(customer))
+
     def _backfill(self, customer: Customer, rule: CompiledRule, now: datetime) -> None:
         """Build the aggregates this trigger reads (current, previous, baseline windows)."""
         d = rule.definition
@@ -181,19 +206,11 @@ class TriggerService:
         if d.window != "none":
             for _ in range(d.baseline_windows):
                 windows.append(self.windows.previous(windows[-1]))
-        facts = {
-            customer.id: CustomerFacts(
-                customer.id,
-                customer.tenant_id,
-                customer.timezone,
-                customer.locale,
-                customer.attributes,
-            )
-        }
+        by_id = {customer.id: CustomerFacts.of(customer)}
         keys: dict[AggregateKey, Window] = {
             (customer.id, d.metric, d.window, self.windows.ts(w)): w for w in windows
         }
-        Aggregator(self.readings, self.windows, facts).recompute(keys)
+        Aggregator(self.readings, self.windows, by_id).recompute(keys)
 
     def _published(self, tenant_id: str, key: str) -> CompiledRule:
         try:

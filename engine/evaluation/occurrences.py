@@ -1,0 +1,168 @@
+"""Event and schedule rules: a matching event fires once; a due date becomes a reminder at
+``days_before`` and ``local_time`` in the customer's zone, moved or cancelled with the event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from engine.catalog.compiled import CompiledRule, compiled_version
+from engine.clock import Clock
+from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
+from engine.evaluation.threshold import CustomerFacts
+from engine.feeds.parsing.currency import minor_exponent
+from engine.models import OPEN_STATUSES, Event, HistoryKind, Notification, NotificationStatus
+from engine.notifications.repository import NotificationRepository
+from engine.triggers.repository import ActiveTrigger, TriggerRepository
+from rules.condition import evaluate
+from rules.context import Context
+from rules.context import Event as EventContext
+from rules.schedule import reminder_at
+
+
+def event_context(event: Event) -> EventContext:
+    amount = None
+    if event.amount is not None and event.currency:
+        amount = event.amount / 10 ** minor_exponent(event.currency)
+    return EventContext(
+        type=event.type,
+        occurred_at=event.occurred_at,
+        amount=amount,
+        due_date=event.due,
+        fields=event.fields,
+    )
+
+
+def occurrence(event: Event) -> str:
+    return f"e:{event.type}:{event.key}"
+
+
+class OccurrenceEvaluator:
+    def __init__(
+        self,
+        triggers: TriggerRepository,
+        notifications: NotificationRepository,
+        writer: DecisionWriter,
+        clock: Clock,
+    ) -> None:
+        self.triggers = triggers
+        self.notifications = notifications
+        self.writer = writer
+        self.clock = clock
+
+    def on_event(self, event: Event, customer: CustomerFacts) -> int:
+        """Evaluate the customer's event and schedule triggers for this event; decisions made."""
+        made = 0
+        for kind in ("event", "schedule"):
+            for trigger in self.triggers.active([customer.id], kind, event_types=[event.type]):
+                made += self.apply(trigger, event, customer)
+        return made
+
+    def apply(self, trigger: ActiveTrigger, event: Event, customer: CustomerFacts) -> int:
+        rule = compiled_version(trigger.rule_version_id, trigger.version, trigger.definition)
+        if rule.definition.kind == "schedule":
+            return self._schedule(trigger, rule, event, customer)
+        if event.status != "active":
+            return 0
+        ctx = self._context(trigger, event, customer)
+        result = evaluate(rule.condition, ctx)
+        if not result.result:
+            return 0
+        title = localized(dict(rule.definition.title), customer.locale)
+        return self._write(
+            trigger,
+            rule,
+            event,
+            "fire",
+            ctx.now,
+            result.values,
+            f"{title}: event {event.type} matched",
+        )
+
+    def _schedule(
+        self, trigger: ActiveTrigger, rule: CompiledRule, event: Event, customer: CustomerFacts
+    ) -> int:
+        now = self.clock.now()
+        transition = f"due:{event.due.isoformat()}" if event.due else ""
+        stale = [
+            n
+            for n in self.notifications.by_occurrence(trigger.id, occurrence(event))
+            if n.transition != transition or event.status != "active"
+        ]
+        for notification in stale:
+            self._cancel(
+                notification,
+                now,
+                "the due date moved" if event.status == "active" else "the event was cancelled",
+            )
+        if event.status != "active" or event.due is None:
+            return 0
+        at = reminder_at(
+            event.due,
+            trigger.params["days_before"],
+            trigger.params["local_time"],
+            customer.timezone,
+        )
+        if event.due < now.astimezone(ZoneInfo(customer.timezone)).date():
+            return 0  # the date has passed: a reminder now would be no reminder
+        ctx = self._context(trigger, event, customer)
+        result = evaluate(rule.condition, ctx)
+        if not result.result:
+            return 0
+        title = localized(dict(rule.definition.title), customer.locale)
+        local = at.astimezone(ZoneInfo(customer.timezone)).strftime("%Y-%m-%d %H:%M")
+        return self._write(
+            trigger,
+            rule,
+            event,
+            transition,
+            max(at, now),
+            result.values,
+            f"{title}: reminder for {event.due.isoformat()} scheduled at {local}",
+        )
+
+    def _write(
+        self,
+        trigger: ActiveTrigger,
+        rule: CompiledRule,
+        event: Event,
+        transition: str,
+        due_at: datetime,
+        values: dict[str, object],
+        summary: str,
+    ) -> int:
+        decision = Decision(
+            trigger=trigger,
+            rule=rule,
+            occurrence=occurrence(event),
+            transition=transition,
+            status=NotificationStatus.pending,
+            due_at=due_at,
+            why=why(trigger, rule, dict(values)),
+            summary=summary,
+            extra={"event_key": event.key},
+        )
+        return 1 if self.writer.write(decision) else 0
+
+    def _cancel(self, notification: Notification, now: datetime, reason: str) -> None:
+        if notification.status not in OPEN_STATUSES:
+            return
+        notification.status, notification.reason = NotificationStatus.cancelled, reason
+        notification.updated_at = now
+        self.notifications.save(notification)
+        self.writer.history.record(
+            notification.tenant_id,
+            notification.customer_id,
+            HistoryKind.decision,
+            f"reminder cancelled: {reason}",
+            {"status": "cancelled", "reason": reason},
+            notification_id=notification.id,
+        )
+
+    def _context(self, trigger: ActiveTrigger, event: Event, customer: CustomerFacts) -> Context:
+        return Context(
+            params=trigger.params,
+            customer=customer.context(),
+            now=self.clock.now(),
+            event=event_context(event),
+        )

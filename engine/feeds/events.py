@@ -1,0 +1,114 @@
+"""Ingest business events: store them by the business's key (a repeat with changes is a
+correction), then evaluate the event and schedule rules that watch their type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.clock import Clock
+from engine.customers.repository import CustomerRepository
+from engine.evaluation.decisions import DecisionWriter
+from engine.evaluation.occurrences import OccurrenceEvaluator
+from engine.evaluation.threshold import CustomerFacts
+from engine.feeds.events_repository import EventRepository
+from engine.feeds.parsing import EventParseResult, EventRow, Rejection
+from engine.feeds.schemas import BatchResult, RejectedRow
+from engine.ids import new_id
+from engine.models import Customer, Event
+
+
+def event_key(row: EventRow) -> str:
+    """The business's id, else the type for dated items (one due date per type), else the time."""
+    if row.event_id:
+        return row.event_id
+    return row.type if row.due is not None else row.occurred_at.isoformat()
+
+
+def _content(row: EventRow) -> dict[str, Any]:
+    return {
+        "status": row.status,
+        "due": row.due,
+        "amount": row.amount,
+        "currency": row.currency,
+        "fields": row.fields,
+        "occurred_at": row.occurred_at,
+    }
+
+
+class EventFeedService:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        events: EventRepository,
+        evaluator: OccurrenceEvaluator,
+        writer: DecisionWriter,
+        clock: Clock,
+    ) -> None:
+        self.customers = customers
+        self.events = events
+        self.evaluator = evaluator
+        self.writer = writer
+        self.clock = clock
+
+    def ingest(self, tenant_id: str, parsed: EventParseResult) -> BatchResult:
+        result = BatchResult(batch=new_id("bat"), notes=list(parsed.notes))
+        rejections = list(parsed.rejections)
+        found = self.customers.by_refs(tenant_id, sorted({e.customer for e in parsed.events}))
+        for index, row in enumerate(parsed.events):
+            customer = found.get(row.customer)
+            if customer is None:
+                rejections.append(
+                    Rejection(
+                        row_index(parsed, index), f"unknown customer {row.customer!r}", "customer"
+                    )
+                )
+                continue
+            event, outcome = self._store(customer, row)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            if outcome != "duplicate":
+                result.evaluated += 1
+                self.evaluator.on_event(event, CustomerFacts.of(customer))
+        result.notifications = len(self.writer.created)
+        result.rejected = len(rejections)
+        result.rejections = [
+            RejectedRow(index=r.index, reason=r.reason, field=r.field)
+            for r in sorted(rejections, key=lambda r: r.index)
+        ]
+        return result
+
+    def _store(self, customer: Customer, row: EventRow) -> tuple[Event, str]:
+        now, key = self.clock.now(), event_key(row)
+        event = self.events.find(customer.id, row.type, key)
+        if event is not None:
+            stored = {
+                "status": event.status,
+                "due": event.due,
+                "amount": event.amount,
+                "currency": event.currency,
+                "fields": event.fields,
+                "occurred_at": event.occurred_at,
+            }
+            if stored == _content(row):
+                return event, "duplicate"
+            for name, value in _content(row).items():
+                setattr(event, name, value)
+            event.updated_at = now
+            self.events.save(event)
+            return event, "corrected"
+        event = Event(
+            id=new_id("evt"),
+            tenant_id=customer.tenant_id,
+            customer_id=customer.id,
+            type=row.type,
+            key=key,
+            received_at=now,
+            updated_at=now,
+            **_content(row),
+        )
+        self.events.save(event)
+        return event, "accepted"
+
+
+def row_index(parsed: EventParseResult, position: int) -> int:
+    index = getattr(parsed.events[position], "index", None)
+    return int(index) if index is not None else position
