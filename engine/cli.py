@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from engine.config import get_settings
+from engine.errors import NudgeError
 from engine.logging import configure_logging
 from engine.migrations import upgrade
 from engine.models import Role
 from engine.runtime import Runtime
+
+if TYPE_CHECKING:
+    from engine.importer import ImportReport
 
 app = typer.Typer(
     help="nudge: proactive notifications on the customer's terms.", no_args_is_help=True
@@ -75,6 +80,55 @@ def serve(host: str | None = None, port: int | None = None) -> None:
 def api(host: str | None = None, port: int | None = None) -> None:
     """Run only the HTTP API (scale-out: many of these, plus workers)."""
     _run_api(host, port)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    tenant: Annotated[str, typer.Option(help="tenant id")],
+    customer: Annotated[
+        str | None, typer.Option(help="external id (Green Button and UCI files)")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, json, ndjson, csv, greenbutton, uci")
+    ] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 5000,
+) -> None:
+    """Import readings from FILE as the feed API would, with a progress bar."""
+    from rich.progress import Progress
+
+    from engine.importer import import_readings, parse_file
+
+    runtime = Runtime.from_settings()
+    try:
+        parsed = parse_file(runtime, file, tenant, customer, fmt)
+    except (ValueError, NudgeError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"importing {file.name}", total=len(parsed.rows))
+        report = import_readings(
+            runtime, tenant, parsed, batch_size, lambda n: progress.advance(task, n)
+        )
+    _print_report(report)
+
+
+def _print_report(report: ImportReport) -> None:
+    from rich.table import Table
+
+    table = Table("rows", "accepted", "duplicate", "corrected", "rejected", "notifications")
+    table.add_row(
+        *(
+            str(getattr(report, c))
+            for c in ("rows", "accepted", "duplicate", "corrected", "rejected", "notifications")
+        )
+    )
+    console.print(table)
+    for rejection in report.rejections[:20]:
+        console.print(f"  row {rejection.index}: {rejection.reason}")
+    if len(report.rejections) > 20:
+        console.print(f"  … and {len(report.rejections) - 20} more rejected rows")
+    for note in report.notes:
+        console.print(f"  note: {note}")
 
 
 if __name__ == "__main__":

@@ -54,13 +54,11 @@ class EventFeedService:
         result = BatchResult(batch=new_id("bat"), notes=list(parsed.notes))
         rejections = list(parsed.rejections)
         found = self.customers.by_refs(tenant_id, sorted({e.customer for e in parsed.events}))
-        for index, row in enumerate(parsed.events):
+        for row in parsed.events:
             customer = found.get(row.customer)
             if customer is None:
                 rejections.append(
-                    Rejection(
-                        row_index(parsed, index), f"unknown customer {row.customer!r}", "customer"
-                    )
+                    Rejection(row.index, f"unknown customer {row.customer!r}", "customer")
                 )
                 continue
             event, outcome = self._store(customer, row)
@@ -107,8 +105,3 @@ class EventFeedService:
         )
         self.events.save(event)
         return event, "accepted"
-
-
-def row_index(parsed: EventParseResult, position: int) -> int:
-    index = getattr(parsed.events[position], "index", None)
-    return int(index) if index is not None else position

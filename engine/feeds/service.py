@@ -43,12 +43,12 @@ class FeedService:
         by_id = {c.id: CustomerFacts.of(c) for c in found.values()}
         received = int(self.clock.now().timestamp())
         rows: dict[ReadingKey, ReadingRow] = {}
-        for index, row in enumerate(parsed.rows):
+        for row in parsed.rows:
             customer = found.get(row.customer)
             if customer is None:
                 rejections.append(
                     Rejection(
-                        parsed_index(parsed, index),
+                        row.index,
                         f"unknown customer {row.customer!r}",
                         "customer",
                     )
@@ -94,8 +94,3 @@ class FeedService:
         result.accepted += len(new)
         result.corrected += len(corrected)
         return new, corrected
-
-
-def parsed_index(parsed: ParseResult, position: int) -> int:
-    """The index a row had in the submitted body (rows keep the body's order)."""
-    return parsed.rows[position].index if hasattr(parsed.rows[position], "index") else position

@@ -1,0 +1,1 @@
+"""Feeds: what businesses push (meter readings, events, Green Button files) and its ingest."""
