@@ -19,6 +19,7 @@ from engine.customers.service import CustomerService
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.threshold import ThresholdEvaluator
+from engine.feeds.cache import IngestCache
 from engine.feeds.events import EventFeedService
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import ReadingRepository
@@ -36,10 +37,13 @@ from engine.triggers.service import TriggerService
 
 
 class Services:
-    def __init__(self, session: Session, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, session: Session, settings: Settings, clock: Clock, cache: IngestCache
+    ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
+        self.cache = cache
 
     @cached_property
     def tenants(self) -> TenantService:
@@ -117,9 +121,11 @@ class Services:
     def feeds(self) -> FeedService:
         return FeedService(
             CustomerRepository(self.session),
+            TenantRepository(self.session),
             self.readings,
             self.threshold,
             self.decisions,
+            self.cache,
             self.clock,
         )
 

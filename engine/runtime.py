@@ -12,6 +12,7 @@ from engine.clock import Clock, SystemClock
 from engine.config import Settings, get_settings
 from engine.container import Services
 from engine.db import make_engine, unit_of_work
+from engine.feeds.cache import IngestCache
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Runtime:
     settings: Settings
     db: Engine
     clock: Clock = field(default_factory=SystemClock)
+    cache: IngestCache = field(default_factory=IngestCache)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Runtime:
@@ -29,4 +31,4 @@ class Runtime:
     def services(self) -> Iterator[Services]:
         """Services over one unit of work: committed on success, rolled back on error."""
         with unit_of_work(self.db) as session:
-            yield Services(session, self.settings, self.clock)
+            yield Services(session, self.settings, self.clock, self.cache)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from rules.trigger import CompiledRule as CoreRule
 
 _CACHE: dict[str, CompiledRule] = {}
 _CACHE_LIMIT = 10_000
+_FIELD_PATH = re.compile(r"[a-z_]+(\.[a-z_]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,8 @@ class CompiledRule:
     version: int
     definition: RuleDefinition
     condition: CompiledCondition
+    reads_previous: bool = False
+    reads_baseline: bool = False
 
     @property
     def core(self) -> CoreRule:
@@ -38,13 +42,27 @@ def check_definition(
     try:
         definition = RuleDefinition.model_validate(data)
     except ValidationError as exc:
-        errors = [
-            FieldError((*loc, *e["loc"]), e["msg"].removeprefix("Value error, "), e["type"])
-            for e in exc.errors()
-        ]
-        raise InvalidInput("the rule definition is invalid", errors) from None
+        errors = [error for e in exc.errors() for error in _field_errors(e, loc)]
+        detail = "; ".join(f"{'.'.join(map(str, e.loc[len(loc) :]))}: {e.msg}" for e in errors)
+        raise InvalidInput(f"the rule definition is invalid: {detail}", errors) from None
     compile_checked(definition, loc)
     return definition
+
+
+def _field_errors(error: Any, loc: tuple[str | int, ...]) -> list[FieldError]:
+    """One FieldError per fault; the definition's cross-field checks report ``"field: reason"``
+    joined by ``"; "`` at the model level, so each part gets the path of the field it names."""
+    msg: str = error["msg"].removeprefix("Value error, ")
+    if error["loc"] or error["type"] != "value_error":
+        return [FieldError((*loc, *error["loc"]), msg, error["type"])]
+    errors = []
+    for part in msg.split("; "):
+        name, sep, reason = part.partition(": ")
+        if sep and _FIELD_PATH.fullmatch(name):
+            errors.append(FieldError((*loc, *name.split(".")), reason))
+        else:
+            errors.append(FieldError(loc, part))
+    return errors
 
 
 def compile_checked(definition: RuleDefinition, loc: tuple[str | int, ...]) -> CompiledCondition:
@@ -67,5 +85,13 @@ def compiled_version(version_id: str, version: int, definition: dict[str, Any]) 
         condition = compile_checked(parsed, ("rule", parsed.key))
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
-        cached = _CACHE[version_id] = CompiledRule(version_id, version, parsed, condition)
+        names = condition.variables
+        cached = _CACHE[version_id] = CompiledRule(
+            version_id,
+            version,
+            parsed,
+            condition,
+            reads_previous=any(v.startswith("previous.") for v in names),
+            reads_baseline=any(v.startswith("baseline.") for v in names),
+        )
     return cached

@@ -10,7 +10,7 @@ from engine.feeds.repository import AggregateKey, AggregateRow, ReadingRepositor
 from rules.windows import Window, WindowKind, window_for
 
 if TYPE_CHECKING:
-    from engine.evaluation.threshold import CustomerFacts
+    from engine.customers.repository import CustomerRef
 
 Stream = tuple[str, str, str]  # customer_id, metric, window kind
 _BUCKET = 900  # every UTC offset in use is a multiple of 15 minutes
@@ -67,7 +67,7 @@ class Aggregator:
         self,
         readings: ReadingRepository,
         windows: WindowCache,
-        customers: Mapping[str, CustomerFacts],
+        customers: Mapping[str, CustomerRef],
     ) -> None:
         self.readings = readings
         self.windows = windows

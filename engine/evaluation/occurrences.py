@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.clock import Clock
+from engine.customers.repository import CustomerRef
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
-from engine.evaluation.threshold import CustomerFacts
+from engine.evaluation.threshold import customer_context
 from engine.feeds.parsing.currency import minor_exponent
 from engine.models import OPEN_STATUSES, Event, HistoryKind, Notification, NotificationStatus
 from engine.notifications.repository import NotificationRepository
@@ -50,7 +51,7 @@ class OccurrenceEvaluator:
         self.writer = writer
         self.clock = clock
 
-    def on_event(self, event: Event, customer: CustomerFacts) -> int:
+    def on_event(self, event: Event, customer: CustomerRef) -> int:
         """Evaluate the customer's event and schedule triggers for this event; decisions made."""
         made = 0
         for kind in ("event", "schedule"):
@@ -58,7 +59,7 @@ class OccurrenceEvaluator:
                 made += self.apply(trigger, event, customer)
         return made
 
-    def apply(self, trigger: ActiveTrigger, event: Event, customer: CustomerFacts) -> int:
+    def apply(self, trigger: ActiveTrigger, event: Event, customer: CustomerRef) -> int:
         rule = compiled_version(trigger.rule_version_id, trigger.version, trigger.definition)
         if rule.definition.kind == "schedule":
             return self._schedule(trigger, rule, event, customer)
@@ -80,7 +81,7 @@ class OccurrenceEvaluator:
         )
 
     def _schedule(
-        self, trigger: ActiveTrigger, rule: CompiledRule, event: Event, customer: CustomerFacts
+        self, trigger: ActiveTrigger, rule: CompiledRule, event: Event, customer: CustomerRef
     ) -> int:
         now = self.clock.now()
         transition = f"due:{event.due.isoformat()}" if event.due else ""
@@ -159,10 +160,10 @@ class OccurrenceEvaluator:
             notification_id=notification.id,
         )
 
-    def _context(self, trigger: ActiveTrigger, event: Event, customer: CustomerFacts) -> Context:
+    def _context(self, trigger: ActiveTrigger, event: Event, customer: CustomerRef) -> Context:
         return Context(
             params=trigger.params,
-            customer=customer.context(),
+            customer=customer_context(customer),
             now=self.clock.now(),
             event=event_context(event),
         )

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.clock import Clock
+from engine.customers.repository import CustomerRef
 from engine.evaluation.aggregation import Aggregator, WindowCache
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
+from engine.feeds.cache import TenantEntries, thresholds_through
 from engine.feeds.repository import AggregateKey, AggregateRow, ReadingRepository, ReadingRow
 from engine.metrics import evaluations
-from engine.models import Customer, NotificationStatus
+from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
 from engine.triggers.repository import ActiveTrigger, TriggerRepository
 from rules import state as machine
@@ -26,34 +27,26 @@ from rules.trigger import assess
 from rules.windows import Window
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerFacts:
-    id: str
-    tenant_id: str
-    timezone: str
-    locale: str
-    attributes: dict[str, Any]
-
-    @classmethod
-    def of(cls, c: Customer) -> CustomerFacts:
-        return cls(c.id, c.tenant_id, c.timezone, c.locale, c.attributes)
-
-    def context(self) -> CustomerContext:
-        return CustomerContext(self.locale, self.timezone, self.attributes)
+def customer_context(customer: CustomerRef) -> CustomerContext:
+    return CustomerContext(customer.locale, customer.timezone, customer.attributes)
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """One trigger with what evaluating it needs, worked out once per batch."""
+
     trigger: ActiveTrigger
     rule: CompiledRule
+    stream: tuple[str, str, str]
+    earlier: int  # earlier windows the condition reads (previous, baseline)
+    reads_baseline: bool
 
-    @property
-    def stream(self) -> tuple[str, str, str]:
-        d = self.rule.definition
-        return (self.trigger.customer_id, d.metric or "", d.window or "none")
-
-    def reads(self, part: str) -> bool:
-        return any(v.startswith(part + ".") for v in self.rule.condition.variables)
+    @classmethod
+    def of(cls, trigger: ActiveTrigger, rule: CompiledRule) -> Plan:
+        d = rule.definition
+        earlier = d.baseline_windows if rule.reads_baseline else int(rule.reads_previous)
+        stream = (trigger.customer_id, d.metric or "", d.window or "none")
+        return cls(trigger, rule, stream, 0 if d.window == "none" else earlier, rule.reads_baseline)
 
 
 def _dt(ts: int) -> datetime:
@@ -92,39 +85,53 @@ class ThresholdEvaluator:
 
     def apply(
         self,
-        customers: Mapping[str, CustomerFacts],
+        customers: Mapping[str, CustomerRef],
         new: Sequence[ReadingRow],
         corrected: Sequence[ReadingRow],
+        cached: TenantEntries | None = None,
     ) -> int:
         """Maintain aggregates for the triggers these readings feed and evaluate them."""
         changed = [*new, *corrected]
         if not changed:
             return 0
-        plans = self._plans({r[0] for r in changed}, {r[1] for r in changed})
+        plans = self._plans({r[0] for r in changed}, {r[1] for r in changed}, cached)
         if not plans:
             return 0
         aggregator = Aggregator(self.readings, self.windows, customers)
         touched = aggregator.fold(new, corrected, {p.stream for p in plans})
         return self._evaluate(plans, touched, customers)
 
-    def _plans(self, customer_ids: set[str], metrics: set[str]) -> list[Plan]:
-        active = self.triggers.active(sorted(customer_ids), "threshold", metrics=sorted(metrics))
-        return [
-            Plan(t, compiled_version(t.rule_version_id, t.version, t.definition)) for t in active
-        ]
+    def _plans(
+        self, customer_ids: set[str], metrics: set[str], cached: TenantEntries | None
+    ) -> list[Plan]:
+        def load(ids: list[str]) -> list[ActiveTrigger]:
+            return self.triggers.active(ids, "threshold")
+
+        active = (
+            load(sorted(customer_ids))
+            if cached is None
+            else thresholds_through(cached, customer_ids, load)
+        )
+        plans = []
+        for t in active:
+            rule = compiled_version(t.rule_version_id, t.version, t.definition)
+            if rule.definition.metric in metrics:
+                plans.append(Plan.of(t, rule))
+        return plans
 
     def _evaluate(
         self,
         plans: list[Plan],
         touched: Mapping[tuple[str, str, str], list[Window]],
-        customers: Mapping[str, CustomerFacts],
+        customers: Mapping[str, CustomerRef],
     ) -> int:
         now = self.clock.now()
-        work = [(p, w) for p in plans for w in touched.get(p.stream, ())]
-        aggregates = self.readings.aggregates([k for p, w in work for k in self._keys(p, w)])
+        work = [(p, w, self._keys(p, w)) for p in plans for w in touched.get(p.stream, ())]
+        aggregates = self.readings.aggregates([k for _, _, keys in work for k in keys])
         observed = []
-        for plan, window in work:
-            ctx = self._context(plan, window, aggregates, customers[plan.trigger.customer_id], now)
+        for plan, window, keys in work:
+            customer = customers[plan.trigger.customer_id]
+            ctx = self._context(plan, window, keys, aggregates, customer, now)
             result = evaluate(plan.rule.condition, ctx)
             evaluations.labels(
                 "true" if result.result else "error" if result.error else "false"
@@ -137,30 +144,28 @@ class ThresholdEvaluator:
     def _keys(self, plan: Plan, window: Window) -> list[AggregateKey]:
         customer, metric, kind = plan.stream
         windows = [window]
-        if kind != "none" and (plan.reads("previous") or plan.reads("baseline")):
-            count = plan.rule.definition.baseline_windows if plan.reads("baseline") else 1
-            for _ in range(count):
-                windows.append(self.windows.previous(windows[-1]))
+        for _ in range(plan.earlier):
+            windows.append(self.windows.previous(windows[-1]))
         return [(customer, metric, kind, self.windows.ts(w)) for w in windows]
 
     def _context(
         self,
         plan: Plan,
         window: Window,
+        keys: list[AggregateKey],
         aggregates: Mapping[AggregateKey, AggregateRow],
-        customer: CustomerFacts,
+        customer: CustomerRef,
         now: datetime,
     ) -> Context:
-        keys = self._keys(plan, window)
         stats = [
             stats_of(self.windows.at(plan.stream[2], k[3], window), aggregates.get(k), now)
             for k in keys
         ]
         previous = stats[1] if len(stats) > 1 and stats[1].count else None
-        baseline: Baseline | None = baseline_of(stats[1:]) if plan.reads("baseline") else None
+        baseline: Baseline | None = baseline_of(stats[1:]) if plan.reads_baseline else None
         return Context(
             params=plan.trigger.params,
-            customer=customer.context(),
+            customer=customer_context(customer),
             now=now,
             window=stats[0],
             previous=previous,

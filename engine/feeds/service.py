@@ -11,24 +11,30 @@ from collections.abc import Sequence
 from engine.clock import Clock
 from engine.customers.repository import CustomerRepository
 from engine.evaluation.decisions import DecisionWriter
-from engine.evaluation.threshold import CustomerFacts, ThresholdEvaluator
+from engine.evaluation.threshold import ThresholdEvaluator
+from engine.feeds.cache import IngestCache, refs_through
 from engine.feeds.parsing import ParseResult, Rejection
 from engine.feeds.repository import ReadingKey, ReadingRepository, ReadingRow
 from engine.feeds.schemas import BatchResult, RejectedRow
 from engine.ids import new_id
 from engine.metrics import readings_ingested
+from engine.tenants.repository import TenantRepository
 
 
 class FeedService:
     def __init__(
         self,
         customers: CustomerRepository,
+        tenants: TenantRepository,
         readings: ReadingRepository,
         evaluator: ThresholdEvaluator,
         writer: DecisionWriter,
+        cache: IngestCache,
         clock: Clock,
     ) -> None:
         self.customers = customers
+        self.tenants = tenants
+        self.cache = cache
         self.readings = readings
         self.evaluator = evaluator
         self.writer = writer
@@ -38,9 +44,13 @@ class FeedService:
         batch = new_id("bat")
         result = BatchResult(batch=batch, notes=list(parsed.notes))
         rejections = list(parsed.rejections)
-        refs = sorted({row.customer for row in parsed.rows})
-        found = self.customers.by_refs(tenant_id, refs)
-        by_id = {c.id: CustomerFacts.of(c) for c in found.values()}
+        entries = self.cache.entries(tenant_id, self.tenants.epoch(tenant_id))
+        found = refs_through(
+            entries,
+            {row.customer for row in parsed.rows},
+            lambda missing: self.customers.by_refs(tenant_id, missing),
+        )
+        by_id = {c.id: c for c in found.values()}
         received = int(self.clock.now().timestamp())
         rows: dict[ReadingKey, ReadingRow] = {}
         for row in parsed.rows:
@@ -61,7 +71,7 @@ class FeedService:
                 result.corrected += 1
             rows[key] = (*key, tenant_id, row.value, row.unit, row.quality, received, batch)
         new, corrected = self._store(list(rows.values()), batch, result)
-        result.evaluated = self.evaluator.apply(by_id, new, corrected)
+        result.evaluated = self.evaluator.apply(by_id, new, corrected, entries)
         result.notifications = len(self.writer.created)
         result.rejected = len(rejections)
         result.rejections = [

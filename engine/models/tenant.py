@@ -31,6 +31,7 @@ class Tenant(TenantBase, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    config_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ApiKey(SQLModel, table=True):

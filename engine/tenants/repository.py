@@ -24,3 +24,7 @@ class TenantRepository:
     def list_keys(self, tenant_id: str | None) -> list[ApiKey]:
         query = select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id)
         return list(self.session.exec(query))
+
+    def epoch(self, tenant_id: str) -> int:
+        query = select(Tenant.config_epoch).where(Tenant.id == tenant_id)
+        return int(self.session.exec(query).one())

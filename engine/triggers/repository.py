@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, tuple_
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from engine.models import Rule, RuleStatus, RuleVersion, Trigger, TriggerState
@@ -62,39 +63,49 @@ class TriggerRepository:
         metrics: Sequence[str] = (),
         event_types: Sequence[str] = (),
     ) -> list[ActiveTrigger]:
-        """Enabled triggers of ``kind`` for these customers whose rule is not retired."""
-        found: list[ActiveTrigger] = []
+        """Enabled triggers of ``kind`` for these customers whose rule is not retired.
+
+        Plain column queries, not ORM objects: this runs on every ingested batch."""
+        t = Trigger.__table__.c  # type: ignore[attr-defined]
+        rows: list[Any] = []
         unique = list(dict.fromkeys(customer_ids))
         for i in range(0, len(unique), _CHUNK):
-            query = (
-                select(Trigger, RuleVersion.version, RuleVersion.definition)
-                .join(RuleVersion, col(RuleVersion.id) == col(Trigger.rule_version_id))
-                .join(Rule, col(Rule.id) == col(RuleVersion.rule_id))
-                .where(
-                    col(Trigger.customer_id).in_(unique[i : i + _CHUNK]),
-                    col(Trigger.kind) == kind,
-                    col(Trigger.enabled).is_(True),
-                    col(Rule.status) != RuleStatus.retired,
-                )
-            )
+            query = columns(
+                t.id, t.tenant_id, t.customer_id, t.rule_version_id, t.params, t.channels
+            ).where(t.customer_id.in_(unique[i : i + _CHUNK]), t.kind == kind, t.enabled.is_(True))
             if metrics:
-                query = query.where(col(Trigger.metric).in_(metrics))
+                query = query.where(t.metric.in_(metrics))
             if event_types:
-                query = query.where(col(Trigger.event_type).in_(event_types))
-            for trigger, version, definition in self.session.exec(query):
-                found.append(
-                    ActiveTrigger(
-                        trigger.id,
-                        trigger.tenant_id,
-                        trigger.customer_id,
-                        trigger.rule_version_id,
-                        version,
-                        dict(definition),
-                        trigger.params,
-                        trigger.channels,
-                    )
-                )
-        return found
+                query = query.where(t.event_type.in_(event_types))
+            rows.extend(self.session.execute(query).all())
+        versions = self._live_versions({row.rule_version_id for row in rows})
+        return [
+            ActiveTrigger(
+                r.id,
+                r.tenant_id,
+                r.customer_id,
+                r.rule_version_id,
+                *versions[r.rule_version_id],
+                r.params,
+                r.channels,
+            )
+            for r in rows
+            if r.rule_version_id in versions
+        ]
+
+    def _live_versions(self, ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+        """Version number and definition of these rule versions, unless their rule retired."""
+        if not ids:
+            return {}
+        query = (
+            select(col(RuleVersion.id), col(RuleVersion.version), col(RuleVersion.definition))
+            .join(Rule, col(Rule.id) == col(RuleVersion.rule_id))
+            .where(col(RuleVersion.id).in_(ids), col(Rule.status) != RuleStatus.retired)
+        )
+        return {
+            vid: (version, dict(definition))
+            for vid, version, definition in self.session.execute(query)
+        }
 
     def states(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], TriggerState]:
         found: dict[tuple[str, int], TriggerState] = {}

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints one JSON line. Run them all with ``make bench``."""

@@ -1,0 +1,94 @@
+"""What ingest looks up for every batch (customers by reference, their threshold triggers),
+kept in memory per tenant while the tenant's configuration epoch stays the same.
+
+Every change that could make an entry wrong (a changed or erased customer, any trigger
+change, a rule's status) bumps the tenant's epoch in the same transaction, from one flush hook;
+each batch reads the epoch once and drops the tenant's entries when it moved, in any process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlmodel import col
+
+from engine.customers.repository import CustomerRef
+from engine.models import Customer, Rule, Tenant, Trigger
+from engine.triggers.repository import ActiveTrigger
+
+MAX_ENTRIES = 2_000_000
+
+
+@dataclass
+class TenantEntries:
+    epoch: int
+    refs: dict[str, CustomerRef] = field(default_factory=dict)
+    thresholds: dict[str, list[ActiveTrigger]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.refs) + len(self.thresholds)
+
+
+class IngestCache:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._tenants: dict[str, TenantEntries] = {}
+        self._lock = threading.Lock()
+
+    def entries(self, tenant_id: str, epoch: int) -> TenantEntries:
+        with self._lock:
+            found = self._tenants.get(tenant_id)
+            if found is None or found.epoch != epoch or found.size > self.max_entries:
+                found = self._tenants[tenant_id] = TenantEntries(epoch)
+            return found
+
+
+def refs_through(
+    entries: TenantEntries,
+    refs: Iterable[str],
+    load: Callable[[list[str]], dict[str, CustomerRef]],
+) -> dict[str, CustomerRef]:
+    """Customer references resolved from memory, loading only those not seen yet."""
+    wanted = list(refs)
+    missing = [r for r in wanted if r not in entries.refs]
+    if missing:
+        entries.refs.update(load(missing))
+    return {r: entries.refs[r] for r in wanted if r in entries.refs}
+
+
+def thresholds_through(
+    entries: TenantEntries,
+    customer_ids: Iterable[str],
+    load: Callable[[list[str]], list[ActiveTrigger]],
+) -> list[ActiveTrigger]:
+    """Active threshold triggers of these customers, loading only customers not seen yet."""
+    wanted = list(dict.fromkeys(customer_ids))
+    missing = [c for c in wanted if c not in entries.thresholds]
+    if missing:
+        loaded: dict[str, list[ActiveTrigger]] = {c: [] for c in missing}
+        for trigger in load(missing):
+            loaded[trigger.customer_id].append(trigger)
+        entries.thresholds.update(loaded)
+    return [t for c in wanted for t in entries.thresholds[c]]
+
+
+def _changed_tenants(session: Session) -> set[str]:
+    changed = [*session.dirty, *session.deleted]
+    tenants = {o.tenant_id for o in changed if isinstance(o, Customer | Trigger | Rule)}
+    tenants |= {o.tenant_id for o in session.new if isinstance(o, Trigger)}
+    return tenants
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_epochs(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    for tenant_id in sorted(_changed_tenants(session)):
+        session.execute(
+            update(Tenant)
+            .where(col(Tenant.id) == tenant_id)
+            .values(config_epoch=col(Tenant.config_epoch) + 1)
+        )
