@@ -14,6 +14,7 @@ from engine.models.notification import (
 from engine.models.preferences import ChannelKind, Preferences
 from engine.models.reading import Reading, WindowAggregate
 from engine.models.rule import Rule, RuleStatus, RuleVersion
+from engine.models.template import Template
 from engine.models.tenant import ApiKey, Role, Tenant
 from engine.models.trigger import Trigger, TriggerState
 
@@ -39,6 +40,7 @@ __all__ = [
     "Rule",
     "RuleStatus",
     "RuleVersion",
+    "Template",
     "Tenant",
     "Trigger",
     "TriggerState",

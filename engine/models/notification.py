@@ -32,6 +32,7 @@ class Notification(SQLModel, table=True):
         UniqueConstraint("trigger_id", "occurrence", "transition"),
         Index("ix_notifications_status_due_at", "status", "due_at"),
         Index("ix_notifications_customer_id_id", "customer_id", "id"),
+        Index("ix_notifications_escalate_at", "escalate_at"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -53,7 +54,9 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=16)
     requires_ack: bool = False
+    escalate_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -62,7 +65,10 @@ class Notification(SQLModel, table=True):
 
 class DeliveryAttempt(SQLModel, table=True):
     __tablename__ = "delivery_attempts"
-    __table_args__ = (Index("ix_delivery_attempts_notification_id", "notification_id"),)
+    __table_args__ = (
+        Index("ix_delivery_attempts_notification_id", "notification_id"),
+        Index("ix_delivery_attempts_provider_id", "provider_id"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(foreign_key="tenants.id", max_length=40)

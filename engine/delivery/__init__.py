@@ -1,0 +1,1 @@
+"""Delivery: claim due notifications, apply the customer's policies, render, send, record."""
