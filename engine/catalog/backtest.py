@@ -73,7 +73,8 @@ class BacktestService:
             found = self.customers.get(tenant.id, request.customer_id)
             rows = self.readings.window_readings(found.id, metric, -(2**62), 2**62)
             readings = [
-                Reading(datetime.fromtimestamp(s, UTC), timedelta(seconds=d), v) for s, d, v in rows
+                Reading(datetime.fromtimestamp(s, UTC), timedelta(seconds=d), v)
+                for s, d, v, _ in rows
             ]
             return CustomerContext(found.locale, found.timezone, found.attributes), readings
         zone = request.timezone or tenant.default_timezone

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.feeds.repository import AggregateKey, AggregateRow, ReadingRepository, ReadingRow
+from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
 from rules.windows import Window, WindowKind, window_for
 
 if TYPE_CHECKING:
@@ -48,10 +48,10 @@ class WindowCache:
 
 
 def _fold(
-    current: list[Any] | None, start: int, end: int, value: float, window_end: int
+    current: list[Any] | None, start: int, end: int, value: float, window_end: int, unit: str
 ) -> list[Any]:
     if current is None:
-        return [value, 1, value, value, start, value, end, window_end]
+        return [value, 1, value, value, start, value, end, window_end, unit]
     current[0] += value
     current[1] += 1
     current[2] = min(current[2], value)
@@ -60,6 +60,10 @@ def _fold(
         current[4], current[5] = start, value
     current[6] = max(current[6], end)
     return current
+
+
+def _totals(acc: list[Any]) -> Totals:
+    return Totals(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7], acc[8])
 
 
 class Aggregator:
@@ -97,10 +101,11 @@ class Aggregator:
                             row[2] + row[3],
                             row[5],
                             self.windows.end_ts(window),
+                            row[6],
                         )
                     else:
                         recompute[key] = window
-        self.readings.add_to_aggregates((k, tuple(v)) for k, v in deltas.items())
+        self.readings.add_to_aggregates((k, _totals(v)) for k, v in deltas.items())
         self.recompute(recompute)
         return {stream: list(found.values()) for stream, found in touched.items()}
 
@@ -108,17 +113,20 @@ class Aggregator:
         """Rebuild these aggregates from the stored readings."""
         self.readings.replace_aggregates(self._recomputed(keys))
 
-    def _recomputed(
-        self, keys: Mapping[AggregateKey, Window]
-    ) -> list[tuple[AggregateKey, AggregateRow]]:
-        rows: list[tuple[AggregateKey, AggregateRow]] = []
+    def _recomputed(self, keys: Mapping[AggregateKey, Window]) -> list[tuple[AggregateKey, Totals]]:
+        rows: list[tuple[AggregateKey, Totals]] = []
         for key, window in keys.items():
             start, end = self.windows.ts(window), self.windows.end_ts(window)
             acc: list[Any] | None = None
-            for r_start, duration, value in self.readings.window_readings(
+            for r_start, duration, value, unit in self.readings.window_readings(
                 key[0], key[1], start, end
             ):
-                acc = _fold(acc, r_start, r_start + duration, value, end)
+                acc = _fold(acc, r_start, r_start + duration, value, end, unit)
             if acc is not None:
-                rows.append((key, (acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], end)))
+                rows.append(
+                    (
+                        key,
+                        Totals(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], end, acc[8]),
+                    )
+                )
         return rows

@@ -19,6 +19,7 @@ from rules.condition import evaluate
 from rules.context import Context
 from rules.context import Event as EventContext
 from rules.schedule import reminder_at
+from rules.windows import iso_utc
 
 
 def event_context(event: Event) -> EventContext:
@@ -83,44 +84,58 @@ class OccurrenceEvaluator:
     def _schedule(
         self, trigger: ActiveTrigger, rule: CompiledRule, event: Event, customer: CustomerRef
     ) -> int:
+        """Keep exactly one open reminder per trigger and dated event, at the instant the
+        current due date and parameters give; any other open reminder is cancelled."""
         now = self.clock.now()
-        transition = f"due:{event.due.isoformat()}" if event.due else ""
-        stale = [
-            n
-            for n in self.notifications.by_occurrence(trigger.id, occurrence(event))
-            if n.transition != transition or event.status != "active"
-        ]
-        for notification in stale:
-            self._cancel(
-                notification,
-                now,
-                "the due date moved" if event.status == "active" else "the event was cancelled",
-            )
-        if event.status != "active" or event.due is None:
+        ctx = self._context(trigger, event, customer)
+        at = self._reminder_at(trigger, event, customer)
+        result = evaluate(rule.condition, ctx) if at is not None else None
+        wanted = at is not None and result is not None and result.result
+        transition = f"due:{event.due}@{iso_utc(at)}" if wanted and at is not None else ""
+        existing = self.notifications.by_occurrence(trigger.id, occurrence(event))
+        for notification in existing:
+            if notification.transition != transition:
+                self._cancel(notification, now, _stale_reason(event, notification, wanted))
+        if not transition or at is None or result is None or event.due is None:
             return 0
-        at = reminder_at(
-            event.due,
-            trigger.params["days_before"],
-            trigger.params["local_time"],
-            customer.timezone,
-        )
         if event.due < now.astimezone(ZoneInfo(customer.timezone)).date():
             return 0  # the date has passed: a reminder now would be no reminder
-        ctx = self._context(trigger, event, customer)
-        result = evaluate(rule.condition, ctx)
-        if not result.result:
-            return 0
         title = localized(dict(rule.definition.title), customer.locale)
         local = at.astimezone(ZoneInfo(customer.timezone)).strftime("%Y-%m-%d %H:%M")
-        return self._write(
-            trigger,
-            rule,
-            event,
-            transition,
-            max(at, now),
-            result.values,
-            f"{title}: reminder for {event.due.isoformat()} scheduled at {local}",
+        summary = f"{title}: reminder for {event.due.isoformat()} scheduled at {local}"
+        due_at = max(at, now)
+        if self._write(trigger, rule, event, transition, due_at, result.values, summary):
+            return 1
+        # Back to a date and time whose reminder was cancelled before: open it again.
+        same = [n for n in existing if n.transition == transition]
+        return self._reopen(same[0], due_at, summary) if same else 0
+
+    def _reminder_at(
+        self, trigger: ActiveTrigger, event: Event, customer: CustomerRef
+    ) -> datetime | None:
+        if event.status != "active" or event.due is None:
+            return None
+        params = trigger.params
+        return reminder_at(
+            event.due, params["days_before"], params["local_time"], customer.timezone
         )
+
+    def _reopen(self, notification: Notification, due_at: datetime, summary: str) -> int:
+        if notification.status != NotificationStatus.cancelled:
+            return 0  # already sent (or on its way) for this very date and time
+        notification.status, notification.reason = NotificationStatus.pending, None
+        notification.due_at, notification.updated_at = due_at, self.clock.now()
+        self.notifications.save(notification)
+        self.writer.history.record(
+            notification.tenant_id,
+            notification.customer_id,
+            HistoryKind.decision,
+            summary,
+            {"status": "pending", "reason": None, "why": notification.why},
+            notification_id=notification.id,
+        )
+        self.writer.created.append(notification.id)
+        return 1
 
     def _write(
         self,
@@ -167,3 +182,13 @@ class OccurrenceEvaluator:
             now=self.clock.now(),
             event=event_context(event),
         )
+
+
+def _stale_reason(event: Event, notification: Notification, wanted: bool) -> str:
+    if event.status != "active":
+        return "the event was cancelled"
+    if event.due is None:
+        return "the due date was removed"
+    if not notification.transition.startswith(f"due:{event.due}@"):
+        return "the due date moved"
+    return "the reminder time changed" if wanted else "the rule's condition no longer holds"

@@ -13,7 +13,9 @@ from engine.customers.repository import CustomerRef
 from engine.evaluation.aggregation import Aggregator, WindowCache
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
 from engine.feeds.cache import TenantEntries, thresholds_through
-from engine.feeds.repository import AggregateKey, AggregateRow, ReadingRepository, ReadingRow
+from engine.feeds.parsing.currency import minor_exponent
+from engine.feeds.parsing.units import is_currency
+from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
 from engine.metrics import evaluations
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
@@ -53,19 +55,20 @@ def _dt(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def stats_of(window: Window, row: AggregateRow | None, now: datetime) -> WindowStats:
-    if row is None:
+def stats_of(window: Window, totals: Totals | None, now: datetime) -> WindowStats:
+    """Window statistics as conditions see them: money in major units (``51.2`` EUR)."""
+    if totals is None:
         return WindowStats.empty(window, now)
-    total, count, low, high, _, last, covered, _ = row
+    scale = 10.0 ** -minor_exponent(totals.unit) if is_currency(totals.unit) else 1.0
     return stats_from_totals(
         window,
         now,
-        total=total,
-        count=count,
-        minimum=low,
-        maximum=high,
-        last=last,
-        covered_until=_dt(covered),
+        total=totals.total * scale,
+        count=totals.samples,
+        minimum=totals.low * scale,
+        maximum=totals.high * scale,
+        last=totals.last_value * scale,
+        covered_until=_dt(totals.covered_until),
     )
 
 
@@ -153,7 +156,7 @@ class ThresholdEvaluator:
         plan: Plan,
         window: Window,
         keys: list[AggregateKey],
-        aggregates: Mapping[AggregateKey, AggregateRow],
+        aggregates: Mapping[AggregateKey, Totals],
         customer: CustomerRef,
         now: datetime,
     ) -> Context:

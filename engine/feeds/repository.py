@@ -7,15 +7,28 @@ and per-row statement compilation would cost more than the rest of ingest togeth
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
 ReadingKey = tuple[str, str, int, int]  # customer_id, metric, start, duration
 ReadingRow = tuple[str, str, int, int, str, float, str, str | None, int, str]
 AggregateKey = tuple[str, str, str, int]  # customer_id, metric, window kind, window start
-AggregateRow = tuple[float, int, float, float, int, float, int, int]
-# sum, count, min, max, last_start, last_value, covered_until, end
+
+
+class Totals(NamedTuple):
+    """Running aggregate of one window; times in epoch seconds, money in minor units."""
+
+    total: float
+    samples: int
+    low: float
+    high: float
+    last_start: int
+    last_value: float
+    covered_until: int
+    end: int
+    unit: str
+
 
 _CHUNK = 400
 _READING_COLUMNS = (
@@ -23,7 +36,7 @@ _READING_COLUMNS = (
 )
 _AGGREGATE_COLUMNS = (
     'customer_id, metric, "window", start, "end", sum, count, min, max, '
-    "last_start, last_value, covered_until"
+    "last_start, last_value, covered_until, unit"
 )
 
 
@@ -82,25 +95,36 @@ class ReadingRepository:
 
     def window_readings(
         self, customer_id: str, metric: str, start: int, end: int
-    ) -> list[tuple[int, int, float]]:
-        """(start, duration, value) of the readings that start in ``[start, end)``."""
+    ) -> list[tuple[int, int, float, str]]:
+        """(start, duration, value, unit) of the readings that start in ``[start, end)``."""
         m = self.mark
         sql = (
-            f"SELECT start, duration, value FROM readings WHERE customer_id = {m} AND "
+            f"SELECT start, duration, value, unit FROM readings WHERE customer_id = {m} AND "
             f"metric = {m} AND start >= {m} AND start < {m} ORDER BY start"
         )
         rows = self._query(sql, (customer_id, metric, start, end))
-        return [(int(s), int(d), float(v)) for s, d, v in rows]
+        return [(int(s), int(d), float(v), str(u)) for s, d, v, u in rows]
 
-    def add_to_aggregates(self, deltas: Iterable[tuple[AggregateKey, AggregateRow]]) -> None:
+    def add_to_aggregates(self, deltas: Iterable[tuple[AggregateKey, Totals]]) -> None:
         """Fold new readings into running aggregates (insert, or add to what is there)."""
         rows = [
-            (*key, agg[7], agg[0], agg[1], agg[2], agg[3], agg[4], agg[5], agg[6])
-            for key, agg in deltas
+            (
+                *key,
+                t.end,
+                t.total,
+                t.samples,
+                t.low,
+                t.high,
+                t.last_start,
+                t.last_value,
+                t.covered_until,
+                t.unit,
+            )
+            for key, t in deltas
         ]
         newer = "excluded.last_start >= window_aggregates.last_start"
         sql = (
-            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(12)} "
+            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
             'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '
             "sum = window_aggregates.sum + excluded.sum, "
             "count = window_aggregates.count + excluded.count, "
@@ -115,34 +139,46 @@ class ReadingRepository:
         )
         self._execmany(sql, rows)
 
-    def replace_aggregates(self, rows: Iterable[tuple[AggregateKey, AggregateRow]]) -> None:
+    def replace_aggregates(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:
         """Overwrite aggregates recomputed from the readings (after corrections)."""
         values = [
-            (*key, agg[7], agg[0], agg[1], agg[2], agg[3], agg[4], agg[5], agg[6])
-            for key, agg in rows
+            (
+                *key,
+                t.end,
+                t.total,
+                t.samples,
+                t.low,
+                t.high,
+                t.last_start,
+                t.last_value,
+                t.covered_until,
+                t.unit,
+            )
+            for key, t in rows
         ]
         sql = (
-            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(12)} "
+            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
             'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '
             "sum = excluded.sum, count = excluded.count, min = excluded.min, "
             "max = excluded.max, last_value = excluded.last_value, "
-            "last_start = excluded.last_start, covered_until = excluded.covered_until"
+            "last_start = excluded.last_start, covered_until = excluded.covered_until, "
+            "unit = excluded.unit"
         )
         self._execmany(sql, values)
 
-    def aggregates(self, keys: Sequence[AggregateKey]) -> dict[AggregateKey, AggregateRow]:
-        found: dict[AggregateKey, AggregateRow] = {}
+    def aggregates(self, keys: Sequence[AggregateKey]) -> dict[AggregateKey, Totals]:
+        found: dict[AggregateKey, Totals] = {}
         unique = list(dict.fromkeys(keys))
         for chunk in _chunks(unique):
             values = ", ".join([self._marks(4)] * len(chunk))
             sql = (
                 'SELECT customer_id, metric, "window", start, sum, count, min, max, '
-                'last_start, last_value, covered_until, "end" FROM window_aggregates '
+                'last_start, last_value, covered_until, "end", unit FROM window_aggregates '
                 f'WHERE (customer_id, metric, "window", start) IN (VALUES {values})'
             )
             for row in self._query(sql, [p for k in chunk for p in k]):
                 key = (row[0], row[1], row[2], int(row[3]))
-                found[key] = (
+                found[key] = Totals(
                     float(row[4]),
                     int(row[5]),
                     float(row[6]),
@@ -151,6 +187,7 @@ class ReadingRepository:
                     float(row[9]),
                     int(row[10]),
                     int(row[11]),
+                    str(row[12]),
                 )
         return found
 

@@ -41,3 +41,4 @@ class WindowAggregate(SQLModel, table=True):
     last_start: int = Field(sa_type=BigInteger)
     last_value: float = Field(sa_type=Float)
     covered_until: int = Field(sa_type=BigInteger)
+    unit: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})

@@ -8,11 +8,12 @@ from typing import Any
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.catalog.service import CatalogService
 from engine.clock import Clock
+from engine.customers.repository import CustomerRef
 from engine.errors import FieldError, InvalidInput, NotFound
 from engine.evaluation.aggregation import Aggregator, WindowCache
 from engine.evaluation.decisions import localized
 from engine.evaluation.occurrences import OccurrenceEvaluator
-from engine.evaluation.threshold import CustomerFacts
+from engine.evaluation.threshold import stats_of
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import AggregateKey, ReadingRepository
 from engine.history.service import HistoryService
@@ -104,12 +105,16 @@ class TriggerService:
     def update(self, customer: Customer, trigger_id: str, change: TriggerUpdate) -> Trigger:
         trigger = self.get(customer, trigger_id)
         rule = self._rule_of(trigger)
+        kept = trigger.params
         if change.upgrade:
             rule = self._published(customer.tenant_id, trigger.rule_key)
+            d = rule.definition
             trigger.rule_version_id = rule.version_id
+            # The new version may watch another metric or event type, or drop a parameter.
+            trigger.kind, trigger.metric, trigger.event_type = d.kind, d.metric, d.event_type
+            kept = {k: v for k, v in trigger.params.items() if k in d.parameter_names}
         if change.params is not None or change.upgrade:
-            merged = {**trigger.params, **(change.params or {})}
-            trigger.params = check_params(rule.definition, merged)
+            trigger.params = check_params(rule.definition, {**kept, **(change.params or {})})
         if "channels" in change.model_fields_set:
             trigger.channels = [c.value for c in change.channels] if change.channels else None
         if change.enabled is not None:
@@ -163,14 +168,7 @@ class TriggerService:
         found = next(iter(aggregate.values()), None)
         last = None
         if found is not None and d.aggregate is not None:
-            last = {
-                "sum": found[0],
-                "count": float(found[1]),
-                "min": found[2],
-                "max": found[3],
-                "last": found[5],
-                "avg": found[0] / found[1] if found[1] else 0.0,
-            }[d.aggregate]
+            last = stats_of(window, found, self.clock.now()).value(d.aggregate)
         bounded = window.kind != "none"
         return TriggerStatePublic(
             status=status,
@@ -195,7 +193,7 @@ class TriggerService:
                 trigger.channels,
             )
             for event in self.events.active_of_type(customer.id, trigger.event_type or ""):
-                self.occurrences.apply(active, event, CustomerFacts.of(customer))
+                self.occurrences.apply(active, event, CustomerRef.of(customer))
 
     def _backfill(self, customer: Customer, rule: CompiledRule, now: datetime) -> None:
         """Build the aggregates this trigger reads (current, previous, baseline windows)."""
@@ -206,7 +204,7 @@ class TriggerService:
         if d.window != "none":
             for _ in range(d.baseline_windows):
                 windows.append(self.windows.previous(windows[-1]))
-        by_id = {customer.id: CustomerFacts.of(customer)}
+        by_id = {customer.id: CustomerRef.of(customer)}
         keys: dict[AggregateKey, Window] = {
             (customer.id, d.metric, d.window, self.windows.ts(w)): w for w in windows
         }
