@@ -1,0 +1,81 @@
+"""Finds channels through the `nudge.channels` entry points and builds the configured ones."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Mapping
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+from engine.channels.base import Channel, ChannelConfigError
+
+if TYPE_CHECKING:
+    from engine.config import Settings
+
+ENTRY_POINT_GROUP = "nudge.channels"
+OUTBOX = "outbox"
+BUILT_IN_KINDS = ("email", "sms", "voice")
+
+
+def available_channels() -> dict[str, type[Channel]]:
+    """Every installed channel class by entry-point name."""
+    classes: dict[str, type[Channel]] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        loaded = point.load()
+        if not (isinstance(loaded, type) and issubclass(loaded, Channel)):
+            raise ChannelConfigError(f"entry point {point.value} is not a Channel subclass")
+        classes[point.name] = loaded
+    return classes
+
+
+class ChannelRegistry(Mapping[str, Channel]):
+    """The channel that carries each kind; the outbox stands in for unconfigured ones."""
+
+    def __init__(self, channels: Mapping[str, Channel]) -> None:
+        self._channels = dict(channels)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, classes: Mapping[str, type[Channel]] | None = None
+    ) -> ChannelRegistry:
+        """Build each configured channel; email, sms and voice fall back to the outbox."""
+        classes = available_channels() if classes is None else classes
+        outbox = _build_outbox(settings, classes)
+        channels: dict[str, Channel] = {}
+        for kind, channel_class in classes.items():
+            if kind != OUTBOX:
+                built = channel_class.from_settings(settings)
+                if built is not None:
+                    channels[kind] = built
+        for kind in BUILT_IN_KINDS:
+            channels.setdefault(kind, outbox)
+        return cls(channels)
+
+    def __getitem__(self, kind: str) -> Channel:
+        return self._channels[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._channels)
+
+    def __len__(self) -> int:
+        return len(self._channels)
+
+    def describe(self) -> dict[str, str]:
+        """Which channel serves which kind, e.g. `{"email": "outbox", "sms": "sms"}`."""
+        return {kind: channel.name for kind, channel in self._channels.items()}
+
+    async def aclose(self) -> None:
+        """Close every distinct channel once."""
+        unique = {id(channel): channel for channel in self._channels.values()}
+        await asyncio.gather(*(channel.aclose() for channel in unique.values()))
+
+
+def _build_outbox(settings: Settings, classes: Mapping[str, type[Channel]]) -> Channel:
+    if OUTBOX not in classes:
+        raise ChannelConfigError(
+            f"no {OUTBOX!r} channel among the {ENTRY_POINT_GROUP} entry points"
+        )
+    outbox = classes[OUTBOX].from_settings(settings)
+    if outbox is None:
+        raise ChannelConfigError(f"the {OUTBOX!r} channel must always be available")
+    return outbox

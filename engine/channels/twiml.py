@@ -1,0 +1,82 @@
+"""TwiML for outbound calls: the message spoken in the customer's language, optional keypad."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from engine.channels.base import OutboundMessage, PermanentChannelError
+
+# Languages every Twilio <Say> voice speaks (regional variants like de-AT are not among them).
+SAY_LANGUAGES = frozenset(
+    {
+        "ca-ES", "da-DK", "de-DE", "en-AU", "en-CA", "en-GB", "en-IN", "en-US", "es-ES",
+        "es-MX", "fi-FI", "fr-CA", "fr-FR", "it-IT", "ja-JP", "ko-KR", "nb-NO", "nl-NL",
+        "pl-PL", "pt-BR", "pt-PT", "ru-RU", "sv-SE", "zh-CN", "zh-HK", "zh-TW",
+    }
+)  # fmt: skip
+# Where a language has several regional voices, the one a bare language tag gets.
+DEFAULT_REGION = {
+    "ca": "ca-ES", "da": "da-DK", "de": "de-DE", "en": "en-US", "es": "es-ES", "fi": "fi-FI",
+    "fr": "fr-FR", "it": "it-IT", "ja": "ja-JP", "ko": "ko-KR", "nb": "nb-NO", "no": "nb-NO",
+    "nn": "nb-NO", "nl": "nl-NL", "pl": "pl-PL", "pt": "pt-BR", "ru": "ru-RU", "sv": "sv-SE",
+    "zh": "zh-CN",
+}  # fmt: skip
+# Regions without a voice of their own that sound closer to a neighbour than to the default.
+NEAREST_REGION = {"en-IE": "en-GB", "en-NZ": "en-AU", "en-ZA": "en-GB", "es-US": "es-MX"}
+FALLBACK_LANGUAGE = "en-US"
+TWIML_LIMIT = 4000
+KEYPAD_PROMPTS = {
+    "de": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 9, um diese Anrufe zu beenden.",
+    "en": "Press 1 to confirm. Press 9 to stop these calls.",
+    "es": "Pulse 1 para confirmar. Pulse 9 para dejar de recibir estas llamadas.",
+    "fr": "Appuyez sur 1 pour confirmer. Appuyez sur 9 pour ne plus recevoir ces appels.",
+    "it": "Premi 1 per confermare. Premi 9 per non ricevere più queste chiamate.",
+    "nl": "Druk op 1 om te bevestigen. Druk op 9 om deze oproepen te stoppen.",
+}
+
+
+def say_language(locale: str) -> str:
+    """Map a BCP 47 tag (`de-at`, `de_AT`, `pt`) to a language Twilio can speak."""
+    parts = locale.replace("_", "-").split("-")
+    language = parts[0].lower()
+    regions = [part.upper() for part in parts[1:] if len(part) == 2 or part.isdigit()]
+    tag = f"{language}-{regions[0]}" if regions else language
+    if tag in SAY_LANGUAGES:
+        return tag
+    if tag in NEAREST_REGION:
+        return NEAREST_REGION[tag]
+    return DEFAULT_REGION.get(language, FALLBACK_LANGUAGE)
+
+
+def keypad_prompt(language: str) -> tuple[str, str]:
+    """The "press 1 / press 9" sentence and the language it is in (English if untranslated)."""
+    prompt = KEYPAD_PROMPTS.get(language.split("-")[0])
+    if prompt is None:
+        return KEYPAD_PROMPTS["en"], FALLBACK_LANGUAGE
+    return prompt, language
+
+
+def build_twiml(text: str, locale: str, gather_url: str | None = None) -> str:
+    """`<Say>` the text; with `gather_url`, inside a one-digit `<Gather>` that posts there."""
+    language = say_language(locale)
+    response = VoiceResponse()
+    if gather_url is None:
+        response.say(text, language=language)
+        return str(response)
+    gather = Gather(num_digits=1, action=gather_url, method="POST", timeout=8)
+    gather.say(text, language=language)
+    prompt, prompt_language = keypad_prompt(language)
+    gather.say(prompt, language=prompt_language)
+    response.append(gather)
+    return str(response)
+
+
+def voice_twiml(message: OutboundMessage) -> str:
+    """The call's TwiML; a keypad prompt needs somewhere to post the digit."""
+    if message.gather and not message.gather_url:
+        raise PermanentChannelError("gather needs a gather_url for the keypad answer")
+    gather_url = message.gather_url if message.gather else None
+    twiml = build_twiml(message.text, message.locale, gather_url)
+    if len(twiml) > TWIML_LIMIT:
+        raise PermanentChannelError(f"TwiML has {len(twiml)} characters, Twilio allows 4000")
+    return twiml

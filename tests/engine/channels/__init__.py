@@ -1,0 +1,1 @@
+"""Tests of the delivery channels against real local counterparts."""
