@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api import problems
@@ -10,13 +13,17 @@ from api.routers import (
     customers,
     feeds,
     health,
+    links,
     me,
     notifications,
     rules,
+    templates,
     tenants,
     triggers,
+    webhooks,
 )
 from engine.runtime import Runtime
+from engine.worker import dispatching
 
 FEED_BODY_FACTOR = 8
 
@@ -27,9 +34,19 @@ Authenticate with `Authorization: Bearer <key or customer token>`. Errors are RF
 `application/problem+json`. POSTs that create accept an `Idempotency-Key` header."""
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
+def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> FastAPI:
+    """The HTTP API; with ``dispatch`` the same process also sends (``nudge serve``)."""
     runtime = runtime or Runtime.from_settings()
-    app = FastAPI(title="nudge", version="0.1.0", description=DESCRIPTION)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not dispatch:
+            yield
+            return
+        async with dispatching(runtime):
+            yield
+
+    app = FastAPI(title="nudge", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     problems.install(app)
     routers = (
@@ -39,8 +56,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         me.router,
         triggers.router,
         rules.router,
+        templates.router,
         feeds.router,
         notifications.router,
+        webhooks.router,
+        links.router,
     )
     for router in routers:
         app.include_router(router)

@@ -57,7 +57,7 @@ def keys_create(
     typer.echo(issued.key)
 
 
-def _run_api(host: str | None, port: int | None) -> None:
+def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
     import uvicorn
 
     from api.app import create_app
@@ -67,19 +67,33 @@ def _run_api(host: str | None, port: int | None) -> None:
     host, port = host or settings.host, port or settings.port
     console.print(f"nudge on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     console.print("admin key: set NUDGE_ADMIN_KEY, or run `nudge keys create --role admin`")
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+    app_ = create_app(Runtime.from_settings(settings), dispatch=dispatch)
+    uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()
 def serve(host: str | None = None, port: int | None = None) -> None:
     """Run the API, the evaluator and the dispatcher in one process."""
-    _run_api(host, port)
+    _run_api(host, port, dispatch=True)
 
 
 @app.command()
 def api(host: str | None = None, port: int | None = None) -> None:
-    """Run only the HTTP API (scale-out: many of these, plus workers)."""
-    _run_api(host, port)
+    """Run only the HTTP API and the evaluator (scale-out: many of these, plus workers)."""
+    _run_api(host, port, dispatch=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run the dispatcher without the API: claim due notifications and send them."""
+    import asyncio
+
+    from engine.worker import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    console.print(f"nudge worker on {settings.database_url}")
+    asyncio.run(run_worker(Runtime.from_settings(settings)))
 
 
 @app.command("import")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from sqlmodel import Session
@@ -16,6 +17,7 @@ from engine.consent.repository import ConsentRepository
 from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.customers.service import CustomerService
+from engine.db import after_commit
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.threshold import ThresholdEvaluator
@@ -26,6 +28,10 @@ from engine.feeds.repository import ReadingRepository
 from engine.feeds.service import FeedService
 from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
+from engine.inbound.repository import InboundRepository
+from engine.inbound.service import InboundService
+from engine.message_templates.repository import TemplateRepository
+from engine.message_templates.service import TemplateService
 from engine.notifications.repository import NotificationRepository
 from engine.preferences.repository import PreferencesRepository
 from engine.preferences.service import PreferencesService
@@ -38,12 +44,25 @@ from engine.triggers.service import TriggerService
 
 class Services:
     def __init__(
-        self, session: Session, settings: Settings, clock: Clock, cache: IngestCache
+        self,
+        session: Session,
+        settings: Settings,
+        clock: Clock,
+        cache: IngestCache,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
         self.cache = cache
+        self._wake = wake
+        self._wake_queued = False
+
+    def _wake_after_commit(self) -> None:
+        """New due work: wake the dispatchers once this unit of work has committed."""
+        if not self._wake_queued:
+            self._wake_queued = True
+            after_commit(self.session, self._wake)
 
     @cached_property
     def tenants(self) -> TenantService:
@@ -111,7 +130,9 @@ class Services:
 
     @cached_property
     def decisions(self) -> DecisionWriter:
-        return DecisionWriter(self.notification_repo, self.history, self.clock)
+        return DecisionWriter(
+            self.notification_repo, self.history, self.clock, self._wake_after_commit
+        )
 
     @cached_property
     def threshold(self) -> ThresholdEvaluator:
@@ -152,3 +173,13 @@ class Services:
     @cached_property
     def backtest(self) -> BacktestService:
         return BacktestService(self.catalog, self.customers, self.readings)
+
+    @cached_property
+    def templates(self) -> TemplateService:
+        return TemplateService(TemplateRepository(self.session), self.clock)
+
+    @cached_property
+    def inbound(self) -> InboundService:
+        return InboundService(
+            InboundRepository(self.session), self.consent, self.history, self.settings, self.clock
+        )

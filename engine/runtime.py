@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -21,14 +21,20 @@ class Runtime:
     db: Engine
     clock: Clock = field(default_factory=SystemClock)
     cache: IngestCache = field(default_factory=IngestCache)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Runtime:
         settings = settings or get_settings()
         return cls(settings, make_engine(settings.database_url), clock or SystemClock())
 
+    def wake(self) -> None:
+        """Tell this process's dispatchers that new work is due."""
+        for listener in self.listeners:
+            listener()
+
     @contextmanager
     def services(self) -> Iterator[Services]:
         """Services over one unit of work: committed on success, rolled back on error."""
         with unit_of_work(self.db) as session:
-            yield Services(session, self.settings, self.clock, self.cache)
+            yield Services(session, self.settings, self.clock, self.cache, self.wake)

@@ -31,8 +31,12 @@ def _base(settings: Settings) -> str:
 
 
 def unsubscribe_url(settings: Settings, target: Unsubscribe) -> str:
-    claims = {"t": target.tenant_id, "c": target.customer_id, "ch": target.channel,
-              "tp": target.topic}
+    claims = {
+        "t": target.tenant_id,
+        "c": target.customer_id,
+        "ch": target.channel,
+        "tp": target.topic,
+    }
     token = sign(settings.secret_key.get_secret_value(), UNSUBSCRIBE, claims)
     return f"{_base(settings)}/v1/unsubscribe?token={quote(token)}"
 

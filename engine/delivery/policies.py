@@ -30,12 +30,15 @@ def _hhmm(text: str) -> time:
 def _spans(period: Mapping[str, Any], day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start, end = _hhmm(period["start"]), _hhmm(period["end"])
     end_day = day + timedelta(days=1) if end <= start else day
-    return (local_to_utc(datetime.combine(day, start), zone),
-            local_to_utc(datetime.combine(end_day, end), zone))
+    return (
+        local_to_utc(datetime.combine(day, start), zone),
+        local_to_utc(datetime.combine(end_day, end), zone),
+    )
 
 
-def _quiet_end(now: datetime, zone: ZoneInfo, periods: Sequence[Mapping[str, Any]]
-               ) -> datetime | None:
+def _quiet_end(
+    now: datetime, zone: ZoneInfo, periods: Sequence[Mapping[str, Any]]
+) -> datetime | None:
     today = now.astimezone(zone).date()
     for period in periods:
         days = period.get("days") or ALL_DAYS
@@ -48,8 +51,9 @@ def _quiet_end(now: datetime, zone: ZoneInfo, periods: Sequence[Mapping[str, Any
     return None
 
 
-def quiet_until(now: datetime, timezone: str, periods: Sequence[Mapping[str, Any]]
-                ) -> datetime | None:
+def quiet_until(
+    now: datetime, timezone: str, periods: Sequence[Mapping[str, Any]]
+) -> datetime | None:
     """When ``now`` is inside a quiet period, the instant the quiet ends (following periods
     that start exactly as one ends); None when sending is allowed now."""
     zone, end = ZoneInfo(timezone), None

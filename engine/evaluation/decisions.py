@@ -3,6 +3,7 @@ a history entry that says why. Runs in the transaction that stored the data caus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,10 +41,17 @@ class Decision:
 
 
 class DecisionWriter:
-    def __init__(self, repo: NotificationRepository, history: HistoryService, clock: Clock) -> None:
+    def __init__(
+        self,
+        repo: NotificationRepository,
+        history: HistoryService,
+        clock: Clock,
+        on_created: Callable[[], None] = lambda: None,
+    ) -> None:
         self.repo = repo
         self.history = history
         self.clock = clock
+        self.on_created = on_created
         self.created: list[str] = []
 
     def write(self, decision: Decision) -> str | None:
@@ -89,12 +97,16 @@ class DecisionWriter:
         )
         if decision.status is NotificationStatus.pending:
             self.created.append(notification_id)
+            self.on_created()
         return notification_id
 
 
-def why(trigger: ActiveTrigger, rule: CompiledRule, values: dict[str, Any]) -> dict[str, Any]:
+def why(
+    trigger: ActiveTrigger, rule: CompiledRule, values: dict[str, Any], unit: str = ""
+) -> dict[str, Any]:
     """The stored answer to "why did I get this?": rule, version, parameters and values."""
     return {
+        "unit": unit,
         "rule": rule.definition.key,
         "version": rule.version,
         "condition": rule.definition.condition,

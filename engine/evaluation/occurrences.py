@@ -154,7 +154,7 @@ class OccurrenceEvaluator:
             transition=transition,
             status=NotificationStatus.pending,
             due_at=due_at,
-            why=why(trigger, rule, dict(values)),
+            why=why(trigger, rule, dict(values), event.currency or ""),
             summary=summary,
             extra={"event_key": event.key},
         )

@@ -22,7 +22,7 @@ from engine.models import TriggerState as StateRow
 from engine.triggers.repository import ActiveTrigger, TriggerRepository
 from rules import state as machine
 from rules.aggregates import Baseline, WindowStats, baseline_of, stats_from_totals
-from rules.condition import Evaluation, evaluate
+from rules.condition import evaluate
 from rules.context import Context
 from rules.context import Customer as CustomerContext
 from rules.trigger import assess
@@ -140,7 +140,8 @@ class ThresholdEvaluator:
                 "true" if result.result else "error" if result.error else "false"
             ).inc()
             if result.result or plan.rule.definition.rearm.mode == "on_leave":
-                observed.append((plan, window, ctx, result))
+                unit = aggregates[keys[0]].unit if keys[0] in aggregates else ""
+                observed.append((plan, window, ctx, unit))
         self._step_all(observed, now)
         return len(work)
 
@@ -175,19 +176,17 @@ class ThresholdEvaluator:
             baseline=baseline,
         )
 
-    def _step_all(
-        self, observed: list[tuple[Plan, Window, Context, Evaluation]], now: datetime
-    ) -> None:
+    def _step_all(self, observed: list[tuple[Plan, Window, Context, str]], now: datetime) -> None:
         keys = [(p.trigger.id, self.windows.ts(w)) for p, w, _, _ in observed]
         rows = self.triggers.states(keys)
-        for (plan, window, ctx, _), key in zip(observed, keys, strict=True):
+        for (plan, window, ctx, unit), key in zip(observed, keys, strict=True):
             row = rows.get(key)
             current = machine.TriggerState.from_json(row.state) if row else None
             new_state, decision, _ = assess(plan.rule.core, ctx, current)
             if new_state != current:
                 self._save(row, key, window, new_state, now)
             if decision is not None:
-                self.writer.write(self._decision(plan, window, decision, ctx))
+                self.writer.write(self._decision(plan, window, decision, ctx, unit))
 
     def _save(
         self,
@@ -209,7 +208,7 @@ class ThresholdEvaluator:
         self.triggers.add_state(row)
 
     def _decision(
-        self, plan: Plan, window: Window, decision: machine.Decision, ctx: Context
+        self, plan: Plan, window: Window, decision: machine.Decision, ctx: Context, unit: str
     ) -> Decision:
         definition, locale = plan.rule.definition, ctx.customer.locale
         title = localized(dict(definition.title), locale)
@@ -236,7 +235,7 @@ class ThresholdEvaluator:
             transition=decision.transition_id,
             status=NotificationStatus.suppressed if late else NotificationStatus.pending,
             due_at=decision.at,
-            why=why(plan.trigger, plan.rule, decision.values),
+            why=why(plan.trigger, plan.rule, decision.values, unit),
             summary=summary,
             reason=reason,
         )

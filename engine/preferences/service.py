@@ -16,7 +16,7 @@ from engine.preferences.schemas import (
 )
 
 
-def _public(row: Preferences | None) -> PreferencesPublic:
+def public_preferences(row: Preferences | None) -> PreferencesPublic:
     if row is None:
         return PreferencesPublic(
             channel_order=DEFAULT_CHANNEL_ORDER,
@@ -43,17 +43,17 @@ class PreferencesService:
         self.clock = clock
 
     def get(self, customer_id: str) -> PreferencesPublic:
-        return _public(self.repo.get(customer_id))
+        return public_preferences(self.repo.get(customer_id))
 
     def update(
         self, tenant_id: str, customer_id: str, change: PreferencesUpdate
     ) -> PreferencesPublic:
-        current = _public(self.repo.get(customer_id)).model_dump(mode="json")
+        current = public_preferences(self.repo.get(customer_id)).model_dump(mode="json")
         dumped = change.model_dump(mode="json")
         updates = {k: dumped[k] for k in change.model_fields_set if dumped[k] is not None}
         changed = {k: v for k, v in updates.items() if current.get(k) != v}
         if not changed:
-            return _public(self.repo.get(customer_id))
+            return public_preferences(self.repo.get(customer_id))
         merged: dict[str, Any] = {**current, **changed}
         merged.pop("updated_at", None)
         row = self.repo.get(customer_id) or Preferences(
@@ -70,4 +70,4 @@ class PreferencesService:
             "preferences changed: " + ", ".join(sorted(changed)),
             {"changed": changed, "previous": {k: current.get(k) for k in changed}},
         )
-        return _public(row)
+        return public_preferences(row)

@@ -1,0 +1,147 @@
+"""Turn a notification into the message for one channel: the render context from the stored
+"why", the template in the customer's language, links, sender and provider callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.channels.base import OutboundMessage
+from engine.config import Settings
+from engine.delivery.links import (
+    Unsubscribe,
+    ack_url,
+    preferences_url,
+    status_callback_url,
+    unsubscribe_url,
+    voice_gather_url,
+)
+from engine.evaluation.decisions import localized
+from engine.models import Customer, Notification, Tenant
+from engine.templating import render
+
+Resolve = Callable[[str, str, str, str, str | None], tuple[str, Mapping[str, str]]]
+_WINDOW_TIMES = ("start", "end")
+
+
+def _time(text: Any) -> datetime | None:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+
+
+def _window(values: Mapping[str, Any] | None, unit: str) -> dict[str, Any] | None:
+    if not values:
+        return None
+    window = dict(values)
+    for name in _WINDOW_TIMES:
+        window[name] = _time(values.get(name))
+    window["unit"] = unit
+    return window
+
+
+def _event(values: Mapping[str, Any] | None, currency: str) -> dict[str, Any] | None:
+    if not values:
+        return None
+    due, amount = values.get("due_date"), values.get("amount")
+    return {
+        "type": values.get("type", ""),
+        "occurred_at": _time(values.get("occurred_at")),
+        "fields": dict(values.get("fields") or {}),
+        "due": date.fromisoformat(due) if due else None,
+        "amount": Decimal(str(amount)) if amount is not None else None,
+        "currency": currency or None,
+    }
+
+
+def render_context(
+    notification: Notification,
+    customer: Customer,
+    rule: Mapping[str, Any],
+    links: dict[str, str | None],
+    now: datetime,
+) -> dict[str, Any]:
+    """Everything a template may use (SPEC §3), rebuilt from what the decision stored."""
+    why = notification.why
+    values: Mapping[str, Any] = why.get("values", {})
+    unit = str(why.get("unit") or "")
+    return {
+        "params": dict(why.get("params", {})),
+        "window": _window(values.get("window"), unit),
+        "previous": _window(values.get("previous"), unit),
+        "baseline": values.get("baseline"),
+        "event": _event(values.get("event"), unit),
+        "customer": {
+            "name": customer.name or "",
+            "locale": customer.locale,
+            "timezone": customer.timezone,
+            "attributes": dict(customer.attributes),
+        },
+        "rule": {
+            "key": notification.rule_key,
+            "topic": notification.topic,
+            "title": localized(dict(rule.get("title") or {}), customer.locale),
+        },
+        "notification": {"id": notification.id, "reason": notification.reason or ""},
+        "now": now,
+        "links": links,
+    }
+
+
+class Composer:
+    def __init__(self, settings: Settings, resolve: Resolve) -> None:
+        self.settings = settings
+        self.resolve = resolve
+
+    def compose(
+        self,
+        notification: Notification,
+        channel: str,
+        to: str,
+        customer: Customer,
+        tenant: Tenant,
+        rule: Mapping[str, Any],
+        now: datetime,
+    ) -> OutboundMessage:
+        """The rendered message (raises a domain error if no template fits or it fails)."""
+        links = self._links(notification, customer, channel, now)
+        context = render_context(notification, customer, rule, links, now)
+        template_key = str(rule.get("template_key") or notification.rule_key)
+        locale, parts = self.resolve(
+            notification.tenant_id, template_key, channel, customer.locale, tenant.default_locale
+        )
+        rendered = render(parts, context, locale, customer.timezone)
+        # The email channel adds List-Unsubscribe-Post (RFC 8058) for https links.
+        headers = {"List-Unsubscribe": f"<{links['unsubscribe']}>"} if channel == "email" else {}
+        return OutboundMessage(
+            notification_id=notification.id,
+            attempt=notification.attempts + 1,
+            channel=channel,
+            tenant_id=notification.tenant_id,
+            customer_id=customer.id,
+            to=to,
+            text=rendered.text,
+            subject=rendered.subject or "",
+            html=rendered.html,
+            sender=tenant.email_from if channel == "email" else tenant.sms_from,
+            locale=customer.locale,
+            headers=headers,
+            gather=channel == "voice" and notification.requires_ack,
+            callback_url=status_callback_url(self.settings) if channel != "email" else None,
+            gather_url=voice_gather_url(self.settings) if channel == "voice" else None,
+        )
+
+    def _links(
+        self, notification: Notification, customer: Customer, channel: str, now: datetime
+    ) -> dict[str, str | None]:
+        target = Unsubscribe(notification.tenant_id, customer.id, channel, notification.topic)
+        ack = (
+            ack_url(self.settings, notification.id, now.timestamp())
+            if notification.requires_ack
+            else None
+        )
+        return {
+            "unsubscribe": unsubscribe_url(self.settings, target),
+            "ack": ack,
+            "preferences": preferences_url(self.settings),
+        }

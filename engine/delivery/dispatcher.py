@@ -1,0 +1,282 @@
+"""The dispatcher: claims due notifications from the database under a lease, sends them with
+bounded concurrency and records each outcome in its own transaction as soon as it is known.
+
+Crash safety: a claimed notification is leased; if this process dies its lease runs out and
+another worker takes it. Only sends already handed to a provider but not yet recorded can be
+repeated, at most ``concurrency`` of them, and they carry the same Message-ID. A graceful stop
+finishes in-flight sends and gives back everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.channels.base import ChannelError, OutboundMessage, PermanentChannelError
+from engine.channels.registry import ChannelRegistry
+from engine.container import Services
+from engine.delivery.composer import Composer
+from engine.delivery.planner import Defer, Recipient, Stop, channel_order, plan
+from engine.delivery.recorder import Recorder
+from engine.delivery.repository import DeliveryRepository
+from engine.errors import NudgeError
+from engine.models import Notification, NotificationStatus
+from engine.preferences.service import public_preferences
+from engine.runtime import Runtime
+
+log = logging.getLogger("nudge.dispatch")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed notification ready to go out on one channel."""
+
+    notification_id: str
+    message: OutboundMessage
+
+
+class Dispatcher:
+    def __init__(
+        self, runtime: Runtime, channels: ChannelRegistry, owner: str | None = None
+    ) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.channels = channels
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.batch_size = settings.dispatch_batch_size
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self.slots = asyncio.Semaphore(settings.dispatch_concurrency)
+        self.wakeup = asyncio.Event()
+        self.stopping = False
+        self.claimed: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Safe from any thread: run a dispatch cycle now."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.wakeup.set)
+
+    async def run(
+        self, idle_timeout: float, on_idle: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Dispatch until stopped; when idle, sleeps until woken (or ``idle_timeout``)."""
+        self._loop = asyncio.get_running_loop()
+        while not self.stopping:
+            self.wakeup.clear()
+            try:
+                handled = await self.run_once()
+                if handled == 0 and on_idle is not None and not self.stopping:
+                    await on_idle()
+            except Exception:  # the database may be away for a moment: try again later
+                log.exception("dispatch cycle failed")
+                handled = 0
+            if handled == 0 and not self.stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), idle_timeout)
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it, record it; the number of notifications handled."""
+        jobs, handled = await asyncio.to_thread(self._claim_and_prepare)
+        await asyncio.gather(*(self._deliver(job) for job in jobs))
+        return handled
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight sends finish, give back what was not started."""
+        self.stopping = True
+        self.wakeup.set()
+        async with _all_slots(self.slots, self.runtime.settings.dispatch_concurrency):
+            await asyncio.to_thread(self._release_claimed)
+
+    async def renew_leases(self) -> None:
+        if self.claimed:
+            await asyncio.to_thread(self._renew)
+
+    def next_due(self) -> datetime | None:
+        with self.runtime.services() as services:
+            return DeliveryRepository(services.session).next_due()
+
+    def escalate_due(self) -> int:
+        """Move unacknowledged notifications past their escalation delay to the next channel."""
+        now = self.runtime.clock.now()
+        with self.runtime.services() as services:
+            repo = DeliveryRepository(services.session)
+            due = repo.due_escalations(now, self.batch_size)
+            recorder = self._recorder(services, repo)
+            recipients = self._recipients(services, repo, due)
+            for n in due:
+                order = channel_order(n, recipients[n.customer_id])
+                waited = now - (n.sent_at or now)
+                recorder.escalate(n, now, order, waited)
+        if due:
+            self.wake()
+        return len(due)
+
+    def _claim_and_prepare(self) -> tuple[list[Job], int]:
+        now = self.runtime.clock.now()
+        with self.runtime.services() as services:
+            repo = DeliveryRepository(services.session)
+            claimed = (
+                []
+                if self.stopping
+                else repo.claim(self.owner, now, now + self.lease, self.batch_size)
+            )
+            recipients = self._recipients(services, repo, claimed)
+            rules = repo.rule_definitions(
+                list({(n.tenant_id, n.rule_key, n.rule_version) for n in claimed})
+            )
+            tenants = repo.tenants(list({n.tenant_id for n in claimed}))
+            composer = Composer(services.settings, services.templates.resolve)
+            recorder = self._recorder(services, repo)
+            jobs = []
+            for n in claimed:
+                rule = rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
+                job = self._prepare(
+                    n,
+                    recipients[n.customer_id],
+                    rule,
+                    tenants[n.tenant_id],
+                    composer,
+                    recorder,
+                    repo,
+                    now,
+                )
+                if job is not None:
+                    jobs.append(job)
+        self.claimed.update(job.notification_id for job in jobs)
+        return jobs, len(claimed)
+
+    def _prepare(
+        self,
+        n: Notification,
+        recipient: Recipient,
+        rule: Mapping[str, Any],
+        tenant: Any,
+        composer: Composer,
+        recorder: Recorder,
+        repo: DeliveryRepository,
+        now: datetime,
+    ) -> Job | None:
+        def sent(channel: str, since: datetime) -> int:
+            return repo.sent_since(n.customer_id, channel, since)
+
+        while True:
+            decided = plan(n, recipient, now, sent)
+            if isinstance(decided, Defer):
+                recorder.defer(n, decided, now)
+                return None
+            if isinstance(decided, Stop):
+                recorder.stop(n, decided, now)
+                return None
+            recorder.fallbacks(n, decided.skipped)
+            n.channel_index, n.channel = decided.index, decided.channel
+            try:
+                message = composer.compose(
+                    n, decided.channel, decided.to, recipient.customer, tenant, rule, now
+                )
+            except NudgeError as exc:
+                order = channel_order(n, recipient)
+                recorder.next_channel(
+                    n, f"{decided.channel} message could not be rendered: {exc.detail}", now, order
+                )
+                if n.status != NotificationStatus.pending:
+                    return None
+                continue
+            repo.save(n)
+            return Job(n.id, message)
+
+    async def _deliver(self, job: Job) -> None:
+        async with self.slots:
+            if self.stopping:
+                return  # not started: stop() gives its claim back
+            started = self.runtime.clock.now()
+            try:
+                channel = self.channels[job.message.channel]
+                result: Any = await channel.send(job.message)
+            except ChannelError as exc:
+                result = exc
+            except Exception as exc:  # a channel bug must not lose the notification
+                log.exception("channel crashed", extra={"channel": job.message.channel})
+                result = PermanentChannelError(f"channel error: {type(exc).__name__}")
+            await asyncio.to_thread(self._record, job, result, started)
+            self.claimed.discard(job.notification_id)
+
+    def _record(self, job: Job, result: Any, started: datetime) -> None:
+        now = self.runtime.clock.now()
+        with self.runtime.services() as services:
+            repo = DeliveryRepository(services.session)
+            n = repo.get(job.notification_id)
+            if n is None or n.lease_owner != self.owner:
+                log.warning(
+                    "lease lost before recording", extra={"notification": job.notification_id}
+                )
+                return
+            recorder = self._recorder(services, repo)
+            recipient = self._recipients(services, repo, [n])[n.customer_id]
+            order = channel_order(n, recipient)
+            if isinstance(result, ChannelError):
+                recorder.failed(n, job.message, result, started, now, order)
+                if n.status == NotificationStatus.pending and n.due_at <= now:
+                    self.wake()
+                return
+            escalation = self._escalation(repo, n)
+            recorder.sent(n, job.message, result, started, now, order, escalation)
+
+    def _escalation(self, repo: DeliveryRepository, n: Notification) -> timedelta | None:
+        if not n.requires_ack:
+            return None
+        found = repo.rule_definitions([(n.tenant_id, n.rule_key, n.rule_version)])
+        definition = next(iter(found.values()), {})
+        return timedelta(minutes=float(definition.get("escalation_delay_minutes", 60)))
+
+    def _recipients(
+        self, services: Services, repo: DeliveryRepository, notifications: list[Notification]
+    ) -> dict[str, Recipient]:
+        ids = list({n.customer_id for n in notifications})
+        customers, contacts = repo.customers(ids), repo.contacts(ids)
+        consents, prefs = repo.consents(ids), repo.preferences(ids)
+        return {
+            cid: Recipient(
+                customers[cid],
+                contacts.get(cid, {}),
+                consents.get(cid, {}),
+                public_preferences(prefs.get(cid)),
+            )
+            for cid in ids
+        }
+
+    def _recorder(self, services: Services, repo: DeliveryRepository) -> Recorder:
+        return Recorder(repo, services.history, self.runtime.settings.max_send_attempts)
+
+    def _release_claimed(self) -> None:
+        now = self.runtime.clock.now()
+        with self.runtime.services() as services:
+            DeliveryRepository(services.session).release(sorted(self.claimed), self.owner, now)
+        self.claimed.clear()
+
+    def _renew(self) -> None:
+        until = self.runtime.clock.now() + self.lease
+        with self.runtime.services() as services:
+            DeliveryRepository(services.session).renew(sorted(self.claimed), self.owner, until)
+
+
+class _all_slots:  # noqa: N801  (used as a context manager)
+    """Hold every slot of a semaphore: waits for all in-flight sends to finish."""
+
+    def __init__(self, slots: asyncio.Semaphore, count: int) -> None:
+        self.slots = slots
+        self.count = count
+
+    async def __aenter__(self) -> None:
+        for _ in range(self.count):
+            await self.slots.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        for _ in range(self.count):
+            self.slots.release()

@@ -1,0 +1,123 @@
+"""Decide, for one due notification, which channel it goes out on now, or why not.
+
+Walks the channel order from the notification's current position: a channel without a
+contact point or consent is skipped (a fallback, recorded); the first usable channel is
+checked against quiet hours (defer to their end unless an urgent rule may break them) and
+frequency caps (defer to the next period).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.delivery.policies import cap_period, quiet_until
+from engine.models import ALL_TOPICS, ChannelKind, Customer, Notification, NotificationStatus
+from engine.preferences.schemas import PreferencesPublic
+
+ADDRESS_KIND = {"email": "email", "sms": "phone", "voice": "phone"}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    customer: Customer
+    contacts: Mapping[str, str]
+    consents: Mapping[tuple[str, str], bool]
+    preferences: PreferencesPublic
+
+    def consented(self, channel: str, topic: str) -> bool:
+        specific = self.consents.get((channel, topic))
+        if specific is not None:
+            return specific
+        return self.consents.get((channel, ALL_TOPICS), False)
+
+
+@dataclass(frozen=True)
+class Send:
+    channel: str
+    index: int
+    to: str
+    skipped: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class Defer:
+    until: datetime
+    reason: str
+    channel: str
+    index: int
+    skipped: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class Stop:
+    status: NotificationStatus
+    reason: str
+    skipped: Sequence[tuple[str, str]] = field(default_factory=tuple)
+
+
+Plan = Send | Defer | Stop
+SentCount = Callable[[str, datetime], int]
+
+
+def channel_order(notification: Notification, recipient: Recipient) -> list[str]:
+    return list(notification.channel_order) or [str(c) for c in recipient.preferences.channel_order]
+
+
+def _skip_reason(channel: str, topic: str, recipient: Recipient) -> str | None:
+    kind = ADDRESS_KIND.get(channel, channel)
+    if not recipient.contacts.get(kind):
+        return f"no {'phone number' if kind == 'phone' else 'email address'} on file"
+    if not recipient.consented(channel, topic):
+        return f"no {channel} consent for topic {topic}"
+    return None
+
+
+def _quiet(
+    channel: str, notification: Notification, recipient: Recipient, now: datetime
+) -> datetime | None:
+    prefs = recipient.preferences
+    if notification.urgency == "urgent" and prefs.urgent_override:
+        return None
+    kind = ChannelKind(channel)
+    periods: list[dict[str, Any]] = [p.model_dump() for p in prefs.quiet_hours.get(kind, [])]
+    return quiet_until(now, recipient.customer.timezone, periods) if periods else None
+
+
+def _capped(
+    channel: str, recipient: Recipient, now: datetime, sent: SentCount
+) -> tuple[datetime, str] | None:
+    cap = recipient.preferences.frequency_caps.get(ChannelKind(channel))
+    if cap is None:
+        return None
+    start, end = cap_period(now, recipient.customer.timezone, cap.per)
+    if sent(channel, start) < cap.max:
+        return None
+    return end, f"frequency cap reached: at most {cap.max} {channel} per {cap.per}"
+
+
+def plan(notification: Notification, recipient: Recipient, now: datetime, sent: SentCount) -> Plan:
+    """Where and when this notification goes next."""
+    if recipient.customer.erased_at is not None:
+        return Stop(NotificationStatus.cancelled, "the customer's data was erased")
+    order, skipped = channel_order(notification, recipient), []
+    for index in range(notification.channel_index, len(order)):
+        channel = order[index]
+        reason = _skip_reason(channel, notification.topic, recipient)
+        if reason is not None:
+            skipped.append((channel, reason))
+            continue
+        until = _quiet(channel, notification, recipient, now)
+        if until is not None:
+            local = until.astimezone(ZoneInfo(recipient.customer.timezone)).strftime("%H:%M")
+            return Defer(until, f"quiet hours for {channel} until {local}", channel, index, skipped)
+        capped = _capped(channel, recipient, now, sent)
+        if capped is not None:
+            return Defer(capped[0], capped[1], channel, index, skipped)
+        return Send(channel, index, recipient.contacts[ADDRESS_KIND.get(channel, channel)], skipped)
+    return Stop(
+        NotificationStatus.suppressed, "no channel left with a contact point and consent", skipped
+    )

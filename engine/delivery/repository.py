@@ -1,0 +1,186 @@
+"""SQL for delivery: claim due notifications under a lease, load what sending them needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import Session, col, select
+
+from engine.models import (
+    OPEN_STATUSES,
+    Consent,
+    ContactPoint,
+    Customer,
+    DeliveryAttempt,
+    Notification,
+    NotificationStatus,
+    Preferences,
+    Rule,
+    RuleVersion,
+    Tenant,
+)
+
+
+class DeliveryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Notification]:
+        """Take up to ``limit`` due notifications (or ones whose lease expired) for ``owner``.
+
+        PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); SQLite runs
+        one writer at a time, so its claim is exclusive by itself."""
+        due = or_(
+            and_(col(Notification.status).in_(OPEN_STATUSES), col(Notification.due_at) <= now),
+            and_(
+                col(Notification.status) == NotificationStatus.sending,
+                col(Notification.lease_expires_at) < now,
+            ),
+        )
+        ids = select(Notification.id).where(due).order_by(col(Notification.due_at)).limit(limit)
+        if self.postgres:
+            ids = ids.with_for_update(skip_locked=True)
+        statement = (
+            update(Notification)
+            .where(col(Notification.id).in_(ids.scalar_subquery()))
+            .values(
+                status=NotificationStatus.sending,
+                lease_owner=owner,
+                lease_expires_at=lease_until,
+                updated_at=now,
+            )
+            .returning(Notification)
+        )
+        claimed = list(
+            self.session.scalars(statement, execution_options={"synchronize_session": False})
+        )
+        return sorted(claimed, key=lambda n: n.due_at)
+
+    def release(self, ids: Sequence[str], owner: str, now: datetime) -> int:
+        """Give claimed notifications back (graceful stop): due again at once."""
+        if not ids:
+            return 0
+        result = self.session.execute(
+            update(Notification)
+            .where(
+                col(Notification.id).in_(ids),
+                col(Notification.lease_owner) == owner,
+                col(Notification.status) == NotificationStatus.sending,
+            )
+            .values(
+                status=NotificationStatus.pending,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def next_due(self) -> datetime | None:
+        """When the earliest open notification is due, or an expired lease may be taken."""
+        open_due = select(func.min(Notification.due_at)).where(
+            col(Notification.status).in_(OPEN_STATUSES)
+        )
+        lease = select(func.min(Notification.lease_expires_at)).where(
+            col(Notification.status) == NotificationStatus.sending
+        )
+        escalation = select(func.min(Notification.escalate_at)).where(
+            col(Notification.escalate_at).is_not(None)
+        )
+        found = [self.session.execute(q).scalar() for q in (open_due, lease, escalation)]
+        times = [t for t in found if t is not None]
+        return min(times) if times else None
+
+    def due_escalations(self, now: datetime, limit: int) -> list[Notification]:
+        query = (
+            select(Notification)
+            .where(
+                col(Notification.escalate_at) <= now, col(Notification.acknowledged_at).is_(None)
+            )
+            .order_by(col(Notification.escalate_at))
+            .limit(limit)
+        )
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.exec(query))
+
+    def customers(self, ids: Sequence[str]) -> dict[str, Customer]:
+        query = select(Customer).where(col(Customer.id).in_(ids))
+        return {c.id: c for c in self.session.exec(query)}
+
+    def tenants(self, ids: Sequence[str]) -> dict[str, Tenant]:
+        return {t.id: t for t in self.session.exec(select(Tenant).where(col(Tenant.id).in_(ids)))}
+
+    def contacts(self, customer_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        query = select(ContactPoint).where(col(ContactPoint.customer_id).in_(customer_ids))
+        for point in self.session.exec(query):
+            found.setdefault(point.customer_id, {})[str(point.kind)] = point.address
+        return found
+
+    def consents(self, customer_ids: Sequence[str]) -> dict[str, dict[tuple[str, str], bool]]:
+        found: dict[str, dict[tuple[str, str], bool]] = {}
+        query = select(Consent).where(col(Consent.customer_id).in_(customer_ids))
+        for row in self.session.exec(query):
+            found.setdefault(row.customer_id, {})[(row.channel, row.topic)] = row.granted
+        return found
+
+    def preferences(self, customer_ids: Sequence[str]) -> dict[str, Preferences]:
+        query = select(Preferences).where(col(Preferences.customer_id).in_(customer_ids))
+        return {p.customer_id: p for p in self.session.exec(query)}
+
+    def rule_definitions(
+        self, keys: Sequence[tuple[str, str, int]]
+    ) -> dict[tuple[str, str, int], dict[str, Any]]:
+        """Definitions by (tenant, rule key, version)."""
+        found: dict[tuple[str, str, int], dict[str, Any]] = {}
+        tenants = {k[0] for k in keys}
+        query = (
+            select(Rule.tenant_id, Rule.key, RuleVersion.version, RuleVersion.definition)
+            .join(RuleVersion, col(RuleVersion.rule_id) == col(Rule.id))
+            .where(col(Rule.tenant_id).in_(tenants), col(Rule.key).in_({k[1] for k in keys}))
+        )
+        for tenant_id, key, version, definition in self.session.execute(query):
+            if (tenant_id, key, version) in keys:
+                found[(tenant_id, key, version)] = dict(definition)
+        return found
+
+    def sent_since(self, customer_id: str, channel: str, since: datetime) -> int:
+        """Messages that left on ``channel`` for this customer since ``since`` (for caps)."""
+        query = (
+            select(func.count())
+            .select_from(DeliveryAttempt)
+            .join(Notification, col(Notification.id) == col(DeliveryAttempt.notification_id))
+            .where(
+                col(Notification.customer_id) == customer_id,
+                col(DeliveryAttempt.channel) == channel,
+                col(DeliveryAttempt.status) == "sent",
+                col(DeliveryAttempt.started_at) >= since,
+            )
+        )
+        return int(self.session.execute(query).scalar() or 0)
+
+    def get(self, notification_id: str) -> Notification | None:
+        return self.session.get(Notification, notification_id)
+
+    def save(self, row: Notification | DeliveryAttempt) -> None:
+        self.session.add(row)
+
+    def renew(self, ids: Sequence[str], owner: str, until: datetime) -> None:
+        """Extend the leases this worker holds, so slow sends are not taken over."""
+        if ids:
+            self.session.execute(
+                update(Notification)
+                .where(
+                    col(Notification.id).in_(ids),
+                    col(Notification.lease_owner) == owner,
+                    col(Notification.status) == NotificationStatus.sending,
+                )
+                .values(lease_expires_at=until)
+            )
