@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,6 +57,7 @@ class Dispatcher:
         self.wakeup = asyncio.Event()
         self.stopping = False
         self.claimed: set[str] = set()
+        self._planned = Counter[tuple[str, str]]()  # this batch's sends, for frequency caps
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
@@ -112,8 +114,7 @@ class Dispatcher:
             recipients = self._recipients(services, repo, due)
             for n in due:
                 order = channel_order(n, recipients[n.customer_id])
-                waited = now - (n.sent_at or now)
-                recorder.escalate(n, now, order, waited)
+                recorder.escalate(n, now, order, self._escalation(repo, n) or timedelta(0))
         if due:
             self.wake()
         return len(due)
@@ -135,6 +136,7 @@ class Dispatcher:
             composer = Composer(services.settings, services.templates.resolve)
             recorder = self._recorder(services, repo)
             jobs = []
+            self._planned = Counter[tuple[str, str]]()
             for n in claimed:
                 rule = rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
                 job = self._prepare(
@@ -164,7 +166,8 @@ class Dispatcher:
         now: datetime,
     ) -> Job | None:
         def sent(channel: str, since: datetime) -> int:
-            return repo.sent_since(n.customer_id, channel, since)
+            planned = self._planned[(n.customer_id, channel)]
+            return repo.sent_since(n.customer_id, channel, since) + planned
 
         while True:
             decided = plan(n, recipient, now, sent)
@@ -189,6 +192,7 @@ class Dispatcher:
                     return None
                 continue
             repo.save(n)
+            self._planned[(n.customer_id, decided.channel)] += 1
             return Job(n.id, message)
 
     async def _deliver(self, job: Job) -> None:

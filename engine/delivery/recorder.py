@@ -173,11 +173,11 @@ class Recorder:
         )
 
     def escalate(
-        self, n: Notification, now: datetime, order: Sequence[str], waited: timedelta
+        self, n: Notification, now: datetime, order: Sequence[str], delay: timedelta
     ) -> None:
         n.escalate_at = None
-        minutes = round(waited.total_seconds() / 60)
-        self.next_channel(n, f"no acknowledgement within {minutes} min", now, order)
+        minutes = f"{delay.total_seconds() / 60:g}"
+        self.next_channel(n, f"escalated: no acknowledgement within {minutes} min", now, order)
 
     def _attempt(
         self,
