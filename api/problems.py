@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,7 +28,13 @@ _HTTP_SLUGS = {
 
 
 def problem(
-    status: int, type_: str, title: str, detail: str = "", instance: str = "", **extra: Any
+    status: int,
+    type_: str,
+    title: str,
+    detail: str = "",
+    instance: str = "",
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
@@ -34,8 +42,16 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=_headers(status, headers)
+    )
+
+
+def _headers(status: int, given: Mapping[str, str] | None) -> dict[str, str]:
+    headers = dict(given or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return headers
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -69,7 +85,22 @@ def _render_validation(request: Request, exc: RequestValidationError) -> JSONRes
 
 def _render_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
-    return problem(exc.status_code, PROBLEM_BASE + slug, str(exc.detail), "", request.url.path)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(
+        exc.status_code, PROBLEM_BASE + slug, str(exc.detail), "", request.url.path, headers
+    )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document lists for this path (Starlette names only one)."""
+    allowed: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            allowed |= {method.upper() for method in operations}
+    return sorted(allowed)
 
 
 def _render_unexpected(request: Request, exc: Exception) -> JSONResponse:

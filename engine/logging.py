@@ -9,12 +9,16 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-_SECRET = re.compile(r"(nk_[0-9a-z]+\.)[A-Za-z0-9_\-]+|(nct\.)[A-Za-z0-9_\-.]+")
+_SECRET = re.compile(
+    r"(nk_[0-9a-z]+\.)[A-Za-z0-9_\-]+"  # API key: keep the id, drop the secret
+    r"|(nct\.)[A-Za-z0-9_\-.]+"  # customer token
+    r"|((?i:bearer)\s+)[^\s\"'\\,;]+"  # any bearer credential, e.g. NUDGE_ADMIN_KEY
+)
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 def redact(text: str) -> str:
-    return _SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+    return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "***", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,14 +27,16 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": redact(record.getMessage()),
+            "msg": record.getMessage(),
         }
         for name, value in vars(record).items():
             if name not in _STANDARD and not name.startswith("_"):
-                entry[name] = redact(value) if isinstance(value, str) else value
+                entry[name] = value
         if record.exc_info:
-            entry["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, default=str)
+            entry["exc"] = self.formatException(record.exc_info)
+        # Redact the finished line, so secrets nested in extras or tracebacks go too; the
+        # replaced characters never include quotes or backslashes, so the JSON stays valid.
+        return redact(json.dumps(entry, default=str))
 
 
 def configure_logging(level: str = "INFO") -> None:

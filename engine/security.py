@@ -46,8 +46,13 @@ def split_key(plaintext: str) -> tuple[str, str]:
     return key_id, secret
 
 
+def same_secret(presented: str, expected: str) -> bool:
+    """Constant-time equality that also accepts non-ASCII input (headers arrive as latin-1)."""
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
 def secret_matches(secret: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_secret(secret), stored_hash)
+    return same_secret(hash_secret(secret), stored_hash)
 
 
 def _b64(data: bytes) -> str:
@@ -72,7 +77,7 @@ def sign(secret_key: str, purpose: str, claims: dict[str, Any]) -> str:
 def verify(secret_key: str, purpose: str, token: str, now_ts: float) -> dict[str, Any]:
     """The claims of a valid, unexpired token; Unauthorized otherwise."""
     payload, sep, mac = token.partition(".")
-    if not sep or not hmac.compare_digest(mac, _mac(secret_key, purpose, payload)):
+    if not sep or not same_secret(mac, _mac(secret_key, purpose, payload)):
         raise Unauthorized("invalid token signature")
     try:
         claims = json.loads(_unb64(payload))

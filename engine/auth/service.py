@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +9,15 @@ from engine.clock import Clock
 from engine.config import Settings
 from engine.errors import Forbidden, Unauthorized
 from engine.models import Role
-from engine.security import KEY_PREFIX, TOKEN_PREFIX, secret_matches, sign, split_key, verify
+from engine.security import (
+    KEY_PREFIX,
+    TOKEN_PREFIX,
+    same_secret,
+    secret_matches,
+    sign,
+    split_key,
+    verify,
+)
 from engine.tenants.repository import TenantRepository
 
 CUSTOMER_TOKEN = "customer-token"
@@ -47,7 +54,7 @@ class Authenticator:
         if credential.startswith(TOKEN_PREFIX):
             return self._customer(credential.removeprefix(TOKEN_PREFIX))
         admin = self.settings.admin_key
-        if admin is not None and hmac.compare_digest(credential, admin.get_secret_value()):
+        if admin is not None and same_secret(credential, admin.get_secret_value()):
             return Principal(role=Role.admin, key_id=ENV_ADMIN_KEY_ID)
         if credential.startswith(KEY_PREFIX):
             return self._api_key(credential)

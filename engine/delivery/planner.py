@@ -103,6 +103,8 @@ def plan(notification: Notification, recipient: Recipient, now: datetime, sent: 
     """Where and when this notification goes next."""
     if recipient.customer.erased_at is not None:
         return Stop(NotificationStatus.cancelled, "the customer's data was erased")
+    if notification.acknowledged_at is not None:
+        return Stop(NotificationStatus.sent, "acknowledged by the customer; nothing more to send")
     order, skipped = channel_order(notification, recipient), []
     for index in range(notification.channel_index, len(order)):
         channel = order[index]

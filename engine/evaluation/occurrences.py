@@ -160,6 +160,12 @@ class OccurrenceEvaluator:
         )
         return 1 if self.writer.write(decision) else 0
 
+    def cancel_open(self, trigger_id: str, reason: str) -> None:
+        """Cancel the trigger's notifications that have not gone out yet (it was switched off)."""
+        now = self.clock.now()
+        for notification in self.notifications.open_for_occurrences([trigger_id], ""):
+            self._cancel(notification, now, reason)
+
     def _cancel(self, notification: Notification, now: datetime, reason: str) -> None:
         if notification.status not in OPEN_STATUSES:
             return
@@ -170,7 +176,8 @@ class OccurrenceEvaluator:
             notification.tenant_id,
             notification.customer_id,
             HistoryKind.decision,
-            f"reminder cancelled: {reason}",
+            f"{'reminder' if notification.transition.startswith('due:') else 'notification'} "
+            f"cancelled: {reason}",
             {"status": "cancelled", "reason": reason},
             notification_id=notification.id,
         )

@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from engine.clock import Clock
-from engine.customers.repository import CustomerRepository
+from engine.customers.repository import CustomerRef, CustomerRepository
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.occurrences import OccurrenceEvaluator
-from engine.evaluation.threshold import CustomerFacts
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.parsing import EventParseResult, EventRow, Rejection
 from engine.feeds.schemas import BatchResult, RejectedRow
 from engine.ids import new_id
-from engine.models import Customer, Event
+from engine.models import Event
 
 
 def event_key(row: EventRow) -> str:
@@ -65,7 +64,7 @@ class EventFeedService:
             setattr(result, outcome, getattr(result, outcome) + 1)
             if outcome != "duplicate":
                 result.evaluated += 1
-                self.evaluator.on_event(event, CustomerFacts.of(customer))
+                self.evaluator.on_event(event, customer)
         result.notifications = len(self.writer.created)
         result.rejected = len(rejections)
         result.rejections = [
@@ -74,7 +73,7 @@ class EventFeedService:
         ]
         return result
 
-    def _store(self, customer: Customer, row: EventRow) -> tuple[Event, str]:
+    def _store(self, customer: CustomerRef, row: EventRow) -> tuple[Event, str]:
         now, key = self.clock.now(), event_key(row)
         event = self.events.find(customer.id, row.type, key)
         if event is not None:

@@ -38,7 +38,10 @@ class Customer(SQLModel, table=True):
 
 class ContactPoint(SQLModel, table=True):
     __tablename__ = "contact_points"
-    __table_args__ = (UniqueConstraint("customer_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind"),
+        Index("ix_contact_points_kind_address", "kind", "address"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(foreign_key="tenants.id", max_length=40)

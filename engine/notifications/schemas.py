@@ -31,6 +31,7 @@ class NotificationPublic(BaseModel):
     topic: str
     urgency: str
     occurrence: str
+    transition: str
     status: str
     reason: str | None
     due_at: datetime

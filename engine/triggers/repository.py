@@ -10,9 +10,12 @@ from sqlalchemy import delete, tuple_
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
-from engine.models import Rule, RuleStatus, RuleVersion, Trigger, TriggerState
+from engine.models import Notification, Rule, RuleStatus, RuleVersion, Trigger, TriggerState
 
 _CHUNK = 400
+# The kind of a deleted trigger kept for the notifications that refer to it; no rule has it,
+# so no evaluation selects it, and reads by id or customer skip it.
+DELETED_KIND = "deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +42,26 @@ class TriggerRepository:
 
     def get(self, customer_id: str, trigger_id: str) -> Trigger | None:
         row = self.session.get(Trigger, trigger_id)
-        return row if row is not None and row.customer_id == customer_id else None
+        if row is None or row.customer_id != customer_id or row.kind == DELETED_KIND:
+            return None
+        return row
 
     def for_customer(self, customer_id: str) -> list[Trigger]:
-        query = select(Trigger).where(Trigger.customer_id == customer_id)
+        query = select(Trigger).where(
+            Trigger.customer_id == customer_id, col(Trigger.kind) != DELETED_KIND
+        )
         return list(self.session.exec(query.order_by(col(Trigger.id))))
 
     def remove(self, trigger: Trigger) -> None:
-        """Delete a trigger with its state; its notifications keep a reference, so they stay."""
+        """Delete a trigger with its state. One that has notifications stays as a disabled
+        tombstone: they keep referring to it (the history must say what caused them)."""
         self.session.execute(delete(TriggerState).where(col(TriggerState.trigger_id) == trigger.id))
-        self.session.delete(trigger)
+        notified = select(Notification.id).where(Notification.trigger_id == trigger.id).limit(1)
+        if self.session.exec(notified).first() is None:
+            self.session.delete(trigger)
+        else:
+            trigger.enabled, trigger.kind = False, DELETED_KIND
+            self.session.add(trigger)
         self.session.flush()
 
     def delete_for_customer(self, customer_id: str) -> None:

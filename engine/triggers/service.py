@@ -128,12 +128,15 @@ class TriggerService:
         )
         if trigger.enabled:
             self._catch_up(customer, trigger, rule)
+        else:
+            self.occurrences.cancel_open(trigger.id, "the trigger was turned off")
         return trigger
 
     def delete(self, customer: Customer, trigger_id: str) -> None:
         trigger = self.get(customer, trigger_id)
         trigger.enabled = False
         self._record(trigger, f"trigger for rule {trigger.rule_key} deleted", {})
+        self.occurrences.cancel_open(trigger.id, "the trigger was deleted")
         self.repo.remove(trigger)
 
     def public(self, trigger: Trigger, customer: Customer) -> TriggerPublic:

@@ -1,8 +1,8 @@
 """delivery templates
 
-Revision ID: 5628385ec0f5
+Revision ID: 02f1a9e5edb8
 Revises: 48fb1f5c2cd6
-Create Date: 2026-11-23 18:56:30.180503
+Create Date: 2026-11-23 19:16:03.766632
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import engine.models.types
 
-revision: str = '5628385ec0f5'
+revision: str = '02f1a9e5edb8'
 down_revision: str | None = '48fb1f5c2cd6'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -34,6 +34,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_templates')),
     sa.UniqueConstraint('tenant_id', 'key', 'channel', 'locale', name=op.f('uq_templates_tenant_id_key_channel_locale'))
     )
+    with op.batch_alter_table('contact_points', schema=None) as batch_op:
+        batch_op.create_index('ix_contact_points_kind_address', ['kind', 'address'], unique=False)
+
     with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
         batch_op.create_index('ix_delivery_attempts_provider_id', ['provider_id'], unique=False)
 
@@ -60,6 +63,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_delivery_attempts_provider_id')
+
+    with op.batch_alter_table('contact_points', schema=None) as batch_op:
+        batch_op.drop_index('ix_contact_points_kind_address')
 
     op.drop_table('templates')
     # ### end Alembic commands ###

@@ -1,0 +1,78 @@
+"""The links in messages: one-click unsubscribe (RFC 8058) and acknowledgement pages."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from api.deps import ServicesDep
+from engine.inbound import messages
+from engine.inbound.links import LinkTarget
+from engine.models import ALL_TOPICS
+
+router = APIRouter(prefix="/v1", tags=["links"])
+
+Token = Annotated[str, Query(min_length=1, max_length=2000, description="the signed link token")]
+INVALID: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Invalid or expired link"},
+    404: {"description": "Gone"},
+}
+# The token is in the URL: keep it out of caches and Referer headers; the page needs no scripts.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+STYLE = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}"
+
+
+@router.get("/unsubscribe", response_class=HTMLResponse, responses=INVALID)
+def unsubscribe_page(token: Token, services: ServicesDep) -> HTMLResponse:
+    """Asks before unsubscribing: a GET changes nothing, since mail scanners follow links."""
+    target = services.inbound.links.unsubscribe_target(token)
+    key = "page.unsubscribe.ask_all" if target.topic == ALL_TOPICS else "page.unsubscribe.ask"
+    button = _text(target, "page.unsubscribe.button")
+    form = (
+        f'<form method="post" action="/v1/unsubscribe?token={escape(quote(token, safe=""))}">'
+        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+        f'<button type="submit">{escape(button)}</button></form>'
+    )
+    return _page(target, "page.unsubscribe.title", _text(target, key), form)
+
+
+@router.post("/unsubscribe", response_class=HTMLResponse, responses=INVALID)
+def unsubscribe(token: Token, services: ServicesDep) -> HTMLResponse:
+    """RFC 8058 one-click unsubscribe (body ``List-Unsubscribe=One-Click``), or the button."""
+    target = services.inbound.links.unsubscribe(token)
+    key = "page.unsubscribed_all" if target.topic == ALL_TOPICS else "page.unsubscribed"
+    return _page(target, "page.unsubscribe.title", _text(target, key))
+
+
+@router.get("/ack", response_class=HTMLResponse, responses=INVALID)
+def acknowledge(token: Token, services: ServicesDep) -> HTMLResponse:
+    """The customer confirms an email that asked for it; no further channel is tried."""
+    target = services.inbound.links.acknowledge(token)
+    return _page(target, "page.ack.title", _text(target, "page.ack.done"))
+
+
+def _text(target: LinkTarget, key: str) -> str:
+    channel = messages.channel_label(target.channel, target.locale)
+    return messages.text(
+        key, target.locale, tenant=target.tenant, channel=channel, topic=target.topic
+    )
+
+
+def _page(target: LinkTarget, title_key: str, text: str, extra: str = "") -> HTMLResponse:
+    title = escape(messages.text(title_key, target.locale))
+    html = (
+        f'<!doctype html><html lang="{messages.language(target.locale)}"><head>'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{title}</title><style>{STYLE}</style></head>"
+        f"<body><main><h1>{title}</h1><p>{escape(text)}</p>{extra}</main></body></html>"
+    )
+    return HTMLResponse(html, headers=HEADERS)

@@ -1,0 +1,1 @@
+"""What comes back in: provider status callbacks, SMS replies, keypad presses and links."""

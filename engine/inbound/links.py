@@ -1,0 +1,80 @@
+"""The signed links in messages: one-click unsubscribe (RFC 8058) and acknowledgement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine.config import Settings
+from engine.delivery.links import Unsubscribe, read_ack, read_unsubscribe
+from engine.errors import Forbidden, NotFound, Unauthorized
+from engine.inbound.repository import InboundRepository
+from engine.models import Customer, Tenant
+
+if TYPE_CHECKING:
+    from engine.inbound.service import InboundService
+
+ONE_CLICK_SOURCE = "one-click unsubscribe"
+INVALID = "this link is invalid or has expired"
+GONE = "this link no longer leads anywhere"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTarget:
+    """Whom a link is about, for the page that answers it."""
+
+    tenant: str
+    locale: str
+    channel: str = ""
+    topic: str = ""
+
+
+class Links:
+    def __init__(
+        self, inbound: InboundService, repo: InboundRepository, settings: Settings
+    ) -> None:
+        self.inbound = inbound
+        self.repo = repo
+        self.settings = settings
+
+    def unsubscribe_target(self, token: str) -> LinkTarget:
+        """What an unsubscribe link would stop; changes nothing (scanners follow links)."""
+        claims = self._unsubscribe_claims(token)
+        customer, tenant = self._party(claims.tenant_id, claims.customer_id)
+        return LinkTarget(tenant.name, customer.locale, claims.channel, claims.topic)
+
+    def unsubscribe(self, token: str) -> LinkTarget:
+        """Revoke the channel and topic the link names (RFC 8058 one-click)."""
+        claims = self._unsubscribe_claims(token)
+        customer, tenant = self._party(claims.tenant_id, claims.customer_id)
+        self.inbound.consent.set(
+            tenant.id, customer.id, claims.channel, claims.topic, False, ONE_CLICK_SOURCE
+        )
+        return LinkTarget(tenant.name, customer.locale, claims.channel, claims.topic)
+
+    def acknowledge(self, token: str) -> LinkTarget:
+        """Acknowledge the notification an email's link names."""
+        now = self.inbound.clock.now()
+        try:
+            notification_id = read_ack(self.settings, token, now.timestamp())
+        except Unauthorized as exc:
+            raise Forbidden(INVALID) from exc
+        notification = self.repo.notification(notification_id)
+        if notification is None:
+            raise NotFound(GONE)
+        customer, tenant = self._party(notification.tenant_id, notification.customer_id)
+        self.inbound.acknowledge(notification, "email link", now)
+        return LinkTarget(tenant.name, customer.locale)
+
+    def _unsubscribe_claims(self, token: str) -> Unsubscribe:
+        try:
+            return read_unsubscribe(self.settings, token, self.inbound.clock.now().timestamp())
+        except Unauthorized as exc:
+            raise Forbidden(INVALID) from exc
+
+    def _party(self, tenant_id: str, customer_id: str) -> tuple[Customer, Tenant]:
+        customer = self.repo.customer(customer_id)
+        tenant = self.repo.tenant(tenant_id)
+        if customer is None or tenant is None or customer.tenant_id != tenant.id:
+            raise NotFound(GONE)
+        return customer, tenant

@@ -1,0 +1,77 @@
+"""What nudge answers to inbound traffic, in the customer's language (English otherwise)."""
+
+from __future__ import annotations
+
+from engine.channels.twiml import FALLBACK_LANGUAGE, say_language
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "sms.stopped": "You will no longer receive SMS from {tenant}. Reply START to resubscribe.",
+        "sms.started": "You will receive SMS from {tenant} again. Reply STOP to unsubscribe.",
+        "sms.help": "{tenant}: reply STOP to unsubscribe, START to resubscribe, OK to confirm.",
+        "sms.confirmed": "Thank you, {tenant} has received your confirmation.",
+        "voice.confirmed": "Thank you, your confirmation has been recorded. Goodbye.",
+        "voice.stopped": "You will receive no more calls from {tenant}. Goodbye.",
+        "voice.other": "Thank you. Goodbye.",
+        "page.unsubscribe.title": "Unsubscribe",
+        "page.unsubscribe.ask": "Stop {channel} from {tenant} about {topic}?",
+        "page.unsubscribe.ask_all": "Stop all {channel} from {tenant}?",
+        "page.unsubscribe.button": "Unsubscribe",
+        "page.unsubscribed": "Done: you will receive no more {channel} from {tenant} about "
+        "{topic}.",
+        "page.unsubscribed_all": "Done: you will receive no more {channel} from {tenant}.",
+        "page.ack.title": "Thank you",
+        "page.ack.done": "Thank you, {tenant} has received your confirmation.",
+        "channel.email": "emails",
+        "channel.sms": "text messages",
+        "channel.voice": "calls",
+    },
+    "de": {
+        "sms.stopped": "Sie erhalten keine SMS mehr von {tenant}. Antworten Sie START, um sie "
+        "wieder zu erhalten.",
+        "sms.started": "Sie erhalten wieder SMS von {tenant}. Antworten Sie STOP zum Abbestellen.",
+        "sms.help": "{tenant}: Antworten Sie STOP zum Abbestellen, START zum erneuten Anmelden, "
+        "OK zum Bestätigen.",
+        "sms.confirmed": "Vielen Dank, Ihre Bestätigung ist bei {tenant} eingegangen.",
+        "voice.confirmed": "Vielen Dank, Ihre Bestätigung wurde gespeichert. Auf Wiederhören.",
+        "voice.stopped": "Sie erhalten keine Anrufe mehr von {tenant}. Auf Wiederhören.",
+        "voice.other": "Vielen Dank. Auf Wiederhören.",
+        "page.unsubscribe.title": "Abmelden",
+        "page.unsubscribe.ask": "Keine {channel} mehr von {tenant} zum Thema {topic}?",
+        "page.unsubscribe.ask_all": "Keine {channel} mehr von {tenant}?",
+        "page.unsubscribe.button": "Abmelden",
+        "page.unsubscribed": "Erledigt: Sie erhalten keine {channel} mehr von {tenant} zum "
+        "Thema {topic}.",
+        "page.unsubscribed_all": "Erledigt: Sie erhalten keine {channel} mehr von {tenant}.",
+        "page.ack.title": "Vielen Dank",
+        "page.ack.done": "Vielen Dank, Ihre Bestätigung ist bei {tenant} eingegangen.",
+        "channel.email": "E-Mails",
+        "channel.sms": "SMS",
+        "channel.voice": "Anrufe",
+    },
+}
+DEFAULT_LANGUAGE = "en"
+
+
+def language(locale: str) -> str:
+    """The language of ``locale`` that we have texts for (``de-AT`` → ``de``), else English."""
+    primary = locale.replace("_", "-").split("-")[0].lower()
+    return primary if primary in TEXTS else DEFAULT_LANGUAGE
+
+
+def text(key: str, locale: str, **values: str) -> str:
+    return TEXTS[language(locale)][key].format(**values)
+
+
+def channel_label(channel: str, locale: str) -> str:
+    """How a page names a channel ("emails", "SMS"); unknown channels by their name."""
+    return TEXTS[language(locale)].get(f"channel.{channel}", channel)
+
+
+def spoken(key: str, locale: str, **values: str) -> tuple[str, str]:
+    """A sentence to ``<Say>`` and the Twilio voice language it is written in."""
+    lang = language(locale)
+    voice = say_language(locale)
+    if not voice.lower().startswith(lang):
+        voice = FALLBACK_LANGUAGE
+    return TEXTS[lang][key].format(**values), voice

@@ -1,0 +1,196 @@
+"""Inbound SMS (STOP, START, HELP, OK, free text) and keypad presses during a call."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from engine.inbound import messages
+from engine.inbound.repository import InboundRepository, PhoneOwner
+from engine.models import HistoryKind, Notification
+
+if TYPE_CHECKING:
+    from engine.inbound.service import InboundService
+
+log = logging.getLogger("nudge.inbound")
+
+
+class Keyword(StrEnum):
+    stop = "stop"
+    start = "start"
+    help = "help"
+    ack = "ack"
+
+
+KEYWORDS: dict[str, Keyword] = {
+    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"), Keyword.stop),
+    **dict.fromkeys(("START", "UNSTOP", "YES"), Keyword.start),
+    **dict.fromkeys(("HELP", "INFO"), Keyword.help),
+    **dict.fromkeys(("OK", "CONFIRM", "1"), Keyword.ack),
+}
+SMS, VOICE = "sms", "voice"
+SMS_SOURCE, KEYPAD_SOURCE = "sms", "keypad"
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def keyword(body: str) -> Keyword | None:
+    """The keyword a message is, if it is one (case-insensitive, surrounding blanks ignored)."""
+    return KEYWORDS.get(body.strip().upper())
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    sender: str
+    recipient: str
+    body: str
+    message_sid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    """What to say back during a call, in a language Twilio speaks."""
+
+    text: str
+    language: str
+
+
+class Replies:
+    def __init__(
+        self, inbound: InboundService, repo: InboundRepository, default_sender: str | None
+    ) -> None:
+        self.inbound = inbound
+        self.repo = repo
+        self.default_sender = default_sender
+
+    def sms(self, message: InboundSms) -> str | None:
+        """Act on an inbound SMS; the text to answer with, if any."""
+        owners = self._owners(message)
+        if not owners:
+            log.info("inbound SMS from an unknown number")
+            return None
+        match keyword(message.body):
+            case Keyword.stop:
+                return self._stop(owners)
+            case Keyword.start:
+                return self._start(owners)
+            case Keyword.help:
+                return self._help(self._primary(owners), message)
+            case Keyword.ack:
+                return self._ack(owners, message)
+            case None:
+                self._store_reply(self._primary(owners), message)
+                return None
+
+    def _owners(self, message: InboundSms) -> list[PhoneOwner]:
+        """Customers with this phone; those of the tenant the message was sent to, if known."""
+        owners = self.repo.phone_owners(message.sender.strip())
+        addressed = [o for o in owners if self._sender_of(o) == message.recipient.strip()]
+        return addressed or owners
+
+    def _sender_of(self, owner: PhoneOwner) -> str | None:
+        return owner.tenant.sms_from or self.default_sender
+
+    def _primary(self, owners: list[PhoneOwner]) -> PhoneOwner:
+        """Of several owners, the one we last texted (the first one if none)."""
+        if len(owners) == 1:
+            return owners[0]
+        return max(owners, key=lambda o: self._last_sms_at(o.customer.id))
+
+    def _last_sms_at(self, customer_id: str) -> datetime:
+        last = self.repo.last_attempt_on(customer_id, SMS)
+        return NEVER if last is None else last[0].started_at
+
+    def _stop(self, owners: list[PhoneOwner]) -> str | None:
+        changed = False
+        for owner in owners:
+            tenant_id, customer_id = owner.tenant.id, owner.customer.id
+            changed |= self.inbound.revoke_channel(tenant_id, customer_id, SMS, SMS_SOURCE)
+        # Carriers allow one confirmation after STOP; a repeated STOP stays unanswered.
+        return self._to_all(owners, "sms.stopped") if changed else None
+
+    def _start(self, owners: list[PhoneOwner]) -> str:
+        for owner in owners:
+            self.inbound.restore_channel(owner.tenant.id, owner.customer.id, SMS, SMS_SOURCE)
+        return self._to_all(owners, "sms.started")
+
+    def _to_all(self, owners: list[PhoneOwner], key: str) -> str:
+        names = ", ".join(dict.fromkeys(o.tenant.name for o in owners))
+        return messages.text(key, self._primary(owners).customer.locale, tenant=names)
+
+    def _help(self, owner: PhoneOwner, message: InboundSms) -> str:
+        self._record(owner, message, None, "asked for help by SMS", {"keyword": "help"})
+        if owner.tenant.help_text:
+            return owner.tenant.help_text
+        return messages.text("sms.help", owner.customer.locale, tenant=owner.tenant.name)
+
+    def _ack(self, owners: list[PhoneOwner], message: InboundSms) -> str | None:
+        found = self._awaiting_ack(owners)
+        if found is None:
+            self._store_reply(self._primary(owners), message)
+            return None
+        owner, notification = found
+        self.inbound.acknowledge(notification, "sms", self.inbound.clock.now())
+        return messages.text("sms.confirmed", owner.customer.locale, tenant=owner.tenant.name)
+
+    def _awaiting_ack(self, owners: list[PhoneOwner]) -> tuple[PhoneOwner, Notification] | None:
+        """The most recently sent notification, of any owner, that waits for confirmation."""
+        found = [(o, n) for o in owners if (n := self.repo.awaiting_ack(o.customer.id))]
+        return max(found, key=lambda pair: pair[1].sent_at or NEVER, default=None)
+
+    def _store_reply(self, owner: PhoneOwner, message: InboundSms) -> None:
+        last = self.repo.last_attempt_on(owner.customer.id, SMS)
+        notification_id = None if last is None else last[1].id
+        self._record(owner, message, notification_id, f"SMS reply: {message.body.strip()}", {})
+
+    def _record(
+        self,
+        owner: PhoneOwner,
+        message: InboundSms,
+        notification_id: str | None,
+        summary: str,
+        data: dict[str, object],
+    ) -> None:
+        self.inbound.history.record(
+            owner.tenant.id,
+            owner.customer.id,
+            HistoryKind.reply,
+            summary,
+            {"body": message.body, "message_sid": message.message_sid, **data},
+            channel=SMS,
+            notification_id=notification_id,
+        )
+
+    def keypad(self, call_sid: str, digits: str) -> Spoken | None:
+        """Act on a key pressed during our call; what to say before hanging up."""
+        attempt = self.repo.attempt_by_provider_id(call_sid)
+        notification = None if attempt is None else self.repo.notification(attempt.notification_id)
+        customer = None if notification is None else self.repo.customer(notification.customer_id)
+        tenant = None if customer is None else self.repo.tenant(customer.tenant_id)
+        if notification is None or customer is None or tenant is None:
+            log.info("keypad answer for an unknown call")
+            return None
+        key = self._press(notification, digits.strip())
+        text, language = messages.spoken(key, customer.locale, tenant=tenant.name)
+        return Spoken(text, language)
+
+    def _press(self, notification: Notification, digits: str) -> str:
+        if digits == "1":
+            self.inbound.acknowledge(notification, "keypad", self.inbound.clock.now())
+            return "voice.confirmed"
+        tenant_id, customer_id = notification.tenant_id, notification.customer_id
+        if digits == "9":
+            self.inbound.revoke_channel(tenant_id, customer_id, VOICE, KEYPAD_SOURCE)
+            return "voice.stopped"
+        self.inbound.history.record(
+            tenant_id,
+            customer_id,
+            HistoryKind.keypress,
+            f"pressed {digits or 'nothing'} during the call",
+            {"digits": digits},
+            channel=VOICE,
+            notification_id=notification.id,
+        )
+        return "voice.other"

@@ -1,0 +1,203 @@
+"""Kill a worker mid-dispatch and start another: every message arrives; the only duplicates
+are sends in flight at the kill (at most the send concurrency), under the same Message-ID.
+A graceful stop (SIGTERM) mid-dispatch produces no duplicate at all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select
+
+from api.app import create_app
+from engine.config import Settings
+from engine.ids import new_id
+from engine.models import Notification, NotificationStatus, Trigger
+from engine.runtime import Runtime
+from tests.conftest import make_settings
+from tests.fixtures.api import Api
+from tests.fixtures.rules import DAILY_ENERGY, publish
+from tests.fixtures.smtp_server import SmtpServer
+
+MESSAGES = 1000
+CONCURRENCY = 8
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+def _why(start_iso: str, end_iso: str) -> dict[str, object]:
+    window = {
+        "sum": 6.0,
+        "avg": 1.0,
+        "min": 1.0,
+        "max": 1.0,
+        "last": 1.0,
+        "count": 6,
+        "start": start_iso,
+        "end": end_iso,
+        "elapsed": 0.5,
+        "projected": 12.0,
+    }
+    return {
+        "unit": "kWh",
+        "rule": DAILY_ENERGY["key"],
+        "version": 1,
+        "condition": DAILY_ENERGY["condition"],
+        "params": {"limit_kwh": 5.0},
+        "values": {"now": end_iso, "params": {"limit_kwh": 5.0}, "window": window},
+    }
+
+
+def load_work(settings: Settings) -> None:
+    """10 customers with email consent and 1,000 due notifications between them."""
+    runtime = Runtime.from_settings(settings)
+    with TestClient(create_app(runtime)) as client:
+        api = Api(client)
+        tenant = api.tenant(email_from="alerts@stadtwerke.example")
+        publish(api, tenant, DAILY_ENERGY)
+        for n in range(10):
+            customer = api.customer(
+                tenant,
+                external_id=f"c{n}",
+                email=f"c{n}@example.com",
+                locale="en",
+                consents=[{"channel": "email"}],
+            )
+            api.ok(
+                "POST",
+                "/v1/me/triggers",
+                api.token(tenant, customer["id"]),
+                201,
+                json={"rule": DAILY_ENERGY["key"], "params": {"limit_kwh": 5}},
+            )
+    now = runtime.clock.now()
+    start, end = (now - timedelta(hours=12)).isoformat(), (now + timedelta(hours=12)).isoformat()
+    with runtime.services() as services:
+        triggers = list(services.session.execute(select(Trigger.id, Trigger.customer_id)))
+        rows = [
+            {
+                "id": new_id("ntf"),
+                "tenant_id": tenant.id,
+                "customer_id": customer_id,
+                "trigger_id": trigger_id,
+                "rule_key": DAILY_ENERGY["key"],
+                "rule_version": 1,
+                "topic": "energy",
+                "urgency": "normal",
+                "occurrence": f"load:{i}",
+                "transition": "fire",
+                "status": NotificationStatus.pending,
+                "due_at": now,
+                "why": _why(start, end),
+                "channel_order": ["email"],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(MESSAGES // len(triggers))
+            for trigger_id, customer_id in triggers
+        ]
+        services.session.execute(insert(Notification), rows)
+    runtime.db.dispose()
+
+
+@contextmanager
+def worker(settings: Settings, smtp_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "NUDGE_DATABASE_URL": settings.database_url,
+        "NUDGE_SMTP_URL": smtp_url,
+        "NUDGE_LEASE_SECONDS": "3",
+        "NUDGE_DISPATCH_CONCURRENCY": str(CONCURRENCY),
+        "NUDGE_DISPATCH_BATCH_SIZE": "50",
+        "NUDGE_SWEEP_INTERVAL_SECONDS": "0.5",
+        "NUDGE_LOG_LEVEL": "WARNING",
+        "NUDGE_PUBLIC_BASE_URL": "https://nudge.test",
+        "NUDGE_SECRET_KEY": "crash-test",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "worker"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def unsent(settings: Settings) -> int:
+    runtime = Runtime.from_settings(settings)
+    with runtime.services() as services:
+        query = (
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.status != NotificationStatus.sent)
+        )
+        count = int(services.session.execute(query).scalar() or 0)
+    runtime.db.dispose()
+    return count
+
+
+def message_ids(smtp: SmtpServer) -> Counter[str]:
+    return Counter(str(r.parsed()["Message-ID"]) for r in smtp.handler.received)
+
+
+def expected_ids(settings: Settings) -> set[str]:
+    runtime = Runtime.from_settings(settings)
+    with runtime.services() as services:
+        ids = {
+            f"<nudge.{i}@stadtwerke.example>"
+            for i in services.session.execute(select(Notification.id)).scalars()
+        }
+    runtime.db.dispose()
+    return ids
+
+
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGTERM"])
+def test_worker_stopped_mid_dispatch_loses_nothing(
+    db_url: str, tmp_path: Path, smtp_server: SmtpServer, stop: str
+) -> None:
+    settings = make_settings(db_url, tmp_path)
+    load_work(settings)
+    with worker(settings, smtp_server.url) as first:
+        wait_for(lambda: len(smtp_server.handler.received) >= 200, 60, "the first sends")
+        first.send_signal(getattr(signal, stop))
+        first.wait(timeout=30)
+    assert len(smtp_server.handler.received) < MESSAGES, "stopped too late to prove anything"
+    with worker(settings, smtp_server.url):
+        wait_for(lambda: unsent(settings) == 0, 120, "every notification to be sent")
+
+    received = message_ids(smtp_server)
+    assert set(received) == expected_ids(settings)
+    duplicates = sum(count - 1 for count in received.values())
+    if stop == "SIGTERM":
+        assert duplicates == 0
+    else:
+        assert duplicates <= CONCURRENCY
