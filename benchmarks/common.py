@@ -40,15 +40,26 @@ def fresh_sqlite(directory: Path, name: str = "bench.db") -> str:
 
 
 @contextmanager
-def server(database_url: str, *, command: str = "api", extra_env: dict[str, str] | None = None,
-           ) -> Iterator[str]:
+def server(
+    database_url: str,
+    *,
+    command: str = "api",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """``nudge <command>`` in a subprocess on a free loopback port; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "NUDGE_DATABASE_URL": database_url, "NUDGE_ADMIN_KEY": ADMIN_KEY,
-           "NUDGE_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "NUDGE_DATABASE_URL": database_url,
+        "NUDGE_ADMIN_KEY": ADMIN_KEY,
+        "NUDGE_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", command, "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

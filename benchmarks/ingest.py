@@ -24,9 +24,14 @@ from engine.runtime import Runtime
 from engine.tenants.schemas import KeyCreate, TenantCreate
 
 RULE = {
-    "key": "energy.daily_above", "title": {"en": "Daily use above limit"}, "topic": "energy",
-    "kind": "threshold", "metric": "electricity.consumption", "window": "day",
-    "aggregate": "sum", "condition": "window.sum > params.limit_kwh",
+    "key": "energy.daily_above",
+    "title": {"en": "Daily use above limit"},
+    "topic": "energy",
+    "kind": "threshold",
+    "metric": "electricity.consumption",
+    "window": "day",
+    "aggregate": "sum",
+    "condition": "window.sum > params.limit_kwh",
     "parameters": [{"name": "limit_kwh", "type": "double", "min": 0, "max": 1000}],
     "template_key": "energy.daily_above",
 }
@@ -38,7 +43,8 @@ def populate(url: str, customers: int) -> tuple[str, str]:
     runtime = Runtime.from_settings(Settings(database_url=url), SystemClock())
     with runtime.services() as services:
         tenant = services.tenants.create_tenant(
-            TenantCreate(name="Bench", default_timezone="Europe/Berlin"))
+            TenantCreate(name="Bench", default_timezone="Europe/Berlin")
+        )
         key = services.tenants.create_tenant_key(tenant.id, KeyCreate(role=Role.feed)).key
         check_definition(RULE)
         services.catalog.create(tenant.id, RULE)
@@ -47,16 +53,39 @@ def populate(url: str, customers: int) -> tuple[str, str]:
         now = runtime.clock.now()
         for first in range(0, customers, 10_000):
             ids = range(first, min(first + 10_000, customers))
-            rows = [{"id": f"cus_{i:026d}", "tenant_id": tenant.id, "external_id": f"m{i}",
-                     "locale": "de-DE", "timezone": "Europe/Berlin", "attributes": {},
-                     "created_at": now, "updated_at": now} for i in ids]
+            rows = [
+                {
+                    "id": f"cus_{i:026d}",
+                    "tenant_id": tenant.id,
+                    "external_id": f"m{i}",
+                    "locale": "de-DE",
+                    "timezone": "Europe/Berlin",
+                    "attributes": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in ids
+            ]
             services.session.execute(insert(Customer), rows)
-            services.session.execute(insert(Trigger), [
-                {"id": new_id("trg"), "tenant_id": tenant.id, "customer_id": r["id"],
-                 "rule_version_id": version.version_id, "rule_key": RULE["key"],
-                 "kind": "threshold", "metric": "electricity.consumption",
-                 "params": {"limit_kwh": 20.0}, "enabled": True, "created_at": now,
-                 "updated_at": now} for r in rows])
+            services.session.execute(
+                insert(Trigger),
+                [
+                    {
+                        "id": new_id("trg"),
+                        "tenant_id": tenant.id,
+                        "customer_id": r["id"],
+                        "rule_version_id": version.version_id,
+                        "rule_key": RULE["key"],
+                        "kind": "threshold",
+                        "metric": "electricity.consumption",
+                        "params": {"limit_kwh": 20.0},
+                        "enabled": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for r in rows
+                ],
+            )
     runtime.db.dispose()
     return tenant.id, key
 
@@ -65,21 +94,39 @@ def readings(customers: int, hours: int) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for hour in range(hours):
         at = (START + timedelta(hours=hour)).isoformat()
-        out.extend({"customer": f"m{i}", "metric": "electricity.consumption", "start": at,
-                    "duration": 3600, "value": 0.5 + (i % 7) * 0.25, "unit": "kWh"}
-                   for i in range(customers))
+        out.extend(
+            {
+                "customer": f"m{i}",
+                "metric": "electricity.consumption",
+                "start": at,
+                "duration": 3600,
+                "value": 0.5 + (i % 7) * 0.25,
+                "unit": "kWh",
+            }
+            for i in range(customers)
+        )
     return out
 
 
 def raw_rate(rows: list[dict[str, object]], directory: Path) -> float:
     db = sqlite3.connect(directory / "raw.db")
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("CREATE TABLE r (customer TEXT, metric TEXT, start INTEGER, duration INTEGER, "
-               "value REAL, unit TEXT)")
+    db.execute(
+        "CREATE TABLE r (customer TEXT, metric TEXT, start INTEGER, duration INTEGER, "
+        "value REAL, unit TEXT)"
+    )
     db.execute("CREATE UNIQUE INDEX ix_r ON r (customer, metric, start, duration)")
-    tuples = [(r["customer"], r["metric"],
-               int(datetime.fromisoformat(str(r["start"])).timestamp()), r["duration"],
-               r["value"], r["unit"]) for r in rows]
+    tuples = [
+        (
+            r["customer"],
+            r["metric"],
+            int(datetime.fromisoformat(str(r["start"])).timestamp()),
+            r["duration"],
+            r["value"],
+            r["unit"],
+        )
+        for r in rows
+    ]
     began = time.perf_counter()
     with db:
         db.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?, ?)", tuples)
@@ -99,8 +146,10 @@ def main() -> None:
         url = fresh_sqlite(directory)
         _, key = populate(url, args.customers)
         rows = readings(args.customers, args.hours)
-        bodies = [httpx.Request("POST", "/", json=rows[i:i + args.batch]).read()
-                  for i in range(0, len(rows), args.batch)]
+        bodies = [
+            httpx.Request("POST", "/", json=rows[i : i + args.batch]).read()
+            for i in range(0, len(rows), args.batch)
+        ]
         with server(url) as base, httpx.Client(base_url=base, timeout=120) as client:
             headers = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
             began = time.perf_counter()
@@ -113,9 +162,17 @@ def main() -> None:
         assert accepted == len(rows), (accepted, len(rows))
         raw = raw_rate(rows, directory)
     rate = len(rows) / elapsed
-    emit("ingest", customers=args.customers, readings=len(rows), batch=args.batch,
-         seconds=round(elapsed, 2), readings_per_s=round(rate), raw_rows_per_s=round(raw),
-         ratio=round(rate / raw, 3), target_readings_per_s=50_000)
+    emit(
+        "ingest",
+        customers=args.customers,
+        readings=len(rows),
+        batch=args.batch,
+        seconds=round(elapsed, 2),
+        readings_per_s=round(rate),
+        raw_rows_per_s=round(raw),
+        ratio=round(rate / raw, 3),
+        target_readings_per_s=50_000,
+    )
 
 
 if __name__ == "__main__":

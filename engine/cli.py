@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from engine.importer import ImportReport
 
 app = typer.Typer(
-    help="nudge: proactive notifications on the customer's terms.", no_args_is_help=True
+    help="nudge: proactive notifications on the customer's terms.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -45,14 +47,20 @@ def keys_create(
     """Create a key and print it once (stdout); only its hash is stored."""
     from engine.tenants.schemas import KeyCreate
 
+    if role is not Role.admin and tenant is None:
+        raise typer.BadParameter("ops and feed keys need --tenant")
     runtime = Runtime.from_settings()
-    with runtime.services() as services:
-        if role is Role.admin:
-            issued = services.tenants.create_admin_key(name)
-        elif tenant is None:
-            raise typer.BadParameter("ops and feed keys need --tenant")
-        else:
-            issued = services.tenants.create_tenant_key(tenant, KeyCreate(role=role, name=name))
+    try:
+        with runtime.services() as services:
+            if tenant is None:
+                issued = services.tenants.create_admin_key(name)
+            else:
+                issued = services.tenants.create_tenant_key(tenant, KeyCreate(role=role, name=name))
+    except NudgeError as exc:
+        console.print(f"[red]{exc.detail or exc.title}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.db.dispose()
     console.print(f"{role.value} key {issued.id} created; it is shown only this once:")
     typer.echo(issued.key)
 

@@ -36,7 +36,9 @@ def pg_cluster() -> Iterator[Cluster]:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are required in CI (scripts/ensure-postgres.sh)")
+            pytest.fail(
+                "PostgreSQL server binaries are required in CI (scripts/ensure-postgres.sh)"
+            )
         pytest.skip("no PostgreSQL server binaries (initdb/pg_ctl) on this machine")
     with running_cluster(bin_dir) as cluster:
         database.postgres_template(cluster)
@@ -48,15 +50,25 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database.sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
 
 
+@pytest.fixture(scope="session")
+def pg_shared_url(pg_cluster: Cluster) -> Iterator[str]:
+    """One migrated PostgreSQL database for the run, emptied after each test that used it."""
+    yield from database.postgres_database(pg_cluster)
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database of each backend; every test gets its own."""
+    """A migrated, empty database of each backend: a fresh SQLite file per test, the shared
+    PostgreSQL database truncated after each test."""
     if request.param == "sqlite":
         template = request.getfixturevalue("sqlite_template")
         yield database.sqlite_copy(template, tmp_path)
         return
-    cluster = request.getfixturevalue("pg_cluster")
-    yield from database.postgres_database(cluster)
+    url = request.getfixturevalue("pg_shared_url")
+    try:
+        yield url
+    finally:
+        database.truncate_all(url)
 
 
 def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:

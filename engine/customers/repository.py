@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy import select as columns
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from engine.errors import Conflict
 from engine.models import ContactKind, ContactPoint, Customer
 
 
@@ -32,8 +34,12 @@ class CustomerRepository:
         self.session = session
 
     def add(self, customer: Customer) -> None:
-        self.session.add(customer)
-        self.session.flush()
+        """Insert or update; a clash on (tenant, external_id) becomes a Conflict."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(customer)
+        except IntegrityError:
+            raise Conflict(f"a customer with external_id {customer.external_id!r} exists") from None
 
     def get(self, tenant_id: str, customer_id: str) -> Customer | None:
         row = self.session.get(Customer, customer_id)

@@ -64,30 +64,49 @@ class World:
     twilio: TwilioStub
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def customer(self, external_id: str, *, channels: tuple[str, ...] = ("email",),
-                 quiet_hours: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-        body = {"external_id": external_id, "name": "Anna", "locale": "de-DE",
-                "timezone": "Europe/Berlin", "email": f"{external_id}@example.com",
-                "phone": "+4915112345678",
-                "consents": [{"channel": c} for c in channels], **fields}
+    def customer(
+        self,
+        external_id: str,
+        *,
+        channels: tuple[str, ...] = ("email",),
+        quiet_hours: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "external_id": external_id,
+            "name": "Anna",
+            "locale": "de-DE",
+            "timezone": "Europe/Berlin",
+            "email": f"{external_id}@example.com",
+            "phone": "+4915112345678",
+            "consents": [{"channel": c} for c in channels],
+            **fields,
+        }
         customer = self.api.ok("POST", "/v1/customers", self.tenant.feed, 201, json=body)
         token = self.api.token(self.tenant, customer["id"])
         self.tokens[external_id] = token
-        self.api.ok("PATCH", "/v1/me/preferences", token,
-                    json={"quiet_hours": quiet_hours or {}})
+        self.api.ok("PATCH", "/v1/me/preferences", token, json={"quiet_hours": quiet_hours or {}})
         return customer
 
-    def trigger(self, external_id: str, rule: str = "energy.daily_above",
-                **body: Any) -> dict[str, Any]:
+    def trigger(
+        self, external_id: str, rule: str = "energy.daily_above", **body: Any
+    ) -> dict[str, Any]:
         payload = {"rule": rule, "params": {"limit_kwh": 5}, **body}
-        result: dict[str, Any] = self.api.ok("POST", "/v1/me/triggers",
-                                             self.tokens[external_id], 201, json=payload)
+        result: dict[str, Any] = self.api.ok(
+            "POST", "/v1/me/triggers", self.tokens[external_id], 201, json=payload
+        )
         return result
 
     def cross_threshold(self, external_id: str, kwh: float = 6.0) -> None:
         start = self.clock.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-        reading = {"customer": external_id, "metric": "electricity.consumption",
-                   "start": start.isoformat(), "duration": 3600, "value": kwh, "unit": "kWh"}
+        reading = {
+            "customer": external_id,
+            "metric": "electricity.consumption",
+            "start": start.isoformat(),
+            "duration": 3600,
+            "value": kwh,
+            "unit": "kWh",
+        }
         self.api.ok("POST", "/v1/feeds/readings", self.tenant.feed, json=[reading])
 
     async def dispatch(self, cycles: int = 10) -> int:
@@ -111,14 +130,19 @@ class World:
 
 
 @pytest.fixture
-def world(db_url: str, tmp_path: Path, smtp_server: SmtpServer,
-          twilio_stub: TwilioStub) -> Iterator[World]:
+def world(
+    db_url: str, tmp_path: Path, smtp_server: SmtpServer, twilio_stub: TwilioStub
+) -> Iterator[World]:
     settings = make_settings(
-        db_url, tmp_path, smtp_url=SecretStr(smtp_server.url),
+        db_url,
+        tmp_path,
+        smtp_url=SecretStr(smtp_server.url),
         smtp_from="Stadtwerke <alerts@stadtwerke.example>",
         public_base_url="https://nudge.test",
-        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=SecretStr(AUTH_TOKEN),
-        twilio_from_number=FROM_NUMBER, twilio_api_base_url=twilio_stub.base_url,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=SecretStr(AUTH_TOKEN),
+        twilio_from_number=FROM_NUMBER,
+        twilio_api_base_url=twilio_stub.base_url,
         max_send_attempts=3,
     )
     clock = FrozenClock(START)
@@ -128,6 +152,7 @@ def world(db_url: str, tmp_path: Path, smtp_server: SmtpServer,
         api = Api(client)
         tenant = api.tenant(email_from="alerts@stadtwerke.example", sms_from=FROM_NUMBER)
         publish(api, tenant, DAILY_ENERGY)
-        yield World(runtime, api, clock, Dispatcher(runtime, channels), tenant, smtp_server,
-                    twilio_stub)
+        yield World(
+            runtime, api, clock, Dispatcher(runtime, channels), tenant, smtp_server, twilio_stub
+        )
     runtime.db.dispose()

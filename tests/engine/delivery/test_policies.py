@@ -53,8 +53,7 @@ async def test_quiet_hours_defer_to_their_end_then_send(world: World) -> None:
     [notification] = world.notifications()
     assert notification.status == "deferred"
     assert notification.due_at == datetime(2026, 6, 11, 6, 0, tzinfo=UTC)  # 08:00 local
-    assert any("quiet hours for email until 08:00" in s
-               for s in summaries(world, "m1", "decision"))
+    assert any("quiet hours for email until 08:00" in s for s in summaries(world, "m1", "decision"))
     assert world.smtp.handler.received == []
 
     world.clock.set(datetime(2026, 6, 11, 6, 0, 1, tzinfo=UTC))
@@ -63,14 +62,17 @@ async def test_quiet_hours_defer_to_their_end_then_send(world: World) -> None:
 
 
 async def test_urgent_rules_break_quiet_hours_only_where_allowed(world: World) -> None:
-    urgent = {**DAILY_ENERGY, "key": "energy.urgent", "urgency": "urgent",
-              "template_key": "energy.daily_above"}
+    urgent = {
+        **DAILY_ENERGY,
+        "key": "energy.urgent",
+        "urgency": "urgent",
+        "template_key": "energy.daily_above",
+    }
     publish(world.api, world.tenant, urgent)
     world.clock.set(datetime(2026, 6, 10, 20, 30, tzinfo=UTC))
     world.customer("m1", quiet_hours=QUIET_EVENINGS)
     world.customer("m2", quiet_hours=QUIET_EVENINGS)
-    world.api.ok("PATCH", "/v1/me/preferences", world.tokens["m2"],
-                 json={"urgent_override": True})
+    world.api.ok("PATCH", "/v1/me/preferences", world.tokens["m2"], json={"urgent_override": True})
     world.trigger("m1", rule="energy.urgent")
     world.trigger("m2", rule="energy.urgent")
     world.cross_threshold("m1")
@@ -82,8 +84,12 @@ async def test_urgent_rules_break_quiet_hours_only_where_allowed(world: World) -
 
 async def test_frequency_cap_defers_to_the_next_period(world: World) -> None:
     world.customer("m1")
-    world.api.ok("PATCH", "/v1/me/preferences", world.tokens["m1"],
-                 json={"frequency_caps": {"email": {"max": 1, "per": "day"}}})
+    world.api.ok(
+        "PATCH",
+        "/v1/me/preferences",
+        world.tokens["m1"],
+        json={"frequency_caps": {"email": {"max": 1, "per": "day"}}},
+    )
     world.trigger("m1")
     world.trigger("m1", params={"limit_kwh": 6})
     world.cross_threshold("m1", kwh=7)
@@ -132,8 +138,13 @@ async def test_permanent_failure_falls_back_at_once(world: World) -> None:
 
 
 async def test_unacknowledged_messages_escalate_to_the_next_channel(world: World) -> None:
-    acked = {**DAILY_ENERGY, "key": "energy.ack", "requires_ack": True,
-             "escalation_delay_minutes": 30, "template_key": "energy.daily_above"}
+    acked = {
+        **DAILY_ENERGY,
+        "key": "energy.ack",
+        "requires_ack": True,
+        "escalation_delay_minutes": 30,
+        "template_key": "energy.daily_above",
+    }
     publish(world.api, world.tenant, acked)
     world.customer("m1", channels=("email", "sms"))
     world.trigger("m1", rule="energy.ack", channels=["email", "sms"])
@@ -167,4 +178,5 @@ async def test_smtp_down_for_a_while_delays_but_loses_nothing(world: World) -> N
     await world.dispatch()
     assert {n.status for n in world.notifications()} == {"sent"}
     assert sorted(r.rcpt_tos[0] for r in world.smtp.handler.received) == [
-        f"m{n}@example.com" for n in range(5)]
+        f"m{n}@example.com" for n in range(5)
+    ]
