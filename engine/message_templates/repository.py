@@ -34,6 +34,10 @@ class TemplateRepository:
         order = (col(Template.key), col(Template.channel), col(Template.locale))
         return list(self.session.exec(query.order_by(*order)))
 
+    def save(self, row: Template) -> None:
+        self.session.add(row)
+        self.session.flush()
+
     def variants(self, tenant_id: str, key: str, channel: str) -> dict[str, dict[str, str]]:
         """Locale → parts of one key and channel, in one query (the dispatcher's hot path)."""
         query = columns(col(Template.locale), col(Template.parts)).where(
@@ -56,8 +60,7 @@ class TemplateRepository:
         row = self.get(tenant_id, key, channel, locale)
         if row is not None:
             row.parts, row.updated_at = dict(parts), now
-            self.session.add(row)
-            self.session.flush()
+            self.save(row)
             return row
         inserted = self.insert(tenant_id, key, channel, locale, parts, now)
         return inserted or self.upsert(tenant_id, key, channel, locale, parts, now)

@@ -66,7 +66,8 @@ class TemplateService:
         check_parts(data.channel, data.parts, partial=True)
         parts = {**row.parts, **data.parts}
         report = self._report(tenant, key, data.channel, data.locale, parts)
-        row = self.repo.upsert(tenant.id, key, data.channel, data.locale, parts, self.clock.now())
+        row.parts, row.updated_at = parts, self.clock.now()
+        self.repo.save(row)
         return tenant_public(row, report)
 
     def all(self, tenant: Tenant) -> list[TemplatePublic]:

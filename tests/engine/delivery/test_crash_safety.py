@@ -12,22 +12,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from api.app import create_app
 from engine.config import Settings
-from engine.ids import new_id
-from engine.models import Notification, NotificationStatus, Trigger
+from engine.models import Notification, NotificationStatus
 from engine.runtime import Runtime
 from tests.conftest import make_settings
-from tests.fixtures.api import Api
-from tests.fixtures.rules import DAILY_ENERGY, publish
 from tests.fixtures.smtp_server import SmtpServer
+from tests.fixtures.workload import load_notifications
 
 MESSAGES = 1000
 CONCURRENCY = 8
@@ -38,81 +33,6 @@ REPO = Path(__file__).resolve().parents[3]
 def smtp_server() -> Iterator[SmtpServer]:
     with SmtpServer() as server:
         yield server
-
-
-def _why(start_iso: str, end_iso: str) -> dict[str, object]:
-    window = {
-        "sum": 6.0,
-        "avg": 1.0,
-        "min": 1.0,
-        "max": 1.0,
-        "last": 1.0,
-        "count": 6,
-        "start": start_iso,
-        "end": end_iso,
-        "elapsed": 0.5,
-        "projected": 12.0,
-    }
-    return {
-        "unit": "kWh",
-        "rule": DAILY_ENERGY["key"],
-        "version": 1,
-        "condition": DAILY_ENERGY["condition"],
-        "params": {"limit_kwh": 5.0},
-        "values": {"now": end_iso, "params": {"limit_kwh": 5.0}, "window": window},
-    }
-
-
-def load_work(settings: Settings) -> None:
-    """10 customers with email consent and 1,000 due notifications between them."""
-    runtime = Runtime.from_settings(settings)
-    with TestClient(create_app(runtime)) as client:
-        api = Api(client)
-        tenant = api.tenant(email_from="alerts@stadtwerke.example")
-        publish(api, tenant, DAILY_ENERGY)
-        for n in range(10):
-            customer = api.customer(
-                tenant,
-                external_id=f"c{n}",
-                email=f"c{n}@example.com",
-                locale="en",
-                consents=[{"channel": "email"}],
-            )
-            api.ok(
-                "POST",
-                "/v1/me/triggers",
-                api.token(tenant, customer["id"]),
-                201,
-                json={"rule": DAILY_ENERGY["key"], "params": {"limit_kwh": 5}},
-            )
-    now = runtime.clock.now()
-    start, end = (now - timedelta(hours=12)).isoformat(), (now + timedelta(hours=12)).isoformat()
-    with runtime.services() as services:
-        triggers = list(services.session.execute(select(Trigger.id, Trigger.customer_id)))
-        rows = [
-            {
-                "id": new_id("ntf"),
-                "tenant_id": tenant.id,
-                "customer_id": customer_id,
-                "trigger_id": trigger_id,
-                "rule_key": DAILY_ENERGY["key"],
-                "rule_version": 1,
-                "topic": "energy",
-                "urgency": "normal",
-                "occurrence": f"load:{i}",
-                "transition": "fire",
-                "status": NotificationStatus.pending,
-                "due_at": now,
-                "why": _why(start, end),
-                "channel_order": ["email"],
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i in range(MESSAGES // len(triggers))
-            for trigger_id, customer_id in triggers
-        ]
-        services.session.execute(insert(Notification), rows)
-    runtime.db.dispose()
 
 
 @contextmanager
@@ -185,7 +105,7 @@ def test_worker_stopped_mid_dispatch_loses_nothing(
     db_url: str, tmp_path: Path, smtp_server: SmtpServer, stop: str
 ) -> None:
     settings = make_settings(db_url, tmp_path)
-    load_work(settings)
+    load_notifications(settings, MESSAGES)
     with worker(settings, smtp_server.url) as first:
         wait_for(lambda: len(smtp_server.handler.received) >= 200, 60, "the first sends")
         first.send_signal(getattr(signal, stop))

@@ -50,12 +50,18 @@ def test_fired_days_are_the_days_over_the_limit(
     publish_daily_energy_rule(api, tenant)
     customer = api.customer(tenant, external_id="gb-1", timezone="America/Los_Angeles")
     token = api.token(tenant, customer["id"])
-    api.ok("POST", "/v1/me/triggers", token, 201,
-           json={"rule": "energy.daily_above", "params": {"limit_kwh": limit}})
+    api.ok(
+        "POST",
+        "/v1/me/triggers",
+        token,
+        201,
+        json={"rule": "energy.daily_above", "params": {"limit_kwh": limit}},
+    )
 
     xml_headers = {**tenant.feed, "content-type": "application/atom+xml"}
-    answer = api.ok("POST", "/v1/feeds/greenbutton?customer=gb-1", xml_headers,
-                    content=path.read_bytes())
+    answer = api.ok(
+        "POST", "/v1/feeds/greenbutton?customer=gb-1", xml_headers, content=path.read_bytes()
+    )
     assert answer["accepted"] == 8760 and answer["rejected"] == 0
 
     fired = fired_local_days(api, tenant.ops, customer["id"])
@@ -67,8 +73,9 @@ def test_fired_days_are_the_days_over_the_limit(
     assert counts[date(2011, 3, 13)] == totals[date(2011, 3, 13)][1] == 23
     assert counts[date(2011, 11, 6)] == totals[date(2011, 11, 6)][1] == 25
 
-    again = api.ok("POST", "/v1/feeds/greenbutton?customer=gb-1", xml_headers,
-                   content=path.read_bytes())
+    again = api.ok(
+        "POST", "/v1/feeds/greenbutton?customer=gb-1", xml_headers, content=path.read_bytes()
+    )
     assert again["duplicate"] == 8760 and again["notifications"] == 0
     assert fired_local_days(api, tenant.ops, customer["id"]) == expected
 
@@ -90,8 +97,12 @@ def fired_local_days(api: Api, ops: dict[str, str], customer_id: str) -> set[dat
 def aggregate_counts(runtime: Runtime, customer_id: str) -> dict[date, int]:
     with runtime.db.connect() as conn:
         rows = conn.execute(
-            text('SELECT start, count FROM window_aggregates WHERE customer_id = :c '
-                 "AND \"window\" = 'day'"), {"c": customer_id}
+            text(
+                "SELECT start, count FROM window_aggregates WHERE customer_id = :c "
+                "AND \"window\" = 'day'"
+            ),
+            {"c": customer_id},
         ).all()
-    return {datetime.fromtimestamp(start, UTC).astimezone(LA).date(): count
-            for start, count in rows}
+    return {
+        datetime.fromtimestamp(start, UTC).astimezone(LA).date(): count for start, count in rows
+    }
