@@ -3,7 +3,6 @@ wake-up at the next due time. Durable work lives in the tables, never in schedul
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -40,12 +39,12 @@ def build_scheduler(dispatcher: Dispatcher) -> AsyncIOScheduler:
 
 
 async def _escalate(dispatcher: Dispatcher) -> None:
-    await asyncio.to_thread(dispatcher.escalate_due)
+    await dispatcher.in_db(dispatcher.escalate_due)
 
 
 async def wake_at_next_due(scheduler: AsyncIOScheduler, dispatcher: Dispatcher) -> None:
     """When idle: a one-off job that wakes the dispatcher when the next item falls due."""
-    due = await asyncio.to_thread(dispatcher.next_due)
+    due = await dispatcher.in_db(dispatcher.next_due)
     if due is None:
         return
     at = max(due, datetime.now(UTC))

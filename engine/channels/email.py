@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from email.message import Message
 from typing import TYPE_CHECKING, ClassVar, Self
 
 import aiosmtplib
@@ -15,7 +14,7 @@ from engine.channels.base import (
     SendResult,
     TransientChannelError,
 )
-from engine.channels.mime import SMTP_POLICY, build_email, envelope_sender
+from engine.channels.mime import RenderedEmail, render_email
 from engine.channels.smtp_pool import SmtpConfig, SmtpPool
 
 if TYPE_CHECKING:
@@ -54,17 +53,17 @@ class EmailChannel(Channel):
 
     async def send(self, message: OutboundMessage) -> SendResult:
         self.check(message)
-        email = build_email(message, self.default_from)
+        email = render_email(message, self.default_from)
         try:
             response = await self._deliver(email, message.to)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise smtp_error(exc) from exc
-        return SendResult(str(email["Message-ID"]), "sent", response)
+        return SendResult(email.message_id, "sent", response)
 
     async def aclose(self) -> None:
         await self.pool.aclose()
 
-    async def _deliver(self, email: Message, to: str) -> str:
+    async def _deliver(self, email: RenderedEmail, to: str) -> str:
         async with self.pool.connection() as pooled:
             try:
                 return await _transmit(pooled.client, email, to)
@@ -76,9 +75,8 @@ class EmailChannel(Channel):
             return await _transmit(pooled.client, email, to)
 
 
-async def _transmit(client: aiosmtplib.SMTP, email: Message, to: str) -> str:
-    raw = email.as_bytes(policy=SMTP_POLICY)
-    _, reply = await client.sendmail(envelope_sender(str(email["From"])), [to], raw)
+async def _transmit(client: aiosmtplib.SMTP, email: RenderedEmail, to: str) -> str:
+    _, reply = await client.sendmail(email.envelope_from, [to], email.raw)
     return reply
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import re
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import charset
 from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
-from email.policy import Compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 
@@ -22,24 +21,10 @@ RESERVED_HEADERS = frozenset(
 )
 
 
-class _FastFolding(Compat32):
-    """compat32 that writes short ASCII headers directly instead of through `Header`."""
-
-    def fold_binary(self, name: str, value: str) -> bytes:
-        line = f"{name}: {value}"
-        if isinstance(value, str) and line.isascii() and len(line) <= 78:
-            return (line + self.linesep).encode("ascii")
-        return super().fold_binary(name, value)
-
-
-SMTP_POLICY = _FastFolding(linesep="\r\n")
-FILE_POLICY = _FastFolding()
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _BARE_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
-_UTF8_QP = charset.Charset("utf-8")
-_UTF8_QP.body_encoding = charset.QP  # readable bodies instead of the utf-8 default, base64
 _UTF8_B64 = charset.Charset("utf-8")
 _UTF8_B64.header_encoding = (
     charset.BASE64
@@ -59,44 +44,70 @@ def message_id(notification_id: str, sender: str) -> str:
     return f"<nudge.{local}@{_domain(sender)}>"
 
 
-def build_email(
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """The message as it goes on the wire, with its envelope sender and Message-ID."""
+
+    envelope_from: str
+    message_id: str
+    raw: bytes
+
+
+def render_email(
     message: OutboundMessage, default_from: str, now: datetime | None = None
-) -> Message:
-    """Text (plus HTML as multipart/alternative) with delivery and unsubscribe headers."""
-    # email.mime with compat32 builds ten times faster than EmailMessage's header
-    # registry, which matters at hundreds of messages a second.
+) -> RenderedEmail:
+    """Text (plus HTML as multipart/alternative) with delivery and unsubscribe headers.
+
+    Written directly rather than through `email.generator`, which cost ~1 ms a message:
+    the structure is fixed, bodies are quoted-printable UTF-8 (binascii does that in C)."""
     sender = message.sender or default_from
-    email = _body(message)
-    email["From"] = _address(sender)
-    email["To"] = _address(message.to)
-    email["Subject"] = _text_header(message.subject)
-    email["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(UTC), usegmt=True)
-    email["Message-ID"] = message_id(message.notification_id, sender)
-    email["Auto-Submitted"] = "auto-generated"
-    _add_extra_headers(email, message)
-    return email
+    ident = message_id(message.notification_id, sender)
+    headers = [
+        ("From", _address(sender)),
+        ("To", _address(message.to)),
+        ("Subject", _text_header(message.subject)),
+        ("Date", format_datetime((now or datetime.now(UTC)).astimezone(UTC), usegmt=True)),
+        ("Message-ID", ident),
+        ("Auto-Submitted", "auto-generated"),
+        ("MIME-Version", "1.0"),
+        *_extra_headers(message),
+    ]
+    head, body = _body(message)
+    lines = [f"{name}: {value}" for name, value in [*headers, *head]]
+    raw = "\r\n".join(lines).replace("\n ", "\r\n ").encode("ascii") + b"\r\n\r\n" + body
+    return RenderedEmail(envelope_sender(_address(sender)), ident, raw)
+
+
+def _qp(text: str) -> bytes:
+    """Quoted-printable UTF-8 with CRLF line ends (soft breaks included)."""
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return encoded.replace(b"\n", b"\r\n")
+
+
+def _part_head(subtype: str) -> list[tuple[str, str]]:
+    return [
+        ("Content-Type", f'text/{subtype}; charset="utf-8"'),
+        ("Content-Transfer-Encoding", "quoted-printable"),
+    ]
+
+
+def _body(message: OutboundMessage) -> tuple[list[tuple[str, str]], bytes]:
+    if message.html is None:
+        return _part_head("plain"), _qp(message.text)
+    boundary = f"=_nudge_{secrets.token_hex(12)}"
+    parts = [(_part_head("plain"), _qp(message.text)), (_part_head("html"), _qp(message.html))]
+    chunks = []
+    for head, payload in parts:
+        header = "".join(f"{name}: {value}\r\n" for name, value in head).encode("ascii")
+        chunks.append(b"--" + boundary.encode() + b"\r\n" + header + b"\r\n" + payload)
+    body = b"\r\n".join(chunks) + b"\r\n--" + boundary.encode() + b"--\r\n"
+    return [("Content-Type", f'multipart/alternative; boundary="{boundary}"')], body
 
 
 @lru_cache(maxsize=1024)
 def envelope_sender(from_header: str) -> str:
     """The bare address of a From header, for MAIL FROM."""
     return parseaddr(from_header)[1]
-
-
-def _body(message: OutboundMessage) -> Message:
-    text = _part("plain", message.text)
-    if message.html is None:
-        return text
-    alternative = MIMEMultipart("alternative")
-    alternative.attach(text)
-    alternative.attach(_part("html", message.html))
-    return alternative
-
-
-def _part(subtype: str, content: str) -> Message:
-    part = MIMENonMultipart("text", subtype)
-    part.set_payload(content, "us-ascii" if content.isascii() else _UTF8_QP)
-    return part
 
 
 @lru_cache(maxsize=1024)
@@ -114,22 +125,25 @@ def _text_header(value: str) -> str:
     return value if value.isascii() else Header(value, _UTF8_B64).encode()
 
 
-def _add_extra_headers(email: Message, message: OutboundMessage) -> None:
+def _extra_headers(message: OutboundMessage) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = []
     for name, value in message.headers.items():
         if name.lower() in RESERVED_HEADERS or not _HEADER_NAME.match(name):
             raise PermanentChannelError(f"header {name!r} is set by the channel or invalid")
         if name.lower() == "list-unsubscribe":
-            _add_unsubscribe(email, value)
+            headers += _unsubscribe(value)
         else:
-            email[name] = _text_header(value)
+            headers.append((name, _text_header(value)))
+    return headers
 
 
-def _add_unsubscribe(email: Message, value: str) -> None:
+def _unsubscribe(value: str) -> list[tuple[str, str]]:
     # RFC 8058 one-click needs an https URI in angle brackets next to the POST marker.
     uris = [part.strip().strip("<>") for part in _single_line(value).split(",") if part.strip()]
-    email["List-Unsubscribe"] = ", ".join(f"<{uri}>" for uri in uris)
+    headers = [("List-Unsubscribe", ", ".join(f"<{uri}>" for uri in uris))]
     if any(uri.startswith("https://") for uri in uris):
-        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return headers
 
 
 def _single_line(value: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from engine.channels.base import Channel, OutboundMessage, SendResult
-from engine.channels.mime import FILE_POLICY, build_email
+from engine.channels.mime import render_email
 from engine.channels.twiml import voice_twiml
 
 if TYPE_CHECKING:
@@ -53,8 +53,7 @@ class OutboxChannel(Channel):
         """The file name (stable per notification and attempt) and its bytes."""
         stem = f"{_UNSAFE.sub('_', message.notification_id)}.{message.attempt}.{message.channel}"
         if message.channel == "email":
-            email = build_email(message, self.email_from)
-            return f"{stem}.eml", email.as_bytes(policy=FILE_POLICY)
+            return f"{stem}.eml", render_email(message, self.email_from).raw
         record = json.dumps(self._record(message), ensure_ascii=False, indent=2)
         return f"{stem}.json", record.encode()
 

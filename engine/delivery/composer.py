@@ -91,7 +91,20 @@ def render_context(
 class Composer:
     def __init__(self, settings: Settings, resolve: Resolve) -> None:
         self.settings = settings
-        self.resolve = resolve
+        self._resolve = resolve
+        self._templates: dict[
+            tuple[str, str, str, str, str | None], tuple[str, Mapping[str, str]]
+        ] = {}
+
+    def resolve(
+        self, tenant_id: str, key: str, channel: str, locale: str, default_locale: str | None
+    ) -> tuple[str, Mapping[str, str]]:
+        """The template for these, looked up once per composer (one dispatch batch)."""
+        cache_key = (tenant_id, key, channel, locale, default_locale)
+        found = self._templates.get(cache_key)
+        if found is None:
+            found = self._templates[cache_key] = self._resolve(*cache_key)
+        return found
 
     def compose(
         self,

@@ -10,22 +10,27 @@ finishes in-flight sends and gives back everything else.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from engine.channels.base import ChannelError, OutboundMessage, PermanentChannelError
+from engine.channels.base import (
+    ChannelError,
+    OutboundMessage,
+    PermanentChannelError,
+    SendResult,
+)
 from engine.channels.registry import ChannelRegistry
 from engine.container import Services
 from engine.delivery.composer import Composer
 from engine.delivery.planner import Defer, Recipient, Stop, channel_order, plan
-from engine.delivery.recorder import Recorder
+from engine.delivery.recorder import Recorder, Sent
 from engine.delivery.repository import DeliveryRepository
 from engine.errors import NudgeError
 from engine.models import Notification, NotificationStatus
@@ -33,6 +38,7 @@ from engine.preferences.service import public_preferences
 from engine.runtime import Runtime
 
 log = logging.getLogger("nudge.dispatch")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,20 @@ class Job:
 
     notification_id: str
     message: OutboundMessage
+    order: tuple[str, ...]
+    index: int
+    created_at: datetime
+    escalation: timedelta | None
+
+
+@dataclass
+class Outcome:
+    """What a send produced, waiting to be recorded (with the next group commit)."""
+
+    job: Job
+    result: SendResult | ChannelError
+    started: datetime
+    recorded: asyncio.Future[None]
 
 
 class Dispatcher:
@@ -58,7 +78,15 @@ class Dispatcher:
         self.stopping = False
         self.claimed: set[str] = set()
         self._planned = Counter[tuple[str, str]]()  # this batch's sends, for frequency caps
+        self._outcomes: list[Outcome] = []
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nudge-dispatch-db")
+        self._committing = False
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def in_db(self, work: Callable[..., T], *args: Any) -> T:
+        """Run database work on this dispatcher's one database thread: claims and records
+        never wait on each other's SQLite write lock."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, work, *args)
 
     def wake(self) -> None:
         """Safe from any thread: run a dispatch cycle now."""
@@ -68,24 +96,36 @@ class Dispatcher:
     async def run(
         self, idle_timeout: float, on_idle: Callable[[], Awaitable[None]] | None = None
     ) -> None:
-        """Dispatch until stopped; when idle, sleeps until woken (or ``idle_timeout``)."""
+        """Dispatch until stopped. The next batch is claimed and rendered while the previous
+        one is still sending; when nothing is due, sleep until woken (or ``idle_timeout``)."""
         self._loop = asyncio.get_running_loop()
+        sending: set[asyncio.Task[None]] = set()
         while not self.stopping:
             self.wakeup.clear()
-            try:
-                handled = await self.run_once()
-                if handled == 0 and on_idle is not None and not self.stopping:
-                    await on_idle()
-            except Exception:  # the database may be away for a moment: try again later
-                log.exception("dispatch cycle failed")
-                handled = 0
-            if handled == 0 and not self.stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), idle_timeout)
+            handled = 0
+            if len(sending) < self.batch_size:
+                try:
+                    jobs, handled = await self.in_db(self._claim_and_prepare)
+                    sending |= {asyncio.create_task(self._deliver(job)) for job in jobs}
+                    if handled == 0 and not sending and on_idle is not None:
+                        await on_idle()
+                except Exception:  # the database may be away for a moment: try again later
+                    log.exception("dispatch cycle failed")
+            if handled and len(sending) < self.batch_size:
+                continue
+            waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self.wakeup.wait())}
+            done, _ = await asyncio.wait(
+                sending | waiters, timeout=idle_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waiters:
+                waiter.cancel()
+            sending -= done
+        if sending:
+            await asyncio.gather(*sending)
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record it; the number of notifications handled."""
-        jobs, handled = await asyncio.to_thread(self._claim_and_prepare)
+        jobs, handled = await self.in_db(self._claim_and_prepare)
         await asyncio.gather(*(self._deliver(job) for job in jobs))
         return handled
 
@@ -94,11 +134,11 @@ class Dispatcher:
         self.stopping = True
         self.wakeup.set()
         async with _all_slots(self.slots, self.runtime.settings.dispatch_concurrency):
-            await asyncio.to_thread(self._release_claimed)
+            await self.in_db(self._release_claimed)
 
     async def renew_leases(self) -> None:
         if self.claimed:
-            await asyncio.to_thread(self._renew)
+            await self.in_db(self._renew)
 
     def next_due(self) -> datetime | None:
         with self.runtime.services() as services:
@@ -110,11 +150,15 @@ class Dispatcher:
         with self.runtime.services() as services:
             repo = DeliveryRepository(services.session)
             due = repo.due_escalations(now, self.batch_size)
+            rules = repo.rule_definitions(
+                list({(n.tenant_id, n.rule_key, n.rule_version) for n in due})
+            )
             recorder = self._recorder(services, repo)
             recipients = self._recipients(services, repo, due)
             for n in due:
                 order = channel_order(n, recipients[n.customer_id])
-                recorder.escalate(n, now, order, self._escalation(repo, n) or timedelta(0))
+                rule = rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
+                recorder.escalate(n, now, order, self._escalation(rule, n) or timedelta(0))
         if due:
             self.wake()
         return len(due)
@@ -193,7 +237,9 @@ class Dispatcher:
                 continue
             repo.save(n)
             self._planned[(n.customer_id, decided.channel)] += 1
-            return Job(n.id, message)
+            channels = tuple(channel_order(n, recipient))
+            escalation = self._escalation(rule, n) if n.channel_index + 1 < len(channels) else None
+            return Job(n.id, message, channels, n.channel_index, n.created_at, escalation)
 
     async def _deliver(self, job: Job) -> None:
         async with self.slots:
@@ -202,42 +248,76 @@ class Dispatcher:
             started = self.runtime.clock.now()
             try:
                 channel = self.channels[job.message.channel]
-                result: Any = await channel.send(job.message)
+                result: SendResult | ChannelError = await channel.send(job.message)
             except ChannelError as exc:
                 result = exc
             except Exception as exc:  # a channel bug must not lose the notification
                 log.exception("channel crashed", extra={"channel": job.message.channel})
                 result = PermanentChannelError(f"channel error: {type(exc).__name__}")
-            await asyncio.to_thread(self._record, job, result, started)
+            # The slot is held until the outcome is committed: at most `concurrency`
+            # sends can be lost track of by a crash.
+            await self._commit(
+                Outcome(job, result, started, asyncio.get_running_loop().create_future())
+            )
             self.claimed.discard(job.notification_id)
 
-    def _record(self, job: Job, result: Any, started: datetime) -> None:
+    async def _commit(self, outcome: Outcome) -> None:
+        """Record outcomes in group commits: whoever arrives first writes everything queued."""
+        self._outcomes.append(outcome)
+        if not self._committing:
+            self._committing = True
+            try:
+                while self._outcomes:
+                    group, self._outcomes = self._outcomes, []
+                    try:
+                        await self.in_db(self._record, group)
+                    except Exception as exc:
+                        for item in group:
+                            item.recorded.set_exception(exc)
+                        continue
+                    for item in group:
+                        item.recorded.set_result(None)
+            finally:
+                self._committing = False
+        await outcome.recorded
+
+    def _record(self, group: list[Outcome]) -> None:
         now = self.runtime.clock.now()
+        failed = [item for item in group if isinstance(item.result, ChannelError)]
+        sent = [
+            Sent(
+                item.job.message,
+                item.result,
+                item.started,
+                item.job.index,
+                item.job.created_at,
+                item.job.escalation,
+            )
+            for item in group
+            if isinstance(item.result, SendResult)
+        ]
         with self.runtime.services() as services:
             repo = DeliveryRepository(services.session)
-            n = repo.get(job.notification_id)
-            if n is None or n.lease_owner != self.owner:
-                log.warning(
-                    "lease lost before recording", extra={"notification": job.notification_id}
-                )
-                return
             recorder = self._recorder(services, repo)
-            recipient = self._recipients(services, repo, [n])[n.customer_id]
-            order = channel_order(n, recipient)
-            if isinstance(result, ChannelError):
-                recorder.failed(n, job.message, result, started, now, order)
+            recorder.sent_many(sent, now, self.owner)
+            rows = repo.by_ids([item.job.notification_id for item in failed]) if failed else {}
+            for item in failed:
+                n, job = rows.get(item.job.notification_id), item.job
+                if n is None or n.lease_owner != self.owner:
+                    log.warning(
+                        "lease lost before recording", extra={"notification": job.notification_id}
+                    )
+                    continue
+                assert isinstance(item.result, ChannelError)
+                recorder.failed(n, job.message, item.result, item.started, now, job.order)
                 if n.status == NotificationStatus.pending and n.due_at <= now:
                     self.wake()
-                return
-            escalation = self._escalation(repo, n)
-            recorder.sent(n, job.message, result, started, now, order, escalation)
 
-    def _escalation(self, repo: DeliveryRepository, n: Notification) -> timedelta | None:
+    @staticmethod
+    def _escalation(rule: Mapping[str, Any], n: Notification) -> timedelta | None:
         if not n.requires_ack:
             return None
-        found = repo.rule_definitions([(n.tenant_id, n.rule_key, n.rule_version)])
-        definition = next(iter(found.values()), {})
-        return timedelta(minutes=float(definition.get("escalation_delay_minutes", 60)))
+        return timedelta(minutes=float(rule.get("escalation_delay_minutes", 60)))
 
     def _recipients(
         self, services: Services, repo: DeliveryRepository, notifications: list[Notification]

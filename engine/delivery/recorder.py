@@ -3,7 +3,9 @@ Every decision that changes where or when a message goes is a history entry that
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.channels.base import ChannelError, OutboundMessage, SendResult, TransientChannelError
@@ -17,6 +19,7 @@ from engine.metrics import send_latency
 from engine.models import DeliveryAttempt, HistoryKind, Notification, NotificationStatus
 
 _PREVIEW = 120
+log = logging.getLogger("nudge.dispatch")
 
 
 def _mask(address: str) -> str:
@@ -24,6 +27,36 @@ def _mask(address: str) -> str:
         name, _, domain = address.partition("@")
         return f"{name[:2]}…@{domain}"
     return f"…{address[-4:]}"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A send the provider accepted, with what recording it needs (no row loaded)."""
+
+    message: OutboundMessage
+    result: SendResult
+    started: datetime
+    index: int
+    created_at: datetime
+    escalation: timedelta | None  # only when a later channel could take over
+
+
+def _headline(message: OutboundMessage) -> str:
+    preview = message.subject or message.text[:_PREVIEW]
+    return f"{message.channel} sent to {_mask(message.to)}: {preview}"
+
+
+def _message_data(message: OutboundMessage, result: SendResult) -> dict[str, object]:
+    """The message as rendered, for the conversation history."""
+    data: dict[str, object] = {
+        "to": message.to,
+        "subject": message.subject,
+        "text": message.text,
+        "provider_id": result.provider_id,
+    }
+    if message.html:
+        data["html"] = message.html
+    return data
 
 
 class Recorder:
@@ -82,41 +115,57 @@ class Recorder:
             n.channel,
         )
 
-    def sent(
-        self,
-        n: Notification,
-        message: OutboundMessage,
-        result: SendResult,
-        started: datetime,
-        now: datetime,
-        order: Sequence[str],
-        escalation: timedelta | None,
-    ) -> None:
-        self._attempt(
-            n, message, "sent", started, now, result.provider_id, result.status, result.response
-        )
-        n.status, n.sent_at, n.reason, n.attempts = NotificationStatus.sent, now, None, 0
-        if escalation is not None and n.channel_index + 1 < len(order):
-            n.escalate_at = now + escalation
-        self._release(n, now)
-        notification_metric.labels("sent", message.channel).inc()
-        send_latency.labels(message.channel).observe((now - n.created_at).total_seconds())
-        data: dict[str, object] = {
-            "to": message.to,
-            "subject": message.subject,
-            "text": message.text,
-            "provider_id": result.provider_id,
-        }
-        if message.html:
-            data["html"] = message.html
-        headline = message.subject or message.text[:_PREVIEW]
-        self._entry(
-            n,
-            HistoryKind.message,
-            f"{message.channel} sent to {_mask(message.to)}: {headline}",
-            data,
-            message.channel,
-        )
+    def sent_many(self, sent: Sequence[Sent], now: datetime, owner: str) -> None:
+        """Record a group of successful sends in three statements."""
+        updates, attempts, history = [], [], []
+        for item in sent:
+            m, r = item.message, item.result
+            escalate_at = now + item.escalation if item.escalation is not None else None
+            updates.append(
+                {
+                    "n_id": m.notification_id,
+                    "sent_at": now,
+                    "n_channel": m.channel,
+                    "n_index": item.index,
+                    "n_escalate": escalate_at,
+                }
+            )
+            attempts.append(
+                {
+                    "id": new_id("att"),
+                    "tenant_id": m.tenant_id,
+                    "notification_id": m.notification_id,
+                    "channel": m.channel,
+                    "number": m.attempt,
+                    "status": "sent",
+                    "provider_id": r.provider_id,
+                    "provider_status": r.status or None,
+                    "response": r.response[:1000],
+                    "started_at": item.started,
+                    "finished_at": now,
+                }
+            )
+            history.append(
+                self.history.row(
+                    m.tenant_id,
+                    m.customer_id,
+                    HistoryKind.message,
+                    _headline(m),
+                    _message_data(m, r),
+                    channel=m.channel,
+                    notification_id=m.notification_id,
+                )
+            )
+            notification_metric.labels("sent", m.channel).inc()
+            send_latency.labels(m.channel).observe((now - item.created_at).total_seconds())
+        recorded = self.repo.mark_sent(updates, owner)
+        if recorded != len(updates):
+            log.warning(
+                "some leases were lost before recording",
+                extra={"sent": len(updates), "recorded": recorded},
+            )
+        self.repo.add_attempts(attempts)
+        self.history.repo.add_many(history)
 
     def failed(
         self,

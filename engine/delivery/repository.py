@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from engine.models import (
@@ -22,6 +22,28 @@ from engine.models import (
     RuleVersion,
     Tenant,
 )
+
+_NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
+# Built once: the dispatcher runs these for every group of sends.
+_MARK_SENT = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.id == bindparam("n_id"), _NOTIFICATIONS.c.lease_owner == bindparam("owner")
+    )
+    .values(
+        status=NotificationStatus.sent,
+        sent_at=bindparam("sent_at"),
+        reason=None,
+        attempts=0,
+        channel=bindparam("n_channel"),
+        channel_index=bindparam("n_index"),
+        escalate_at=bindparam("n_escalate"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=bindparam("sent_at"),
+    )
+)
+_INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)  # type: ignore[attr-defined]
 
 
 class DeliveryRepository:
@@ -169,6 +191,10 @@ class DeliveryRepository:
     def get(self, notification_id: str) -> Notification | None:
         return self.session.get(Notification, notification_id)
 
+    def by_ids(self, ids: Sequence[str]) -> dict[str, Notification]:
+        query = select(Notification).where(col(Notification.id).in_(ids))
+        return {n.id: n for n in self.session.exec(query)}
+
     def save(self, row: Notification | DeliveryAttempt) -> None:
         self.session.add(row)
 
@@ -184,3 +210,31 @@ class DeliveryRepository:
                 )
                 .values(lease_expires_at=until)
             )
+
+    def mark_sent(self, rows: Sequence[dict[str, Any]], owner: str) -> int:
+        """Record many successful sends at once; only rows whose lease ``owner`` still holds."""
+        if not rows:
+            return 0
+        table = Notification.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("n_id"), table.c.lease_owner == owner)
+            .values(
+                status=NotificationStatus.sent,
+                sent_at=bindparam("sent_at"),
+                reason=None,
+                attempts=0,
+                channel=bindparam("n_channel"),
+                channel_index=bindparam("n_index"),
+                escalate_at=bindparam("n_escalate"),
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=bindparam("sent_at"),
+            )
+        )
+        result = self.session.connection().execute(statement, list(rows))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def add_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.session.connection().execute(_INSERT_ATTEMPT, list(rows))

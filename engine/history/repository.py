@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from engine.models import HistoryEntry
 
+_INSERT = insert(HistoryEntry.__table__)  # type: ignore[attr-defined]
+
 
 class HistoryRepository:
     def __init__(self, session: Session) -> None:
@@ -20,7 +22,7 @@ class HistoryRepository:
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(insert(HistoryEntry), list(rows))
+            self.session.connection().execute(_INSERT, list(rows))
 
     def page(
         self,

@@ -32,18 +32,44 @@ class HistoryService:
         at: datetime | None = None,
     ) -> HistoryEntry:
         entry = HistoryEntry(
-            id=new_id("his"),
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            occurred_at=at or self.clock.now(),
-            kind=kind,
-            channel=channel,
-            notification_id=notification_id,
-            summary=summary[:500],
-            data=data or {},
+            **self.row(
+                tenant_id,
+                customer_id,
+                kind,
+                summary,
+                data,
+                channel=channel,
+                notification_id=notification_id,
+                at=at,
+            )
         )
         self.repo.add(entry)
         return entry
+
+    def row(
+        self,
+        tenant_id: str,
+        customer_id: str,
+        kind: HistoryKind,
+        summary: str,
+        data: dict[str, Any] | None = None,
+        *,
+        channel: str | None = None,
+        notification_id: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """An entry as column values, for writing many at once (``repo.add_many``)."""
+        return {
+            "id": new_id("his"),
+            "tenant_id": tenant_id,
+            "customer_id": customer_id,
+            "occurred_at": at or self.clock.now(),
+            "kind": kind,
+            "channel": channel,
+            "notification_id": notification_id,
+            "summary": summary[:500],
+            "data": data or {},
+        }
 
     def page(
         self,

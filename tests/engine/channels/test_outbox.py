@@ -10,7 +10,7 @@ import pytest
 from defusedxml import ElementTree
 
 from engine.channels.base import PermanentChannelError
-from engine.channels.mime import build_email
+from engine.channels.mime import render_email
 from engine.channels.outbox import OutboxChannel, write_atomically
 from tests.engine.channels.support import make_settings, message
 
@@ -42,9 +42,7 @@ async def test_eml_matches_what_the_email_channel_sends(outbox: OutboxChannel) -
     result = await outbox.send(outbound)
     raw = (outbox.directory / result.provider_id).read_bytes()
     written = message_from_bytes(raw, policy=policy.default)
-    built = message_from_bytes(
-        build_email(outbound, "nudge@localhost").as_bytes(), policy=policy.default
-    )
+    built = message_from_bytes(render_email(outbound, "nudge@localhost").raw, policy=policy.default)
     for header in ("From", "To", "Subject", "Message-ID", "Auto-Submitted"):
         assert written[header] == built[header]
 
