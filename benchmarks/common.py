@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 
 from engine.migrations import upgrade
+from tests.fixtures.api import ADMIN_KEY
 
-ADMIN_KEY = "bench-admin-key"
+__all__ = ["ADMIN_KEY", "emit", "fresh_sqlite", "server"]
 
 
 def emit(name: str, **values: Any) -> None:
