@@ -134,6 +134,30 @@ def import_file(
     _print_report(report)
 
 
+@app.command()
+def demo(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="folder with the Green Button sample years (../shared/data/greenbutton)"),
+    ] = None,
+) -> None:
+    """Set up a demo tenant, replay a year of data, dispatch, show what happened."""
+    from sqlalchemy import inspect
+
+    from engine.demo.report import print_report
+    from engine.demo.run import run_demo
+
+    runtime = Runtime.from_settings()
+    try:
+        if not inspect(runtime.db).has_table("tenants"):
+            console.print("[red]the database has no schema yet: run `nudge db upgrade`[/red]")
+            raise typer.Exit(1)
+        report = run_demo(runtime, data, lambda text: console.print(text, highlight=False))
+    finally:
+        runtime.db.dispose()
+    print_report(report, Console())
+
+
 def _print_report(report: ImportReport) -> None:
     from rich.table import Table
 

@@ -120,10 +120,10 @@ class Composer:
         links = self._links(notification, customer, channel, now)
         context = render_context(notification, customer, rule, links, now)
         template_key = str(rule.get("template_key") or notification.rule_key)
-        locale, parts = self.resolve(
+        _, parts = self.resolve(
             notification.tenant_id, template_key, channel, customer.locale, tenant.default_locale
         )
-        rendered = render(parts, context, locale, customer.timezone)
+        rendered = render(parts, context, customer.locale, customer.timezone)
         # The email channel adds List-Unsubscribe-Post (RFC 8058) for https links.
         headers = {"List-Unsubscribe": f"<{links['unsubscribe']}>"} if channel == "email" else {}
         return OutboundMessage(

@@ -31,6 +31,7 @@ class Trigger(SQLModel, table=True):
     enabled: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TriggerState(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, tuple_
@@ -13,9 +14,6 @@ from sqlmodel import Session, col, select
 from engine.models import Notification, Rule, RuleStatus, RuleVersion, Trigger, TriggerState
 
 _CHUNK = 400
-# The kind of a deleted trigger kept for the notifications that refer to it; no rule has it,
-# so no evaluation selects it, and reads by id or customer skip it.
-DELETED_KIND = "deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +40,25 @@ class TriggerRepository:
 
     def get(self, customer_id: str, trigger_id: str) -> Trigger | None:
         row = self.session.get(Trigger, trigger_id)
-        if row is None or row.customer_id != customer_id or row.kind == DELETED_KIND:
+        if row is None or row.customer_id != customer_id or row.deleted_at is not None:
             return None
         return row
 
     def for_customer(self, customer_id: str) -> list[Trigger]:
         query = select(Trigger).where(
-            Trigger.customer_id == customer_id, col(Trigger.kind) != DELETED_KIND
+            Trigger.customer_id == customer_id, col(Trigger.deleted_at).is_(None)
         )
         return list(self.session.exec(query.order_by(col(Trigger.id))))
 
-    def remove(self, trigger: Trigger) -> None:
-        """Delete a trigger with its state. One that has notifications stays as a disabled
-        tombstone: they keep referring to it (the history must say what caused them)."""
+    def remove(self, trigger: Trigger, at: datetime) -> None:
+        """Delete a trigger with its state. One that has notifications stays, disabled and
+        marked deleted: they keep referring to it (the history must say what caused them)."""
         self.session.execute(delete(TriggerState).where(col(TriggerState.trigger_id) == trigger.id))
         notified = select(Notification.id).where(Notification.trigger_id == trigger.id).limit(1)
         if self.session.exec(notified).first() is None:
             self.session.delete(trigger)
         else:
-            trigger.enabled, trigger.kind = False, DELETED_KIND
+            trigger.enabled, trigger.deleted_at = False, at
             self.session.add(trigger)
         self.session.flush()
 

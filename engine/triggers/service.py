@@ -137,7 +137,7 @@ class TriggerService:
         trigger.enabled = False
         self._record(trigger, f"trigger for rule {trigger.rule_key} deleted", {})
         self.occurrences.cancel_open(trigger.id, "the trigger was deleted")
-        self.repo.remove(trigger)
+        self.repo.remove(trigger, self.clock.now())
 
     def public(self, trigger: Trigger, customer: Customer) -> TriggerPublic:
         rule = self._rule_of(trigger)

@@ -1,0 +1,1 @@
+"""``nudge demo``: a demo tenant, its rules and customers, a replayed year of data."""
