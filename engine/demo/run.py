@@ -76,6 +76,7 @@ def run_demo(
     channels = ChannelRegistry.from_settings(runtime.settings)
     say(f"dispatching through {', '.join(sorted(set(channels.describe().values())))}")
     handled = asyncio.run(dispatch(runtime, channels))
+    say(f"{handled} notifications handled")
     with runtime.services() as services:
         outcomes = [outcome_of(services, c, setup.customer_ids[c.external_id]) for c in cast]
     outbox = runtime.settings.outbox_dir.resolve()

@@ -76,11 +76,13 @@ class Aggregator:
         self.readings = readings
         self.windows = windows
         self.customers = customers
+        self.fresh: dict[AggregateKey, Totals] = {}  # totals the last fold left behind
 
     def fold(
         self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
     ) -> dict[Stream, list[Window]]:
-        """Update the aggregates of ``streams``; the windows each stream had readings in."""
+        """Update the aggregates of ``streams``; the windows each stream had readings in.
+        The new totals of windows that only gained readings are kept in ``fresh``."""
         kinds: dict[tuple[str, str], list[str]] = {}
         for customer, metric, kind in streams:
             kinds.setdefault((customer, metric), []).append(kind)
@@ -105,8 +107,11 @@ class Aggregator:
                         )
                     else:
                         recompute[key] = window
-        self.readings.add_to_aggregates((k, _totals(v)) for k, v in deltas.items())
+        fresh = self.readings.add_to_aggregates([(k, _totals(v)) for k, v in deltas.items()])
         self.recompute(recompute)
+        for key in recompute:
+            fresh.pop(key, None)  # rebuilt from the readings: read back like any other
+        self.fresh = fresh
         return {stream: list(found.values()) for stream, found in touched.items()}
 
     def recompute(self, keys: Mapping[AggregateKey, Window]) -> None:

@@ -3,6 +3,8 @@ step each trigger's per-window state and write the decisions."""
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +29,8 @@ from rules.context import Context
 from rules.context import Customer as CustomerContext
 from rules.trigger import assess
 from rules.windows import Window
+
+log = logging.getLogger("nudge.evaluation")
 
 
 def customer_context(customer: CustomerRef) -> CustomerContext:
@@ -102,7 +106,7 @@ class ThresholdEvaluator:
             return 0
         aggregator = Aggregator(self.readings, self.windows, customers)
         touched = aggregator.fold(new, corrected, {p.stream for p in plans})
-        return self._evaluate(plans, touched, customers)
+        return self._evaluate(plans, touched, customers, aggregator.fresh)
 
     def _plans(
         self, customer_ids: set[str], metrics: set[str], cached: TenantEntries | None
@@ -127,21 +131,29 @@ class ThresholdEvaluator:
         plans: list[Plan],
         touched: Mapping[tuple[str, str, str], list[Window]],
         customers: Mapping[str, CustomerRef],
+        fresh: Mapping[AggregateKey, Totals],
     ) -> int:
         now = self.clock.now()
         work = [(p, w, self._keys(p, w)) for p in plans for w in touched.get(p.stream, ())]
-        aggregates = self.readings.aggregates([k for _, _, keys in work for k in keys])
+        missing = [k for _, _, keys in work for k in keys if k not in fresh]
+        aggregates = {**fresh, **self.readings.aggregates(missing)} if missing else fresh
         observed = []
+        outcomes: Counter[str] = Counter()
         for plan, window, keys in work:
             customer = customers[plan.trigger.customer_id]
             ctx = self._context(plan, window, keys, aggregates, customer, now)
             result = evaluate(plan.rule.condition, ctx)
-            evaluations.labels(
-                "true" if result.result else "error" if result.error else "false"
-            ).inc()
+            outcomes["true" if result.result else "error" if result.error else "false"] += 1
+            if result.error is not None:
+                log.warning(
+                    "condition failed",
+                    extra={"rule": plan.rule.definition.key, "error": result.error},
+                )
             if result.result or plan.rule.definition.rearm.mode == "on_leave":
                 unit = aggregates[keys[0]].unit if keys[0] in aggregates else ""
                 observed.append((plan, window, ctx, unit))
+        for outcome, count in outcomes.items():
+            evaluations.labels(outcome).inc(count)
         self._step_all(observed, now)
         return len(work)
 

@@ -31,6 +31,11 @@ class Totals(NamedTuple):
 
 
 _CHUNK = 400
+_UPSERT_CHUNK = 1000  # 13 parameters a row: stays under SQLite's 32,766
+_RETURNED = (
+    'customer_id, metric, "window", start, sum, count, min, max, last_start, last_value, '
+    'covered_until, "end", unit'
+)
 _READING_COLUMNS = (
     "customer_id, metric, start, duration, tenant_id, value, unit, quality, received_at, batch"
 )
@@ -43,6 +48,20 @@ _AGGREGATE_COLUMNS = (
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _totals(row: Sequence[Any]) -> Totals:
+    return Totals(
+        float(row[4]),
+        int(row[5]),
+        float(row[6]),
+        float(row[7]),
+        int(row[8]),
+        float(row[9]),
+        int(row[10]),
+        int(row[11]),
+        str(row[12]),
+    )
 
 
 class ReadingRepository:
@@ -105,8 +124,11 @@ class ReadingRepository:
         rows = self._query(sql, (customer_id, metric, start, end))
         return [(int(s), int(d), float(v), str(u)) for s, d, v, u in rows]
 
-    def add_to_aggregates(self, deltas: Iterable[tuple[AggregateKey, Totals]]) -> None:
-        """Fold new readings into running aggregates (insert, or add to what is there)."""
+    def add_to_aggregates(
+        self, deltas: Iterable[tuple[AggregateKey, Totals]]
+    ) -> dict[AggregateKey, Totals]:
+        """Fold new readings into running aggregates (insert, or add to what is there) and
+        answer the resulting totals, in one multi-row statement per chunk."""
         rows = [
             (
                 *key,
@@ -135,9 +157,16 @@ class ReadingRepository:
             f"last_start = CASE WHEN {newer} THEN excluded.last_start "
             "ELSE window_aggregates.last_start END, "
             "covered_until = "
-            f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')}"
+            f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')} "
+            f"RETURNING {_RETURNED}"
         )
-        self._execmany(sql, rows)
+        found: dict[AggregateKey, Totals] = {}
+        for chunk in _chunks(rows, _UPSERT_CHUNK):
+            values = ", ".join([self._marks(13)] * len(chunk))
+            statement = sql.replace(f"VALUES {self._marks(13)} ", f"VALUES {values} ", 1)
+            for row in self._query(statement, [p for r in chunk for p in r]):
+                found[(row[0], row[1], row[2], int(row[3]))] = _totals(row)
+        return found
 
     def replace_aggregates(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:
         """Overwrite aggregates recomputed from the readings (after corrections)."""
@@ -172,23 +201,11 @@ class ReadingRepository:
         for chunk in _chunks(unique):
             values = ", ".join([self._marks(4)] * len(chunk))
             sql = (
-                'SELECT customer_id, metric, "window", start, sum, count, min, max, '
-                'last_start, last_value, covered_until, "end", unit FROM window_aggregates '
+                f"SELECT {_RETURNED} FROM window_aggregates "
                 f'WHERE (customer_id, metric, "window", start) IN (VALUES {values})'
             )
             for row in self._query(sql, [p for k in chunk for p in k]):
-                key = (row[0], row[1], row[2], int(row[3]))
-                found[key] = Totals(
-                    float(row[4]),
-                    int(row[5]),
-                    float(row[6]),
-                    float(row[7]),
-                    int(row[8]),
-                    float(row[9]),
-                    int(row[10]),
-                    int(row[11]),
-                    str(row[12]),
-                )
+                found[(row[0], row[1], row[2], int(row[3]))] = _totals(row)
         return found
 
     def delete_for_customer(self, customer_id: str) -> None:
