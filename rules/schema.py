@@ -16,6 +16,7 @@ from rules.windows import WindowKind
 RuleKind = Literal["threshold", "event", "schedule"]
 Urgency = Literal["normal", "urgent"]
 RearmMode = Literal["once_per_window", "on_leave"]
+CapPolicy = Literal["defer", "suppress"]  # beyond a customer's frequency cap
 
 MAX_CONDITION_LENGTH = 4000
 DEFAULT_BASELINE_WINDOWS = 4
@@ -65,6 +66,7 @@ class RuleDefinition(BaseModel):
     template_key: str = Field(pattern=_NAME, max_length=120)
     requires_ack: bool = False
     escalation_delay_minutes: float = Field(default=60.0, gt=0, le=7 * 24 * 60)
+    cap_policy: CapPolicy = "defer"
 
     @field_validator("title", "description")
     @classmethod

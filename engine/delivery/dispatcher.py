@@ -214,7 +214,7 @@ class Dispatcher:
             return repo.sent_since(n.customer_id, channel, since) + planned
 
         while True:
-            decided = plan(n, recipient, now, sent)
+            decided = plan(n, recipient, now, sent, str(rule.get("cap_policy", "defer")))
             if isinstance(decided, Defer):
                 recorder.defer(n, decided, now)
                 return None

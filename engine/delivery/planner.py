@@ -99,7 +99,13 @@ def _capped(
     return end, f"frequency cap reached: at most {cap.max} {channel} per {cap.per}"
 
 
-def plan(notification: Notification, recipient: Recipient, now: datetime, sent: SentCount) -> Plan:
+def plan(
+    notification: Notification,
+    recipient: Recipient,
+    now: datetime,
+    sent: SentCount,
+    cap_policy: str = "defer",
+) -> Plan:
     """Where and when this notification goes next."""
     if recipient.customer.erased_at is not None:
         return Stop(NotificationStatus.cancelled, "the customer's data was erased")
@@ -117,6 +123,8 @@ def plan(notification: Notification, recipient: Recipient, now: datetime, sent: 
             local = until.astimezone(ZoneInfo(recipient.customer.timezone)).strftime("%H:%M")
             return Defer(until, f"quiet hours for {channel} until {local}", channel, index, skipped)
         capped = _capped(channel, recipient, now, sent)
+        if capped is not None and cap_policy == "suppress":
+            return Stop(NotificationStatus.suppressed, capped[1], skipped)
         if capped is not None:
             return Defer(capped[0], capped[1], channel, index, skipped)
         return Send(channel, index, recipient.contacts[ADDRESS_KIND.get(channel, channel)], skipped)

@@ -102,6 +102,31 @@ async def test_frequency_cap_defers_to_the_next_period(world: World) -> None:
     assert any("frequency cap reached" in s for s in summaries(world, "m1", "decision"))
 
 
+async def test_a_rule_may_suppress_beyond_the_cap_instead(world: World) -> None:
+    capped = {
+        **DAILY_ENERGY,
+        "key": "energy.capped",
+        "cap_policy": "suppress",
+        "template_key": "energy.daily_above",
+    }
+    publish(world.api, world.tenant, capped)
+    world.customer("m1")
+    world.api.ok(
+        "PATCH",
+        "/v1/me/preferences",
+        world.tokens["m1"],
+        json={"frequency_caps": {"email": {"max": 1, "per": "day"}}},
+    )
+    world.trigger("m1", rule="energy.capped")
+    world.trigger("m1", rule="energy.capped", params={"limit_kwh": 6})
+    world.cross_threshold("m1", kwh=7)
+    await world.dispatch()
+
+    assert len(world.smtp.handler.received) == 1
+    [suppressed] = [n for n in world.notifications() if n.status == "suppressed"]
+    assert "frequency cap reached: at most 1 email per day" in (suppressed.reason or "")
+
+
 async def test_transient_failures_retry_with_backoff_then_fall_back(world: World) -> None:
     world.customer("m1", channels=("email", "sms"))
     world.trigger("m1", channels=["email", "sms"])
