@@ -17,6 +17,8 @@ from engine.runtime import Runtime
 from tests.fixtures import database
 from tests.fixtures.api import ADMIN_KEY, Api
 from tests.fixtures.postgres import Cluster, find_bin_dir, running_cluster
+from tests.fixtures.smtp_server import SmtpServer
+from tests.fixtures.twilio_stub import SPEC_PATH, TwilioSpec, TwilioStub
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -104,3 +106,29 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def twilio_spec() -> TwilioSpec:
+    if not SPEC_PATH.is_file():
+        pytest.skip(f"Twilio OpenAPI file {SPEC_PATH} is absent (../shared/data not checked out)")
+    return TwilioSpec(SPEC_PATH)
+
+
+@pytest.fixture
+def twilio_stub(twilio_spec: TwilioSpec) -> Iterator[TwilioStub]:
+    """A local Twilio API that checks every request against Twilio's OpenAPI description."""
+    with TwilioStub(twilio_spec) as stub:
+        yield stub

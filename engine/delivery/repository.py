@@ -215,24 +215,8 @@ class DeliveryRepository:
         """Record many successful sends at once; only rows whose lease ``owner`` still holds."""
         if not rows:
             return 0
-        table = Notification.__table__  # type: ignore[attr-defined]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("n_id"), table.c.lease_owner == owner)
-            .values(
-                status=NotificationStatus.sent,
-                sent_at=bindparam("sent_at"),
-                reason=None,
-                attempts=0,
-                channel=bindparam("n_channel"),
-                channel_index=bindparam("n_index"),
-                escalate_at=bindparam("n_escalate"),
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=bindparam("sent_at"),
-            )
-        )
-        result = self.session.connection().execute(statement, list(rows))
+        params = [{**row, "owner": owner} for row in rows]
+        result = self.session.connection().execute(_MARK_SENT, params)
         return int(getattr(result, "rowcount", 0) or 0)
 
     def add_attempts(self, rows: Sequence[dict[str, Any]]) -> None:

@@ -64,6 +64,22 @@ def _totals(row: Sequence[Any]) -> Totals:
     )
 
 
+def _aggregate_row(key: AggregateKey, t: Totals) -> tuple[Any, ...]:
+    """Parameters in the order of ``_AGGREGATE_COLUMNS``."""
+    return (
+        *key,
+        t.end,
+        t.total,
+        t.samples,
+        t.low,
+        t.high,
+        t.last_start,
+        t.last_value,
+        t.covered_until,
+        t.unit,
+    )
+
+
 class ReadingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -129,21 +145,7 @@ class ReadingRepository:
     ) -> dict[AggregateKey, Totals]:
         """Fold new readings into running aggregates (insert, or add to what is there) and
         answer the resulting totals, in one multi-row statement per chunk."""
-        rows = [
-            (
-                *key,
-                t.end,
-                t.total,
-                t.samples,
-                t.low,
-                t.high,
-                t.last_start,
-                t.last_value,
-                t.covered_until,
-                t.unit,
-            )
-            for key, t in deltas
-        ]
+        rows = [_aggregate_row(key, t) for key, t in deltas]
         newer = "excluded.last_start >= window_aggregates.last_start"
         sql = (
             f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
@@ -170,21 +172,7 @@ class ReadingRepository:
 
     def replace_aggregates(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:
         """Overwrite aggregates recomputed from the readings (after corrections)."""
-        values = [
-            (
-                *key,
-                t.end,
-                t.total,
-                t.samples,
-                t.low,
-                t.high,
-                t.last_start,
-                t.last_value,
-                t.covered_until,
-                t.unit,
-            )
-            for key, t in rows
-        ]
+        values = [_aggregate_row(key, t) for key, t in rows]
         sql = (
             f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
             'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '

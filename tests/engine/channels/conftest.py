@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,7 @@ from pydantic import SecretStr
 from engine.config import Settings
 from tests.engine.channels.support import FROM_NUMBER, make_settings
 from tests.fixtures.smtp_server import SmtpServer
-from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, SPEC_PATH, TwilioSpec, TwilioStub
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
+from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioSpec, TwilioStub
 
 
 @pytest.fixture
@@ -30,19 +18,6 @@ def smtp_settings(smtp_server: SmtpServer) -> Settings:
     return make_settings(
         smtp_url=SecretStr(smtp_server.url), smtp_from="Stadtwerke <news@stadtwerke.example>"
     )
-
-
-@pytest.fixture(scope="session")
-def twilio_spec() -> TwilioSpec:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"Twilio OpenAPI file {SPEC_PATH} is absent (../shared/data not checked out)")
-    return TwilioSpec(SPEC_PATH)
-
-
-@pytest.fixture
-def twilio_stub(twilio_spec: TwilioSpec) -> Iterator[TwilioStub]:
-    with TwilioStub(twilio_spec) as stub:
-        yield stub
 
 
 @pytest.fixture

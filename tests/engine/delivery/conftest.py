@@ -23,34 +23,10 @@ from tests.conftest import make_settings
 from tests.fixtures.api import Api, TenantHandle
 from tests.fixtures.rules import DAILY_ENERGY, publish
 from tests.fixtures.smtp_server import SmtpServer
-from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, SPEC_PATH, TwilioSpec, TwilioStub
+from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub
 
 FROM_NUMBER = "+43720123456"
 START = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)  # 12:00 in Berlin
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def twilio_spec() -> TwilioSpec:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"Twilio OpenAPI file {SPEC_PATH} is absent (../shared/data not checked out)")
-    return TwilioSpec(SPEC_PATH)
-
-
-@pytest.fixture
-def twilio_stub(twilio_spec: TwilioSpec) -> Iterator[TwilioStub]:
-    with TwilioStub(twilio_spec) as stub:
-        yield stub
 
 
 @dataclass

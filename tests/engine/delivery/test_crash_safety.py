@@ -29,12 +29,6 @@ CONCURRENCY = 8
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
 @contextmanager
 def worker(settings: Settings, smtp_url: str) -> Iterator[subprocess.Popen[bytes]]:
     env = {
