@@ -87,7 +87,11 @@ class Services:
     @cached_property
     def customers(self) -> CustomerService:
         return CustomerService(
-            CustomerRepository(self.session), self.consent, self.history, self.clock
+            CustomerRepository(self.session),
+            self.consent,
+            self.history,
+            self.clock,
+            on_moved=lambda customer: self.triggers.customer_moved(customer),
         )
 
     @cached_property
@@ -102,7 +106,11 @@ class Services:
 
     @cached_property
     def catalog(self) -> CatalogService:
-        return CatalogService(RuleRepository(self.session), self.clock)
+        return CatalogService(
+            RuleRepository(self.session),
+            self.clock,
+            on_retire=lambda rule: self.triggers.rule_retired(rule),
+        )
 
     @cached_property
     def readings(self) -> ReadingRepository:

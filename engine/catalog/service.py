@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule, check_definition, compiled_version
@@ -14,9 +15,15 @@ from engine.models import Rule, RuleStatus, RuleVersion
 
 
 class CatalogService:
-    def __init__(self, repo: RuleRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        repo: RuleRepository,
+        clock: Clock,
+        on_retire: Callable[[Rule], None] = lambda rule: None,
+    ) -> None:
         self.repo = repo
         self.clock = clock
+        self.on_retire = on_retire
 
     def create(self, tenant_id: str, data: dict[str, Any]) -> Rule:
         definition = check_definition(data)
@@ -79,10 +86,12 @@ class CatalogService:
         return rule
 
     def retire(self, tenant_id: str, key: str) -> Rule:
-        """Retired rules are no longer offered and their triggers stop firing."""
+        """Retired rules are no longer offered, their triggers stop firing and what they had
+        decided but not yet sent is cancelled."""
         rule = self.get(tenant_id, key)
         rule.status, rule.updated_at = RuleStatus.retired, self.clock.now()
         self.repo.add(rule)
+        self.on_retire(rule)
         return rule
 
     def latest_published(self, tenant_id: str, key: str) -> CompiledRule:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.clock import Clock
@@ -24,11 +25,13 @@ class CustomerService:
         consent: ConsentService,
         history: HistoryService,
         clock: Clock,
+        on_moved: Callable[[Customer], None] = lambda customer: None,
     ) -> None:
         self.repo = repo
         self.consent = consent
         self.history = history
         self.clock = clock
+        self.on_moved = on_moved  # the customer's zone changed: their windows move too
 
     def create(self, tenant: Tenant, data: CustomerCreate) -> Customer:
         if data.external_id and self.repo.by_external_id(tenant.id, data.external_id):
@@ -92,6 +95,8 @@ class CustomerService:
         if changed:
             customer.updated_at = self.clock.now()
             self.repo.add(customer)
+            if "timezone" in changed:
+                self.on_moved(customer)
             self.history.record(
                 customer.tenant_id,
                 customer.id,

@@ -50,6 +50,12 @@ class TriggerRepository:
         )
         return list(self.session.exec(query.order_by(col(Trigger.id))))
 
+    def ids_for_rule(self, tenant_id: str, rule_key: str) -> list[str]:
+        query = select(Trigger.id).where(
+            Trigger.tenant_id == tenant_id, Trigger.rule_key == rule_key
+        )
+        return list(self.session.exec(query))
+
     def remove(self, trigger: Trigger, at: datetime) -> None:
         """Delete a trigger with its state. One that has notifications stays, disabled and
         marked deleted: they keep referring to it (the history must say what caused them)."""

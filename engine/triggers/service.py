@@ -18,7 +18,7 @@ from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import AggregateKey, ReadingRepository
 from engine.history.service import HistoryService
 from engine.ids import new_id
-from engine.models import Customer, HistoryKind, RuleStatus, Trigger
+from engine.models import Customer, HistoryKind, Rule, RuleStatus, Trigger
 from engine.triggers.repository import ActiveTrigger, TriggerRepository
 from engine.triggers.schemas import (
     ParameterPublic,
@@ -138,6 +138,18 @@ class TriggerService:
         self._record(trigger, f"trigger for rule {trigger.rule_key} deleted", {})
         self.occurrences.cancel_open(trigger.id, "the trigger was deleted")
         self.repo.remove(trigger, self.clock.now())
+
+    def customer_moved(self, customer: Customer) -> None:
+        """Rebuild the window totals a customer's threshold triggers read, in their new zone."""
+        for trigger in self.repo.for_customer(customer.id):
+            rule = self._rule_of(trigger)
+            if trigger.enabled and rule.definition.kind == "threshold":
+                self._backfill(customer, rule, self.clock.now())
+
+    def rule_retired(self, rule: Rule) -> None:
+        """Cancel what the rule's triggers decided but did not send yet."""
+        for trigger_id in self.repo.ids_for_rule(rule.tenant_id, rule.key):
+            self.occurrences.cancel_open(trigger_id, "the rule was retired")
 
     def public(self, trigger: Trigger, customer: Customer) -> TriggerPublic:
         rule = self._rule_of(trigger)
