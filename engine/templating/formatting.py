@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -108,6 +109,12 @@ def _with_decimals(
         return pattern
     if not 0 <= decimals <= 10:
         raise ValueError(f"decimals must be between 0 and 10, not {decimals}")
+    return _capped(pattern, decimals)
+
+
+@lru_cache(maxsize=512)
+def _capped(pattern: babel_numbers.NumberPattern, decimals: int) -> babel_numbers.NumberPattern:
+    """A copy of a locale's pattern with at most ``decimals`` fraction digits (made once)."""
     adjusted = copy.copy(pattern)
     adjusted.frac_prec = (0, decimals)
     return adjusted
