@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = "https://api.twilio.com"
 
     dispatch_batch_size: int = 200
-    dispatch_concurrency: int = 16
+    dispatch_concurrency: int = 32
     lease_seconds: int = 120
     max_send_attempts: int = 6
     sweep_interval_seconds: float = 30.0

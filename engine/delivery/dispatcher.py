@@ -74,6 +74,7 @@ class Dispatcher:
         self.batch_size = settings.dispatch_batch_size
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.slots = asyncio.Semaphore(settings.dispatch_concurrency)
+        self._channel_slots: dict[str, asyncio.Semaphore] = {}
         self.wakeup = asyncio.Event()
         self.stopping = False
         self.claimed: set[str] = set()
@@ -246,20 +247,28 @@ class Dispatcher:
             if self.stopping:
                 return  # not started: stop() gives its claim back
             started = self.runtime.clock.now()
-            try:
-                channel = self.channels[job.message.channel]
-                result: SendResult | ChannelError = await channel.send(job.message)
-            except ChannelError as exc:
-                result = exc
-            except Exception as exc:  # a channel bug must not lose the notification
-                log.exception("channel crashed", extra={"channel": job.message.channel})
-                result = PermanentChannelError(f"channel error: {type(exc).__name__}")
+            result = await self._send(job.message)
             # The slot is held until the outcome is committed: at most `concurrency`
             # sends can be lost track of by a crash.
             await self._commit(
                 Outcome(job, result, started, asyncio.get_running_loop().create_future())
             )
             self.claimed.discard(job.notification_id)
+
+    async def _send(self, message: OutboundMessage) -> SendResult | ChannelError:
+        """Send within the channel's own concurrency (an SMTP pool, a provider's limit)."""
+        channel = self.channels[message.channel]
+        slots = self._channel_slots.setdefault(
+            message.channel, asyncio.Semaphore(channel.max_concurrency)
+        )
+        async with slots:
+            try:
+                return await channel.send(message)
+            except ChannelError as exc:
+                return exc
+            except Exception as exc:  # a channel bug must not lose the notification
+                log.exception("channel crashed", extra={"channel": message.channel})
+                return PermanentChannelError(f"channel error: {type(exc).__name__}")
 
     async def _commit(self, outcome: Outcome) -> None:
         """Record outcomes in group commits: whoever arrives first writes everything queued."""
