@@ -67,6 +67,10 @@ class Formatter:
         pattern = self.locale.percent_formats[None]
         return _plain(_with_decimals(pattern, decimals).apply(_decimal(fraction), self.locale))
 
+    def local_date(self, value: dt.datetime | str) -> dt.date:
+        """The calendar date of an instant in the customer's zone (for day arithmetic)."""
+        return _local(_parse(value), self.tz).date()
+
     def date(self, value: dt.date | dt.datetime | str, format: str = "long") -> str:
         """``3. März 2027`` (de), ``March 3, 2027`` (en); datetimes in the customer's zone."""
         day = _local(_parse(value), self.tz).date() if _is_datetime(value) else _as_date(value)
@@ -160,18 +164,18 @@ def formatter_of(context: Context) -> Formatter:
     return formatter
 
 
-def _filter(method: Callable[..., str]) -> Callable[..., str]:
+def _filter(method: Callable[..., Any]) -> Callable[..., Any]:
     name = method.__name__
 
     @pass_context
-    def apply(context: Context, value: Any, *args: Any, **kwargs: Any) -> str:
-        bound: Callable[..., str] = getattr(formatter_of(context), name)
+    def apply(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
+        bound: Callable[..., Any] = getattr(formatter_of(context), name)
         return bound(value, *args, **kwargs)
 
     return apply
 
 
-FILTERS: dict[str, Callable[..., str]] = {
+FILTERS: dict[str, Callable[..., Any]] = {
     m.__name__: _filter(m)
     for m in (
         Formatter.number,
@@ -180,6 +184,7 @@ FILTERS: dict[str, Callable[..., str]] = {
         Formatter.currency,
         Formatter.percent,
         Formatter.date,
+        Formatter.local_date,
         Formatter.time,
         Formatter.datetime,
     )
