@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     outbox_dir: Path = Path("./outbox")
     smtp_url: SecretStr | None = None
     smtp_from: str = "nudge@localhost"
-    smtp_concurrency: int = 8
+    smtp_concurrency: int = 16
     smtp_timeout_seconds: float = 30.0
 
     twilio_account_sid: str | None = None

@@ -111,6 +111,10 @@ class Channel(ABC):
     ) -> None:
         await self.aclose()
 
+    def concurrency(self) -> int:
+        """How many sends this instance takes at once (its class default unless configured)."""
+        return self.max_concurrency
+
     def accepts(self, kind: str) -> bool:
         """Whether this channel can carry messages of `kind` (email, sms, voice, ...)."""
         return kind in self.kinds

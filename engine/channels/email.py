@@ -42,6 +42,11 @@ class EmailChannel(Channel):
         self.config = config
         self.default_from = default_from
         self.pool = SmtpPool(config, concurrency)
+        self._concurrency = concurrency
+
+    def concurrency(self) -> int:
+        """One send per pooled connection (``NUDGE_SMTP_CONCURRENCY``)."""
+        return self._concurrency
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self | None:

@@ -259,7 +259,7 @@ class Dispatcher:
         """Send within the channel's own concurrency (an SMTP pool, a provider's limit)."""
         channel = self.channels[message.channel]
         slots = self._channel_slots.setdefault(
-            message.channel, asyncio.Semaphore(channel.max_concurrency)
+            message.channel, asyncio.Semaphore(channel.concurrency())
         )
         async with slots:
             try:
