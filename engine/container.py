@@ -102,6 +102,8 @@ class Services:
             self.history,
             ConsentRepository(self.session),
             self.clock,
+            sections={"triggers": self.triggers.export_for},
+            erasers=[self.triggers.erase_for],
         )
 
     @cached_property

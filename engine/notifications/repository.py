@@ -80,7 +80,8 @@ class NotificationRepository:
     def save(self, row: Notification | DeliveryAttempt) -> None:
         self.session.add(row)
 
-    def cancel_open_for_customer(self, customer_id: str, now: datetime, reason: str) -> None:
+    def erase_for_customer(self, customer_id: str, now: datetime, reason: str) -> None:
+        """Cancel what has not gone out and drop the stored values (the customer's data)."""
         self.session.execute(
             update(Notification)
             .where(
@@ -88,4 +89,9 @@ class NotificationRepository:
                 col(Notification.status).in_(OPEN_STATUSES),
             )
             .values(status=NotificationStatus.cancelled, reason=reason, updated_at=now)
+        )
+        self.session.execute(
+            update(Notification)
+            .where(col(Notification.customer_id) == customer_id)
+            .values(why={}, updated_at=now)
         )

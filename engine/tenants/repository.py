@@ -21,10 +21,6 @@ class TenantRepository:
     def get_key(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
 
-    def list_keys(self, tenant_id: str | None) -> list[ApiKey]:
-        query = select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id)
-        return list(self.session.exec(query))
-
     def epoch(self, tenant_id: str) -> int:
         query = select(Tenant.config_epoch).where(Tenant.id == tenant_id)
         return int(self.session.exec(query).one())

@@ -68,10 +68,6 @@ class TriggerRepository:
             self.session.add(trigger)
         self.session.flush()
 
-    def delete_for_customer(self, customer_id: str) -> None:
-        ids = select(Trigger.id).where(Trigger.customer_id == customer_id)
-        self.session.execute(delete(TriggerState).where(col(TriggerState.trigger_id).in_(ids)))
-
     def active(
         self,
         customer_ids: Sequence[str],
@@ -133,16 +129,6 @@ class TriggerRepository:
             for row in self.session.exec(query):
                 found[(row.trigger_id, row.window_start)] = row
         return found
-
-    def latest_states(self, trigger_ids: Sequence[str]) -> dict[str, TriggerState]:
-        """Each trigger's most recent window state."""
-        latest: dict[str, TriggerState] = {}
-        query = select(TriggerState).where(col(TriggerState.trigger_id).in_(trigger_ids))
-        for row in self.session.exec(query):
-            seen = latest.get(row.trigger_id)
-            if seen is None or row.window_start > seen.window_start:
-                latest[row.trigger_id] = row
-        return latest
 
     def add_state(self, row: TriggerState) -> None:
         self.session.add(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
@@ -145,6 +146,23 @@ class TriggerService:
             rule = self._rule_of(trigger)
             if trigger.enabled and rule.definition.kind == "threshold":
                 self._backfill(customer, rule, self.clock.now())
+
+    def erase_for(self, customer: Customer) -> None:
+        """Erasure: the customer's triggers, readings and events go; decisions keep no values."""
+        now = self.clock.now()
+        for trigger in self.repo.for_customer(customer.id):
+            self.repo.remove(trigger, now)
+        self.readings.delete_for_customer(customer.id)
+        self.events.delete_for_customer(customer.id)
+        self.occurrences.notifications.erase_for_customer(
+            customer.id, now, "the customer's data was erased"
+        )
+
+    def export_for(self, customer: Customer) -> builtins.list[dict[str, Any]]:
+        return [
+            self.public(t, customer).model_dump(mode="json")
+            for t in self.repo.for_customer(customer.id)
+        ]
 
     def rule_retired(self, rule: Rule) -> None:
         """Cancel what the rule's triggers decided but did not send yet."""

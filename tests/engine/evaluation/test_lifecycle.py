@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from tests.api.conftest import FrozenApi
 from tests.fixtures.rules import (
     CHECKUP_REMINDER,
+    count_rows,
     hourly,
     notifications,
     post_events,
@@ -45,3 +46,34 @@ def test_a_new_timezone_rebuilds_the_windows_the_trigger_reads(frozen: FrozenApi
     state = api.ok("GET", path, sub.token)["state"]
     assert state["window_start"] == "2026-03-02T05:00:00Z"
     assert state["last_value"] == 4.0
+
+
+def test_erasure_removes_readings_events_and_triggers(frozen: FrozenApi) -> None:
+    api = frozen.api
+    sub = subscribe(api, params={"limit_kwh": 5})
+    post_readings(api, sub.tenant, hourly(sub.ref, datetime(2026, 3, 2, tzinfo=UTC), [3.0] * 3))
+    post_events(
+        api,
+        sub.tenant,
+        [
+            {
+                "customer": sub.ref,
+                "type": "bill.issued",
+                "id": "b1",
+                "amount": 12.5,
+                "currency": "EUR",
+            }
+        ],
+    )
+    [decided] = notifications(api, sub.tenant, sub.id)
+    assert decided["why"]["params"] == {"limit_kwh": 5.0}
+    export = api.ok("GET", "/v1/me/export", sub.token)
+    assert [t["id"] for t in export["triggers"]] == [sub.trigger["id"]]
+
+    api.ok("DELETE", "/v1/me", sub.token, expect=204)
+
+    for table in ("readings", "window_aggregates", "events"):
+        assert count_rows(frozen.runtime, table, sub.id) == 0, table
+    [erased] = notifications(api, sub.tenant, sub.id)
+    assert erased["why"] == {}
+    assert erased["status"] in ("cancelled", "sent")
