@@ -13,6 +13,7 @@ from engine.errors import NudgeError
 from engine.logging import configure_logging
 from engine.migrations import upgrade
 from engine.models import Role
+from engine.process import tune_garbage_collector
 from engine.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
     console.print(f"nudge on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     console.print("admin key: set NUDGE_ADMIN_KEY, or run `nudge keys create --role admin`")
     app_ = create_app(Runtime.from_settings(settings), dispatch=dispatch)
+    tune_garbage_collector(settings)
     uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
 
 
@@ -101,6 +103,7 @@ def worker() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
     console.print(f"nudge worker on {settings.database_url}")
+    tune_garbage_collector(settings)
     asyncio.run(run_worker(Runtime.from_settings(settings)))
 
 
@@ -122,6 +125,7 @@ def import_file(
     from engine.importer import import_readings, parse_file
 
     runtime = Runtime.from_settings()
+    tune_garbage_collector(runtime.settings)
     try:
         parsed = parse_file(runtime, file, tenant, customer, fmt)
     except (ValueError, NudgeError) as exc:

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
+    gc_threshold: int = Field(
+        default=50_000,
+        ge=1,
+        description="Allocations between young-generation garbage collections in nudge "
+        "processes (CPython's default is 700).",
+    )
 
     outbox_dir: Path = Path("./outbox")
     smtp_url: SecretStr | None = None

@@ -138,16 +138,32 @@ def stats_from_totals(
     """WindowStats from stored running totals (``covered_until``: latest reading end seen)."""
     if count == 0:
         return WindowStats.empty(window, now)
+    covered = None if covered_until is None else window.elapsed(covered_until)
+    return stats_at(window, window.elapsed(now), covered, total, count, minimum, maximum, last)
+
+
+def stats_at(
+    window: Window,
+    elapsed: float,
+    covered: float | None,
+    total: float,
+    count: int,
+    minimum: float,
+    maximum: float,
+    last: float,
+) -> WindowStats:
+    """WindowStats of a window with readings (``count`` > 0), given its elapsed fractions at
+    the evaluation instant (``elapsed``) and at the latest reading end (``covered``)."""
     return WindowStats(
-        window=window,
-        sum=total,
-        avg=total / count,
-        min=minimum,
-        max=maximum,
-        last=last,
-        count=count,
-        elapsed=window.elapsed(now),
-        projected=_projected(window, total, covered_until),
+        window,
+        total,
+        total / count,
+        minimum,
+        maximum,
+        last,
+        count,
+        elapsed,
+        _projected(window, total, covered),
     )
 
 
@@ -168,11 +184,10 @@ def baseline_of(history: Iterable[WindowStats]) -> Baseline:
     )
 
 
-def _projected(window: Window, total: float, covered_until: datetime | None) -> float:
+def _projected(window: Window, total: float, covered: float | None) -> float:
     """Total extrapolated to the whole window from the part the readings cover so far."""
-    if window.kind == "none" or covered_until is None:
+    if window.kind == "none" or covered is None:
         return total
-    covered = window.elapsed(covered_until)
     return total / covered if covered > 0 else total
 
 

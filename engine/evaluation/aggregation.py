@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
 from rules.windows import Window, WindowKind, window_for
@@ -18,25 +18,34 @@ _NONE_START = -(2**62)
 _NONE_END = 2**62
 
 
+class Slot(NamedTuple):
+    """A window with its bounds as epoch seconds (``none`` spans all representable time)."""
+
+    start: int
+    end: int
+    window: Window
+
+
 class WindowCache:
     """``window_for`` memoised per zone, kind and quarter hour (windows never split one)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, int], Window] = {}
+        self._cache: dict[tuple[str, str, int], Slot] = {}
+
+    def slot(self, kind: str, ts: int, zone: str) -> Slot:
+        key = (kind, zone, ts // _BUCKET)
+        found = self._cache.get(key)
+        if found is None:
+            kind_: WindowKind = kind  # type: ignore[assignment]
+            window = window_for(kind_, datetime.fromtimestamp(ts, UTC), zone)
+            found = self._cache[key] = Slot(self.ts(window), self.end_ts(window), window)
+        return found
 
     def of(self, kind: str, ts: int, zone: str) -> Window:
-        key = (kind, zone, ts // _BUCKET)
-        window = self._cache.get(key)
-        if window is None:
-            kind_: WindowKind = kind  # type: ignore[assignment]
-            window = self._cache[key] = window_for(kind_, datetime.fromtimestamp(ts, UTC), zone)
-        return window
+        return self.slot(kind, ts, zone).window
 
     def previous(self, window: Window) -> Window:
         return self.of(window.kind, self.ts(window) - 1, window.zone.key)
-
-    def at(self, kind: str, start_ts: int, like: Window) -> Window:
-        return like if self.ts(like) == start_ts else self.of(kind, start_ts, like.zone.key)
 
     @staticmethod
     def ts(window: Window) -> int:
@@ -47,23 +56,22 @@ class WindowCache:
         return _NONE_END if window.kind == "none" else int(window.end.timestamp())
 
 
-def _fold(
-    current: list[Any] | None, start: int, end: int, value: float, window_end: int, unit: str
-) -> list[Any]:
-    if current is None:
-        return [value, 1, value, value, start, value, end, window_end, unit]
-    current[0] += value
-    current[1] += 1
-    current[2] = min(current[2], value)
-    current[3] = max(current[3], value)
-    if start >= current[4]:
-        current[4], current[5] = start, value
-    current[6] = max(current[6], end)
-    return current
+def _fold(acc: list[Any], start: int, end: int, value: float) -> None:
+    acc[0] += value
+    acc[1] += 1
+    if value < acc[2]:
+        acc[2] = value
+    if value > acc[3]:
+        acc[3] = value
+    if start >= acc[4]:
+        acc[4], acc[5] = start, value
+    if end > acc[6]:
+        acc[6] = end
 
 
-def _totals(acc: list[Any]) -> Totals:
-    return Totals(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7], acc[8])
+def _first(start: int, end: int, value: float, window_end: int, unit: str) -> list[Any]:
+    """Running totals in the order of `Totals`."""
+    return [value, 1, value, value, start, value, end, window_end, unit]
 
 
 class Aggregator:
@@ -80,39 +88,52 @@ class Aggregator:
 
     def fold(
         self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
-    ) -> dict[Stream, list[Window]]:
-        """Update the aggregates of ``streams``; the windows each stream had readings in.
-        The new totals of windows that only gained readings are kept in ``fresh``."""
+    ) -> dict[Stream, dict[int, Slot]]:
+        """Update the aggregates of ``streams``; the windows each stream had readings in, by
+        start. The new totals of windows that only gained readings are kept in ``fresh``."""
         kinds: dict[tuple[str, str], list[str]] = {}
         for customer, metric, kind in streams:
             kinds.setdefault((customer, metric), []).append(kind)
-        deltas: dict[AggregateKey, list[Any]] = {}
+        touched: dict[Stream, dict[int, Slot]] = {}
+        deltas = self._deltas(new, kinds, touched)
         recompute: dict[AggregateKey, Window] = {}
-        touched: dict[Stream, dict[int, Window]] = {}
-        for rows, is_new in ((new, True), (corrected, False)):
-            for row in rows:
-                for kind in kinds.get((row[0], row[1]), ()):
-                    window = self.windows.of(kind, row[2], self.customers[row[0]].timezone)
-                    start = self.windows.ts(window)
-                    key = (row[0], row[1], kind, start)
-                    touched.setdefault((row[0], row[1], kind), {})[start] = window
-                    if is_new:
-                        deltas[key] = _fold(
-                            deltas.get(key),
-                            row[2],
-                            row[2] + row[3],
-                            row[5],
-                            self.windows.end_ts(window),
-                            row[6],
-                        )
-                    else:
-                        recompute[key] = window
-        fresh = self.readings.add_to_aggregates([(k, _totals(v)) for k, v in deltas.items()])
+        for row in corrected:
+            for kind in kinds.get((row[0], row[1]), ()):
+                slot = self.windows.slot(kind, row[2], self.customers[row[0]].timezone)
+                touched.setdefault((row[0], row[1], kind), {})[slot.start] = slot
+                recompute[(row[0], row[1], kind, slot.start)] = slot.window
+        fresh = self.readings.add_to_aggregates(deltas)
         self.recompute(recompute)
         for key in recompute:
             fresh.pop(key, None)  # rebuilt from the readings: read back like any other
         self.fresh = fresh
-        return {stream: list(found.values()) for stream, found in touched.items()}
+        return touched
+
+    def _deltas(
+        self,
+        rows: Sequence[ReadingRow],
+        kinds: Mapping[tuple[str, str], list[str]],
+        touched: dict[Stream, dict[int, Slot]],
+    ) -> dict[AggregateKey, list[Any]]:
+        """What new readings add to each window they fall in (the hot loop of ingest)."""
+        deltas: dict[AggregateKey, list[Any]] = {}
+        slot_of, customers = self.windows.slot, self.customers
+        for row in rows:
+            customer, metric, start = row[0], row[1], row[2]
+            found = kinds.get((customer, metric))
+            if found is None:
+                continue
+            zone, end, value = customers[customer].timezone, start + row[3], row[5]
+            for kind in found:
+                slot = slot_of(kind, start, zone)
+                key = (customer, metric, kind, slot.start)
+                acc = deltas.get(key)
+                if acc is None:
+                    deltas[key] = _first(start, end, value, slot.end, row[6])
+                    touched.setdefault((customer, metric, kind), {})[slot.start] = slot
+                else:
+                    _fold(acc, start, end, value)
+        return deltas
 
     def recompute(self, keys: Mapping[AggregateKey, Window]) -> None:
         """Rebuild these aggregates from the stored readings."""
@@ -126,12 +147,10 @@ class Aggregator:
             for r_start, duration, value, unit in self.readings.window_readings(
                 key[0], key[1], start, end
             ):
-                acc = _fold(acc, r_start, r_start + duration, value, end, unit)
+                if acc is None:
+                    acc = _first(r_start, r_start + duration, value, end, unit)
+                else:
+                    _fold(acc, r_start, r_start + duration, value)
             if acc is not None:
-                rows.append(
-                    (
-                        key,
-                        Totals(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], end, acc[8]),
-                    )
-                )
+                rows.append((key, Totals._make(acc)))
         return rows

@@ -10,7 +10,7 @@ from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.clock import Clock
 from engine.customers.repository import CustomerRef
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
-from engine.evaluation.threshold import customer_context
+from engine.evaluation.plan import customer_context
 from engine.feeds.parsing.currency import minor_exponent
 from engine.models import OPEN_STATUSES, Event, HistoryKind, Notification, NotificationStatus
 from engine.notifications.repository import NotificationRepository

@@ -6,74 +6,70 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.clock import Clock
 from engine.customers.repository import CustomerRef
-from engine.evaluation.aggregation import Aggregator, WindowCache
+from engine.evaluation.aggregation import Aggregator, Slot, Stream, WindowCache
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
-from engine.feeds.cache import TenantEntries, thresholds_through
+from engine.evaluation.plan import Plan
+from engine.feeds.cache import TenantEntries, plans_through
 from engine.feeds.parsing.currency import minor_exponent
 from engine.feeds.parsing.units import is_currency
 from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
 from engine.metrics import evaluations
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
-from engine.triggers.repository import ActiveTrigger, TriggerRepository
+from engine.triggers.repository import TriggerRepository
 from rules import state as machine
-from rules.aggregates import Baseline, WindowStats, baseline_of, stats_from_totals
+from rules.aggregates import Baseline, WindowStats, baseline_of, stats_at
 from rules.condition import evaluate
 from rules.context import Context
-from rules.context import Customer as CustomerContext
 from rules.trigger import assess
 from rules.windows import Window
 
 log = logging.getLogger("nudge.evaluation")
 
 
-def customer_context(customer: CustomerRef) -> CustomerContext:
-    return CustomerContext(customer.locale, customer.timezone, customer.attributes)
+@lru_cache(maxsize=64)
+def _scale(unit: str) -> float:
+    """Factor from stored to condition units: minor to major units of money, else 1."""
+    return 10.0 ** -minor_exponent(unit) if is_currency(unit) else 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """One trigger with what evaluating it needs, worked out once per batch."""
+class StatsReader:
+    """Window statistics as conditions see them at one instant, money in major units
+    (``51.2`` EUR). Each window's elapsed fractions are worked out once: a batch asks about
+    the same few windows thousands of times."""
 
-    trigger: ActiveTrigger
-    rule: CompiledRule
-    stream: tuple[str, str, str]
-    earlier: int  # earlier windows the condition reads (previous, baseline)
-    reads_baseline: bool
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._fractions: dict[tuple[int, int, int | None], float] = {}
 
-    @classmethod
-    def of(cls, trigger: ActiveTrigger, rule: CompiledRule) -> Plan:
-        d = rule.definition
-        earlier = d.baseline_windows if rule.reads_baseline else int(rule.reads_previous)
-        stream = (trigger.customer_id, d.metric or "", d.window or "none")
-        return cls(trigger, rule, stream, 0 if d.window == "none" else earlier, rule.reads_baseline)
+    def stats(self, slot: Slot, totals: Totals | None) -> WindowStats:
+        if totals is None or totals.samples == 0:
+            return WindowStats.empty(slot.window, self.now)
+        scale = _scale(totals.unit)
+        return stats_at(
+            slot.window,
+            self._elapsed(slot, None),
+            self._elapsed(slot, totals.covered_until),
+            totals.total * scale,
+            totals.samples,
+            totals.low * scale,
+            totals.high * scale,
+            totals.last_value * scale,
+        )
 
-
-def _dt(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def stats_of(window: Window, totals: Totals | None, now: datetime) -> WindowStats:
-    """Window statistics as conditions see them: money in major units (``51.2`` EUR)."""
-    if totals is None:
-        return WindowStats.empty(window, now)
-    scale = 10.0 ** -minor_exponent(totals.unit) if is_currency(totals.unit) else 1.0
-    return stats_from_totals(
-        window,
-        now,
-        total=totals.total * scale,
-        count=totals.samples,
-        minimum=totals.low * scale,
-        maximum=totals.high * scale,
-        last=totals.last_value * scale,
-        covered_until=_dt(totals.covered_until),
-    )
+    def _elapsed(self, slot: Slot, until: int | None) -> float:
+        """Fraction of the window passed at ``until`` (epoch seconds; None: now)."""
+        key = (slot.start, slot.end, until)
+        found = self._fractions.get(key)
+        if found is None:
+            at = self.now if until is None else datetime.fromtimestamp(until, UTC)
+            found = self._fractions[key] = slot.window.elapsed(at)
+        return found
 
 
 class ThresholdEvaluator:
@@ -101,47 +97,46 @@ class ThresholdEvaluator:
         changed = [*new, *corrected]
         if not changed:
             return 0
-        plans = self._plans({r[0] for r in changed}, {r[1] for r in changed}, cached)
+        plans = self._plans(customers, {r[0] for r in changed}, {r[1] for r in changed}, cached)
         if not plans:
             return 0
         aggregator = Aggregator(self.readings, self.windows, customers)
         touched = aggregator.fold(new, corrected, {p.stream for p in plans})
-        return self._evaluate(plans, touched, customers, aggregator.fresh)
+        return self._evaluate(plans, touched, aggregator.fresh)
 
     def _plans(
-        self, customer_ids: set[str], metrics: set[str], cached: TenantEntries | None
+        self,
+        customers: Mapping[str, CustomerRef],
+        customer_ids: set[str],
+        metrics: set[str],
+        cached: TenantEntries | None,
     ) -> list[Plan]:
-        def load(ids: list[str]) -> list[ActiveTrigger]:
-            return self.triggers.active(ids, "threshold")
+        def load(ids: list[str]) -> list[Plan]:
+            active = self.triggers.active(ids, "threshold")
+            return [Plan.of(t, customers[t.customer_id]) for t in active]
 
-        active = (
+        found = (
             load(sorted(customer_ids))
             if cached is None
-            else thresholds_through(cached, customer_ids, load)
+            else plans_through(cached, customer_ids, load)
         )
-        plans = []
-        for t in active:
-            rule = compiled_version(t.rule_version_id, t.version, t.definition)
-            if rule.definition.metric in metrics:
-                plans.append(Plan.of(t, rule))
-        return plans
+        return [plan for plan in found if plan.metric in metrics]
 
     def _evaluate(
         self,
         plans: list[Plan],
-        touched: Mapping[tuple[str, str, str], list[Window]],
-        customers: Mapping[str, CustomerRef],
+        touched: Mapping[Stream, Mapping[int, Slot]],
         fresh: Mapping[AggregateKey, Totals],
     ) -> int:
         now = self.clock.now()
-        work = [(p, w, self._keys(p, w)) for p in plans for w in touched.get(p.stream, ())]
+        reader = StatsReader(now)
+        work = [(p, s, self._keys(p, s)) for p in plans for s in touched.get(p.stream, {}).values()]
         missing = [k for _, _, keys in work for k in keys if k not in fresh]
         aggregates = {**fresh, **self.readings.aggregates(missing)} if missing else fresh
         observed = []
         outcomes: Counter[str] = Counter()
-        for plan, window, keys in work:
-            customer = customers[plan.trigger.customer_id]
-            ctx = self._context(plan, window, keys, aggregates, customer, now)
+        for plan, slot, keys in work:
+            ctx = self._context(plan, slot, keys, aggregates, reader)
             result = evaluate(plan.rule.condition, ctx)
             outcomes["true" if result.result else "error" if result.error else "false"] += 1
             if result.error is not None:
@@ -151,60 +146,66 @@ class ThresholdEvaluator:
                 )
             if result.result or plan.rule.definition.rearm.mode == "on_leave":
                 unit = aggregates[keys[0]].unit if keys[0] in aggregates else ""
-                observed.append((plan, window, ctx, unit))
+                observed.append((plan, slot, ctx, unit))
         for outcome, count in outcomes.items():
             evaluations.labels(outcome).inc(count)
         self._step_all(observed, now)
         return len(work)
 
-    def _keys(self, plan: Plan, window: Window) -> list[AggregateKey]:
+    def _keys(self, plan: Plan, slot: Slot) -> list[AggregateKey]:
         customer, metric, kind = plan.stream
-        windows = [window]
+        keys = [(customer, metric, kind, slot.start)]
+        start = slot.start
         for _ in range(plan.earlier):
-            windows.append(self.windows.previous(windows[-1]))
-        return [(customer, metric, kind, self.windows.ts(w)) for w in windows]
+            start = self.windows.slot(kind, start - 1, slot.window.zone.key).start
+            keys.append((customer, metric, kind, start))
+        return keys
 
     def _context(
         self,
         plan: Plan,
-        window: Window,
+        slot: Slot,
         keys: list[AggregateKey],
         aggregates: Mapping[AggregateKey, Totals],
-        customer: CustomerRef,
-        now: datetime,
+        reader: StatsReader,
     ) -> Context:
-        stats = [
-            stats_of(self.windows.at(plan.stream[2], k[3], window), aggregates.get(k), now)
-            for k in keys
-        ]
-        previous = stats[1] if len(stats) > 1 and stats[1].count else None
-        baseline: Baseline | None = baseline_of(stats[1:]) if plan.reads_baseline else None
+        window = reader.stats(slot, aggregates.get(keys[0]))
+        previous: WindowStats | None = None
+        baseline: Baseline | None = None
+        if len(keys) > 1:
+            zone = slot.window.zone.key
+            earlier = [
+                reader.stats(self.windows.slot(k[2], k[3], zone), aggregates.get(k))
+                for k in keys[1:]
+            ]
+            previous = earlier[0] if earlier[0].count else None
+            baseline = baseline_of(earlier) if plan.reads_baseline else None
         return Context(
             params=plan.trigger.params,
-            customer=customer_context(customer),
-            now=now,
-            window=stats[0],
+            customer=plan.customer,
+            now=reader.now,
+            window=window,
             previous=previous,
             baseline=baseline,
         )
 
-    def _step_all(self, observed: list[tuple[Plan, Window, Context, str]], now: datetime) -> None:
-        keys = [(p.trigger.id, self.windows.ts(w)) for p, w, _, _ in observed]
+    def _step_all(self, observed: list[tuple[Plan, Slot, Context, str]], now: datetime) -> None:
+        keys = [(p.trigger.id, s.start) for p, s, _, _ in observed]
         rows = self.triggers.states(keys)
-        for (plan, window, ctx, unit), key in zip(observed, keys, strict=True):
+        for (plan, slot, ctx, unit), key in zip(observed, keys, strict=True):
             row = rows.get(key)
             current = machine.TriggerState.from_json(row.state) if row else None
             new_state, decision, _ = assess(plan.rule.core, ctx, current)
             if new_state != current:
-                self._save(row, key, window, new_state, now)
+                self._save(row, key, slot, new_state, now)
             if decision is not None:
-                self.writer.write(self._decision(plan, window, decision, ctx, unit))
+                self.writer.write(self._decision(plan, slot.window, decision, ctx, unit))
 
     def _save(
         self,
         row: StateRow | None,
         key: tuple[str, int],
-        window: Window,
+        slot: Slot,
         state: machine.TriggerState,
         now: datetime,
     ) -> None:
@@ -212,7 +213,7 @@ class ThresholdEvaluator:
             row = StateRow(
                 trigger_id=key[0],
                 window_start=key[1],
-                window_end=self.windows.end_ts(window),
+                window_end=slot.end,
                 state={},
                 updated_at=now,
             )

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
 from engine.customers.repository import CustomerRef
+from engine.evaluation.plan import Plan
 from engine.models import Customer, Rule, Tenant, Trigger
-from engine.triggers.repository import ActiveTrigger
 
 MAX_ENTRIES = 2_000_000
 
@@ -27,11 +27,11 @@ MAX_ENTRIES = 2_000_000
 class TenantEntries:
     epoch: int
     refs: dict[str, CustomerRef] = field(default_factory=dict)
-    thresholds: dict[str, list[ActiveTrigger]] = field(default_factory=dict)
+    plans: dict[str, list[Plan]] = field(default_factory=dict)  # threshold triggers
 
     @property
     def size(self) -> int:
-        return len(self.refs) + len(self.thresholds)
+        return len(self.refs) + len(self.plans)
 
 
 class IngestCache:
@@ -61,20 +61,20 @@ def refs_through(
     return {r: entries.refs[r] for r in wanted if r in entries.refs}
 
 
-def thresholds_through(
+def plans_through(
     entries: TenantEntries,
     customer_ids: Iterable[str],
-    load: Callable[[list[str]], list[ActiveTrigger]],
-) -> list[ActiveTrigger]:
-    """Active threshold triggers of these customers, loading only customers not seen yet."""
+    load: Callable[[list[str]], list[Plan]],
+) -> list[Plan]:
+    """Plans of these customers' active threshold triggers, loading only customers not seen yet."""
     wanted = list(dict.fromkeys(customer_ids))
-    missing = [c for c in wanted if c not in entries.thresholds]
+    missing = [c for c in wanted if c not in entries.plans]
     if missing:
-        loaded: dict[str, list[ActiveTrigger]] = {c: [] for c in missing}
-        for trigger in load(missing):
-            loaded[trigger.customer_id].append(trigger)
-        entries.thresholds.update(loaded)
-    return [t for c in wanted for t in entries.thresholds[c]]
+        loaded: dict[str, list[Plan]] = {c: [] for c in missing}
+        for plan in load(missing):
+            loaded[plan.trigger.customer_id].append(plan)
+        entries.plans.update(loaded)
+    return [p for c in wanted for p in entries.plans[c]]
 
 
 def _changed_tenants(session: Session) -> set[str]:

@@ -6,7 +6,7 @@ and per-row statement compilation would cost more than the rest of ingest togeth
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlmodel import Session
@@ -48,20 +48,6 @@ _AGGREGATE_COLUMNS = (
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _totals(row: Sequence[Any]) -> Totals:
-    return Totals(
-        float(row[4]),
-        int(row[5]),
-        float(row[6]),
-        float(row[7]),
-        int(row[8]),
-        float(row[9]),
-        int(row[10]),
-        int(row[11]),
-        str(row[12]),
-    )
 
 
 def _aggregate_row(key: AggregateKey, t: Totals) -> tuple[Any, ...]:
@@ -141,14 +127,15 @@ class ReadingRepository:
         return [(int(s), int(d), float(v), str(u)) for s, d, v, u in rows]
 
     def add_to_aggregates(
-        self, deltas: Iterable[tuple[AggregateKey, Totals]]
+        self, deltas: Mapping[AggregateKey, Sequence[Any]]
     ) -> dict[AggregateKey, Totals]:
         """Fold new readings into running aggregates (insert, or add to what is there) and
-        answer the resulting totals, in one multi-row statement per chunk."""
-        rows = [_aggregate_row(key, t) for key, t in deltas]
+        answer the resulting totals, in one multi-row statement per chunk.
+
+        ``deltas`` maps each window to what the batch adds to it, in the order of `Totals`."""
         newer = "excluded.last_start >= window_aggregates.last_start"
         sql = (
-            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
+            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {{values}} "
             'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '
             "sum = window_aggregates.sum + excluded.sum, "
             "count = window_aggregates.count + excluded.count, "
@@ -163,11 +150,15 @@ class ReadingRepository:
             f"RETURNING {_RETURNED}"
         )
         found: dict[AggregateKey, Totals] = {}
-        for chunk in _chunks(rows, _UPSERT_CHUNK):
+        items = list(deltas.items())
+        for chunk in _chunks(items, _UPSERT_CHUNK):
+            params: list[Any] = []
+            for key, t in chunk:
+                params += key
+                params += (t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[8])
             values = ", ".join([self._marks(13)] * len(chunk))
-            statement = sql.replace(f"VALUES {self._marks(13)} ", f"VALUES {values} ", 1)
-            for row in self._query(statement, [p for r in chunk for p in r]):
-                found[(row[0], row[1], row[2], int(row[3]))] = _totals(row)
+            for row in self._query(sql.format(values=values), params):
+                found[(row[0], row[1], row[2], row[3])] = Totals._make(row[4:])
         return found
 
     def replace_aggregates(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:
@@ -193,7 +184,7 @@ class ReadingRepository:
                 f'WHERE (customer_id, metric, "window", start) IN (VALUES {values})'
             )
             for row in self._query(sql, [p for k in chunk for p in k]):
-                found[(row[0], row[1], row[2], int(row[3]))] = _totals(row)
+                found[(row[0], row[1], row[2], row[3])] = Totals._make(row[4:])
         return found
 
     def delete_for_customer(self, customer_id: str) -> None:

@@ -14,7 +14,7 @@ from engine.errors import FieldError, InvalidInput, NotFound
 from engine.evaluation.aggregation import Aggregator, WindowCache
 from engine.evaluation.decisions import localized
 from engine.evaluation.occurrences import OccurrenceEvaluator
-from engine.evaluation.threshold import stats_of
+from engine.evaluation.threshold import StatsReader
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import AggregateKey, ReadingRepository
 from engine.history.service import HistoryService
@@ -193,15 +193,16 @@ class TriggerService:
         d = rule.definition
         if d.kind != "threshold" or d.window is None:
             return TriggerStatePublic(status="armed")
-        window = self.windows.of(d.window, int(self.clock.now().timestamp()), customer.timezone)
-        start = self.windows.ts(window)
+        now = self.clock.now()
+        slot = self.windows.slot(d.window, int(now.timestamp()), customer.timezone)
+        window, start = slot.window, slot.start
         row = self.repo.states([(trigger.id, start)]).get((trigger.id, start))
         status = machine.TriggerState.from_json(row.state).status if row else "armed"
         aggregate = self.readings.aggregates([(customer.id, d.metric or "", d.window, start)])
         found = next(iter(aggregate.values()), None)
         last = None
         if found is not None and d.aggregate is not None:
-            last = stats_of(window, found, self.clock.now()).value(d.aggregate)
+            last = StatsReader(now).stats(slot, found).value(d.aggregate)
         bounded = window.kind != "none"
         return TriggerStatePublic(
             status=status,

@@ -1,0 +1,46 @@
+"""A threshold trigger with what evaluating it needs, worked out once and kept in the ingest
+cache until the tenant's configuration changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.catalog.compiled import CompiledRule, compiled_version
+from engine.customers.repository import CustomerRef
+from engine.triggers.repository import ActiveTrigger
+from rules.context import Customer as CustomerContext
+
+
+def customer_context(customer: CustomerRef) -> CustomerContext:
+    return CustomerContext(customer.locale, customer.timezone, customer.attributes)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    trigger: ActiveTrigger
+    rule: CompiledRule
+    customer: CustomerContext
+    stream: tuple[str, str, str]  # customer id, metric, window kind
+    earlier: int  # earlier windows the condition reads (previous, baseline)
+
+    @classmethod
+    def of(cls, trigger: ActiveTrigger, customer: CustomerRef) -> Plan:
+        rule = compiled_version(trigger.rule_version_id, trigger.version, trigger.definition)
+        d = rule.definition
+        earlier = d.baseline_windows if rule.reads_baseline else int(rule.reads_previous)
+        stream = (trigger.customer_id, d.metric or "", d.window or "none")
+        return cls(
+            trigger,
+            rule,
+            customer_context(customer),
+            stream,
+            0 if d.window == "none" else earlier,
+        )
+
+    @property
+    def metric(self) -> str:
+        return self.stream[1]
+
+    @property
+    def reads_baseline(self) -> bool:
+        return self.rule.reads_baseline
