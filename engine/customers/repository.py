@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete
 from sqlalchemy import select as columns
@@ -12,10 +11,10 @@ from sqlmodel import Session, col, select
 
 from engine.errors import Conflict
 from engine.models import ContactKind, ContactPoint, Customer
+from engine.models.types import decoded, json_text
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerRef:
+class CustomerRef(NamedTuple):
     """What evaluation needs of a customer."""
 
     id: str
@@ -96,15 +95,12 @@ class CustomerRepository:
             missing = [ref for ref in refs if ref not in found]
             for i in range(0, len(missing), 500):
                 query = columns(
-                    c.id, c.tenant_id, c.external_id, c.timezone, c.locale, c.attributes
+                    column, c.id, c.tenant_id, c.timezone, c.locale, json_text(c.attributes)
                 ).where(
                     c.tenant_id == tenant_id,
                     c.erased_at.is_(None),
                     column.in_(missing[i : i + 500]),
                 )
-                for row in self.session.execute(query):
-                    ref = row.external_id if column is c.external_id else row.id
-                    found[ref] = CustomerRef(
-                        row.id, row.tenant_id, row.timezone, row.locale, row.attributes
-                    )
+                for ref, id_, tenant, zone, locale, attributes in self.session.execute(query).all():
+                    found[ref] = CustomerRef(id_, tenant, zone, locale, decoded(attributes))
         return found

@@ -44,3 +44,7 @@ class Plan:
     @property
     def reads_baseline(self) -> bool:
         return self.rule.reads_baseline
+
+    @property
+    def rearms_on_leave(self) -> bool:
+        return self.rule.definition.rearm.mode == "on_leave"

@@ -4,7 +4,6 @@ step each trigger's per-window state and write the decisions."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,7 +22,7 @@ from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
 from engine.triggers.repository import TriggerRepository
 from rules import state as machine
-from rules.aggregates import Baseline, WindowStats, baseline_of, stats_at
+from rules.aggregates import WindowStats, baseline_of, stats_at
 from rules.condition import evaluate
 from rules.context import Context
 from rules.trigger import assess
@@ -134,27 +133,33 @@ class ThresholdEvaluator:
         missing = [k for _, _, keys in work for k in keys if k not in fresh]
         aggregates = {**fresh, **self.readings.aggregates(missing)} if missing else fresh
         observed = []
-        outcomes: Counter[str] = Counter()
+        true = failed = 0
         for plan, slot, keys in work:
             ctx = self._context(plan, slot, keys, aggregates, reader)
             result = evaluate(plan.rule.condition, ctx)
-            outcomes["true" if result.result else "error" if result.error else "false"] += 1
             if result.error is not None:
+                failed += 1
                 log.warning(
                     "condition failed",
                     extra={"rule": plan.rule.definition.key, "error": result.error},
                 )
-            if result.result or plan.rule.definition.rearm.mode == "on_leave":
+            if result.result:
+                true += 1
+            if result.result or plan.rearms_on_leave:
                 unit = aggregates[keys[0]].unit if keys[0] in aggregates else ""
                 observed.append((plan, slot, ctx, unit))
-        for outcome, count in outcomes.items():
-            evaluations.labels(outcome).inc(count)
+        evaluations.labels("true").inc(true)
+        evaluations.labels("error").inc(failed)
+        evaluations.labels("false").inc(len(work) - true - failed)
         self._step_all(observed, now)
         return len(work)
 
     def _keys(self, plan: Plan, slot: Slot) -> list[AggregateKey]:
+        """The aggregates the condition reads: this window's, then earlier ones, newest first."""
         customer, metric, kind = plan.stream
         keys = [(customer, metric, kind, slot.start)]
+        if not plan.earlier:
+            return keys
         start = slot.start
         for _ in range(plan.earlier):
             start = self.windows.slot(kind, start - 1, slot.window.zone.key).start
@@ -170,23 +175,19 @@ class ThresholdEvaluator:
         reader: StatsReader,
     ) -> Context:
         window = reader.stats(slot, aggregates.get(keys[0]))
-        previous: WindowStats | None = None
-        baseline: Baseline | None = None
-        if len(keys) > 1:
-            zone = slot.window.zone.key
-            earlier = [
-                reader.stats(self.windows.slot(k[2], k[3], zone), aggregates.get(k))
-                for k in keys[1:]
-            ]
-            previous = earlier[0] if earlier[0].count else None
-            baseline = baseline_of(earlier) if plan.reads_baseline else None
+        if len(keys) == 1:
+            return Context(plan.trigger.params, plan.customer, reader.now, window)
+        zone = slot.window.zone.key
+        earlier = [
+            reader.stats(self.windows.slot(k[2], k[3], zone), aggregates.get(k)) for k in keys[1:]
+        ]
         return Context(
             params=plan.trigger.params,
             customer=plan.customer,
             now=reader.now,
             window=window,
-            previous=previous,
-            baseline=baseline,
+            previous=earlier[0] if earlier[0].count else None,
+            baseline=baseline_of(earlier) if plan.reads_baseline else None,
         )
 
     def _step_all(self, observed: list[tuple[Plan, Slot, Context, str]], now: datetime) -> None:

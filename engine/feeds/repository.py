@@ -7,6 +7,7 @@ and per-row statement compilation would cost more than the rest of ingest togeth
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from typing import Any, NamedTuple
 
 from sqlmodel import Session
@@ -78,11 +79,18 @@ class ReadingRepository:
     def _execmany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         if not rows:
             return 0
-        result = self.session.connection().exec_driver_sql(sql, list(rows))
-        return int(result.rowcount or 0)
+        with closing(self._cursor()) as cursor:
+            cursor.executemany(sql, rows)
+            return int(cursor.rowcount or 0)
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        return list(self.session.connection().exec_driver_sql(sql, tuple(params)).fetchall())
+        with closing(self._cursor()) as cursor:
+            cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall())
+
+    def _cursor(self) -> Any:
+        """A cursor of the driver connection, inside the session's transaction."""
+        return self.session.connection().connection.cursor()
 
     def insert_new(self, rows: Sequence[ReadingRow]) -> int:
         """Insert readings whose key is not stored yet; returns how many were inserted."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, String, TypeDecorator, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
@@ -53,6 +54,19 @@ class JSONDocument(TypeDecorator[Any]):
 
 
 JSONType = JSONDocument
+
+
+def json_text(column: Any) -> Any:
+    """``column`` read as the driver gives it, skipping the per-row JSON result processor;
+    pair with `decoded`. For bulk reads on the ingest path."""
+    return type_coerce(column, String)
+
+
+def decoded(raw: Any) -> Any:
+    """A JSON column read through `json_text`: text on SQLite, already decoded on PostgreSQL."""
+    if not isinstance(raw, str):
+        return raw
+    return {} if raw == "{}" else json.loads(raw)
 
 
 def Name(length: int = 16) -> Any:  # noqa: N802  (reads like a type)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, tuple_
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from engine.models import Notification, Rule, RuleStatus, RuleVersion, Trigger, TriggerState
+from engine.models.types import decoded, json_text
 
 _CHUNK = 400
 
 
-@dataclass(frozen=True, slots=True)
-class ActiveTrigger:
+class ActiveTrigger(NamedTuple):
     """What evaluation needs of a trigger, without loading ORM objects."""
 
     id: str
@@ -84,26 +83,31 @@ class TriggerRepository:
         unique = list(dict.fromkeys(customer_ids))
         for i in range(0, len(unique), _CHUNK):
             query = columns(
-                t.id, t.tenant_id, t.customer_id, t.rule_version_id, t.params, t.channels
+                t.id,
+                t.tenant_id,
+                t.customer_id,
+                t.rule_version_id,
+                json_text(t.params),
+                json_text(t.channels),
             ).where(t.customer_id.in_(unique[i : i + _CHUNK]), t.kind == kind, t.enabled.is_(True))
             if metrics:
                 query = query.where(t.metric.in_(metrics))
             if event_types:
                 query = query.where(t.event_type.in_(event_types))
             rows.extend(self.session.execute(query).all())
-        versions = self._live_versions({row.rule_version_id for row in rows})
+        versions = self._live_versions({row[3] for row in rows})
         return [
             ActiveTrigger(
-                r.id,
-                r.tenant_id,
-                r.customer_id,
-                r.rule_version_id,
-                *versions[r.rule_version_id],
-                r.params,
-                r.channels,
+                id_,
+                tenant,
+                customer,
+                version_id,
+                *versions[version_id],
+                decoded(params),
+                decoded(channels),
             )
-            for r in rows
-            if r.rule_version_id in versions
+            for id_, tenant, customer, version_id, params, channels in rows
+            if version_id in versions
         ]
 
     def _live_versions(self, ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:

@@ -29,7 +29,8 @@ KNOWN_FIELDS = frozenset(FIELDS)
 _EXACT_INT = 2**53
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass costs about a microsecond more to build, per reading.
+@dataclass(slots=True)
 class ReadingRow:
     """One normalised reading; keyed by (customer, metric, start, duration_s).
 
