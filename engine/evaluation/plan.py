@@ -3,7 +3,7 @@ cache until the tenant's configuration changes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.customers.repository import CustomerRef
@@ -15,8 +15,7 @@ def customer_context(customer: CustomerRef) -> CustomerContext:
     return CustomerContext(customer.locale, customer.timezone, customer.attributes)
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     trigger: ActiveTrigger
     rule: CompiledRule
     customer: CustomerContext
