@@ -36,11 +36,10 @@ def unsubscribe_page(token: Token, services: ServicesDep) -> HTMLResponse:
     """Asks before unsubscribing: a GET changes nothing, since mail scanners follow links."""
     target = services.inbound.links.unsubscribe_target(token)
     key = "page.unsubscribe.ask_all" if target.topic == ALL_TOPICS else "page.unsubscribe.ask"
-    button = _text(target, "page.unsubscribe.button")
-    form = (
-        f'<form method="post" action="/v1/unsubscribe?token={escape(quote(token, safe=""))}">'
-        '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-        f'<button type="submit">{escape(button)}</button></form>'
+    form = _button(
+        f"/v1/unsubscribe?token={quote(token, safe='')}",
+        _text(target, "page.unsubscribe.button"),
+        '<input type="hidden" name="List-Unsubscribe" value="One-Click">',
     )
     return _page(target, "page.unsubscribe.title", _text(target, key), form)
 
@@ -54,10 +53,29 @@ def unsubscribe(token: Token, services: ServicesDep) -> HTMLResponse:
 
 
 @router.get("/ack", response_class=HTMLResponse, responses=INVALID)
+def acknowledge_page(token: Token, services: ServicesDep) -> HTMLResponse:
+    """Asks before confirming: a GET changes nothing, since mail scanners follow links."""
+    target = services.inbound.links.ack_target(token)
+    return _page(
+        target,
+        "page.ack.title",
+        _text(target, "page.ack.ask"),
+        _button(f"/v1/ack?token={quote(token, safe='')}", _text(target, "page.ack.button")),
+    )
+
+
+@router.post("/ack", response_class=HTMLResponse, responses=INVALID)
 def acknowledge(token: Token, services: ServicesDep) -> HTMLResponse:
     """The customer confirms an email that asked for it; no further channel is tried."""
     target = services.inbound.links.acknowledge(token)
     return _page(target, "page.ack.title", _text(target, "page.ack.done"))
+
+
+def _button(action: str, label: str, hidden: str = "") -> str:
+    return (
+        f'<form method="post" action="{escape(action)}">{hidden}'
+        f'<button type="submit">{escape(label)}</button></form>'
+    )
 
 
 def _text(target: LinkTarget, key: str) -> str:

@@ -9,7 +9,7 @@ from engine.config import Settings
 from engine.delivery.links import Unsubscribe, read_ack, read_unsubscribe
 from engine.errors import Forbidden, NotFound, Unauthorized
 from engine.inbound.repository import InboundRepository
-from engine.models import Customer, Tenant
+from engine.models import Customer, Notification, Tenant
 
 if TYPE_CHECKING:
     from engine.inbound.service import InboundService
@@ -52,19 +52,27 @@ class Links:
         )
         return LinkTarget(tenant.name, customer.locale, claims.channel, claims.topic)
 
+    def ack_target(self, token: str) -> LinkTarget:
+        """Whom an acknowledgement link would answer; changes nothing (scanners follow links)."""
+        _, target = self._ack_claims(token)
+        return target
+
     def acknowledge(self, token: str) -> LinkTarget:
         """Acknowledge the notification an email's link names."""
-        now = self.inbound.clock.now()
+        notification, target = self._ack_claims(token)
+        self.inbound.acknowledge(notification, "email link", self.inbound.clock.now())
+        return target
+
+    def _ack_claims(self, token: str) -> tuple[Notification, LinkTarget]:
         try:
-            notification_id = read_ack(self.settings, token, now.timestamp())
+            notification_id = read_ack(self.settings, token, self.inbound.clock.now().timestamp())
         except Unauthorized as exc:
             raise Forbidden(INVALID) from exc
         notification = self.repo.notification(notification_id)
         if notification is None:
             raise NotFound(GONE)
         customer, tenant = self._party(notification.tenant_id, notification.customer_id)
-        self.inbound.acknowledge(notification, "email link", now)
-        return LinkTarget(tenant.name, customer.locale)
+        return notification, LinkTarget(tenant.name, customer.locale)
 
     def _unsubscribe_claims(self, token: str) -> Unsubscribe:
         try:

@@ -101,7 +101,13 @@ def test_ack_link_acknowledges_once(api: Api, settings: Settings, runtime: Runti
     sent = send(runtime, who.trigger["id"], channel="email", requires_ack=True)
     path = _ack(settings, sent.id)
 
-    response = api.client.get(path)
+    page = api.client.get(path)  # what a mail scanner fetching the link sees
+    assert page.status_code == 200
+    assert "Confirm to Acme Energy that you have seen this message?" in page.text
+    assert f'<form method="post" action="{path}">' in page.text
+    assert notification(runtime, sent.id).acknowledged_at is None
+
+    response = api.client.post(path)
     assert response.status_code == 200
     assert "Thank you, Acme Energy has received your confirmation." in response.text
     row = notification(runtime, sent.id)
@@ -113,7 +119,7 @@ def test_ack_link_acknowledges_once(api: Api, settings: Settings, runtime: Runti
         sent.id,
     )
 
-    assert api.client.get(path).status_code == 200
+    assert api.client.post(path).status_code == 200
     assert notification(runtime, sent.id).acknowledged_at == row.acknowledged_at
     assert len([e for e in _history(api, who) if e["data"].get("via")]) == 1
 
@@ -132,10 +138,12 @@ def test_invalid_tampered_and_cross_purpose_tokens_are_refused(
         ("GET", _tampered(unsubscribe)),
         ("POST", _tampered(unsubscribe)),
         ("GET", _tampered(ack)),
+        ("POST", _tampered(ack)),
         ("GET", "/v1/unsubscribe?token=nonsense"),
         ("POST", f"/v1/unsubscribe?token={ack_token}"),
         ("GET", f"/v1/unsubscribe?token={ack_token}"),
         ("GET", f"/v1/ack?token={unsubscribe_token}"),
+        ("POST", f"/v1/ack?token={unsubscribe_token}"),
     ):
         api.problem(method, path, {}, 403, data=ONE_CLICK if method == "POST" else None)
     assert _consents(api, who) == before
