@@ -25,6 +25,7 @@ from engine.channels.registry import ChannelRegistry
 from engine.config import Settings
 from engine.delivery.dispatcher import Dispatcher
 from engine.models import Notification, NotificationStatus
+from engine.process import tune_garbage_collector
 from engine.runtime import Runtime
 from tests.fixtures.rules import DAILY_ENERGY
 from tests.fixtures.smtp_server import SmtpServer
@@ -76,6 +77,7 @@ def dispatch_rate(settings: Settings, count: int, channel: str) -> float:
     """Notifications per second from due to recorded as sent, one dispatcher process."""
     load_notifications(settings, count, channel)
     runtime = Runtime.from_settings(settings)
+    tune_garbage_collector(settings)  # as `nudge worker` does
     dispatcher = Dispatcher(runtime, ChannelRegistry.from_settings(settings))
 
     async def run() -> float:

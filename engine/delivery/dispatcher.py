@@ -10,6 +10,7 @@ finishes in-flight sends and gives back everything else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -107,22 +108,33 @@ class Dispatcher:
             if len(sending) < self.batch_size:
                 try:
                     jobs, handled = await self.in_db(self._claim_and_prepare)
-                    sending |= {asyncio.create_task(self._deliver(job)) for job in jobs}
+                    self._start(jobs, sending)
                     if handled == 0 and not sending and on_idle is not None:
                         await on_idle()
                 except Exception:  # the database may be away for a moment: try again later
                     log.exception("dispatch cycle failed")
             if handled and len(sending) < self.batch_size:
                 continue
-            waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self.wakeup.wait())}
-            done, _ = await asyncio.wait(
-                sending | waiters, timeout=idle_timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in waiters:
-                waiter.cancel()
-            sending -= done
+            # Until a send finishes, wake() or stop() is called, or the timeout: one event,
+            # as waiting on the sends themselves would add and remove a callback on every
+            # send in flight at each turn of this loop.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(idle_timeout):
+                    await self.wakeup.wait()
         if sending:
             await asyncio.gather(*sending)
+
+    def _start(self, jobs: list[Job], sending: set[asyncio.Task[None]]) -> None:
+        """A task per job, in ``sending`` until it is done; each finished one wakes ``run``."""
+
+        def finished(task: asyncio.Task[None]) -> None:
+            sending.discard(task)
+            self.wakeup.set()  # there may be room for the next batch
+
+        for job in jobs:
+            task = asyncio.create_task(self._deliver(job))
+            sending.add(task)
+            task.add_done_callback(finished)
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record it; the number of notifications handled."""
@@ -258,9 +270,9 @@ class Dispatcher:
     async def _send(self, message: OutboundMessage) -> SendResult | ChannelError:
         """Send within the channel's own concurrency (an SMTP pool, a provider's limit)."""
         channel = self.channels[message.channel]
-        slots = self._channel_slots.setdefault(
-            message.channel, asyncio.Semaphore(channel.concurrency())
-        )
+        slots = self._channel_slots.get(message.channel)
+        if slots is None:
+            slots = self._channel_slots[message.channel] = asyncio.Semaphore(channel.concurrency())
         async with slots:
             try:
                 return await channel.send(message)

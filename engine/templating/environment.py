@@ -7,7 +7,6 @@ of filters and bounds on operators that could build huge values.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -118,7 +117,10 @@ def environment(html: bool) -> NudgeSandbox:
 
 
 class TemplateCache:
-    """Compiled templates by (autoescape, source hash), least recently used evicted."""
+    """Compiled templates by (autoescape, source), least recently used evicted.
+
+    Keyed by the source itself, not a digest of it: a string caches its hash, so rendering
+    every message of a dispatch batch from the same source strings hashes none of them again."""
 
     def __init__(self, maxsize: int = 2048) -> None:
         self._maxsize = maxsize
@@ -127,7 +129,7 @@ class TemplateCache:
 
     def get(self, source: str, html: bool) -> Template:
         """The compiled ``source``; raises ``TemplateSyntaxError`` if it does not parse."""
-        key = (html, hashlib.sha256(source.encode()).hexdigest())
+        key = (html, source)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)

@@ -1,15 +1,16 @@
 """Locale-aware Jinja filters (numbers, units, money, dates, times) built on Babel.
 
 The locale and timezone are the customer's: the renderer puts a `Formatter` into each render
-context and the filters read it from there, so one environment serves every customer.
+context and the filters read it from there, so one environment serves every customer, and a
+value shown in several parts of a message is formatted once.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -29,6 +30,8 @@ Number = int | float | Decimal
 # Babel separates with (narrow) no-break spaces; GSM-7 has neither, so one would turn a whole
 # SMS into UCS-2 and halve its length. Plain spaces read the same in every channel.
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+# What the filters format (and take as arguments); a datetime is a date.
+_PLAIN = (str, int, float, Decimal, dt.date, type(None))
 
 
 def _plain(text: str) -> str:
@@ -41,10 +44,26 @@ class Formatter:
 
     locale: Locale
     tz: dt.tzinfo
+    _formatted: dict[Hashable, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def for_customer(cls, locale: str, tz: dt.tzinfo) -> Formatter:
         return cls(babel_locale(locale), tz)
+
+    def format(
+        self, name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> Any:
+        """The filter ``name`` applied to ``value``, computed once per distinct call: the
+        renderer makes one formatter per message, whose parts (an email's subject, text and
+        HTML) show the same values again and again."""
+        key = _call_key(name, value, args, kwargs)
+        if key is None:
+            return getattr(self, name)(value, *args, **kwargs)
+        if key not in self._formatted:
+            self._formatted[key] = getattr(self, name)(value, *args, **kwargs)
+        return self._formatted[key]
 
     def number(self, value: Number, decimals: int | None = None) -> str:
         """``12.5`` → ``12,5`` (de); ``decimals`` caps the fraction digits."""
@@ -156,6 +175,27 @@ def _local(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return value.astimezone(tz)
 
 
+def _call_key(
+    name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[Hashable, ...] | None:
+    """What a filter's output depends on; None unless every argument is a plain value (an
+    undefined or unhashable one fails in the filter itself, with its own message)."""
+    values = (value, *args, *kwargs.values())
+    if not all(isinstance(v, _PLAIN) for v in values):
+        return None
+    return (name, tuple(kwargs), *map(_exact, values))
+
+
+def _exact(value: Any) -> Hashable:
+    # Equal values may format differently: True == 1, -0.0 == 0.0, Decimal("1.0") == 1, and
+    # the same local time in either fold of a change from daylight saving time.
+    if isinstance(value, float | Decimal):
+        return type(value), repr(value)
+    if isinstance(value, dt.datetime):
+        return type(value), value, value.fold
+    return type(value), value
+
+
 def formatter_of(context: Context) -> Formatter:
     """The customer's formatter that the renderer put into this render context."""
     formatter = context.get(FORMATTER_VAR)
@@ -169,8 +209,7 @@ def _filter(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @pass_context
     def apply(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
-        bound: Callable[..., Any] = getattr(formatter_of(context), name)
-        return bound(value, *args, **kwargs)
+        return formatter_of(context).format(name, value, args, kwargs)
 
     return apply
 

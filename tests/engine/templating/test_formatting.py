@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import InvalidInput
-from engine.templating import render
+from engine.templating import TemplateRenderFailed, render
 from engine.templating.formatting import Formatter, zone
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -98,6 +98,44 @@ def test_filters_take_the_locale_and_zone_of_each_render() -> None:
     assert render(parts, context, "de-DE", "Europe/Berlin").text == "12,5 4. März 2027 00:30"
     assert render(parts, context, "en-US", "America/New_York").text == "12.5 March 3, 2027 6:30 PM"
     assert render(parts, context, "de-AT", "Asia/Tokyo").text == "12,5 4. März 2027 08:30"
+
+
+def test_a_render_formats_each_distinct_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    formatted: list[object] = []
+    number = Formatter.number
+
+    def counting(self: Formatter, value: float, decimals: int | None = None) -> str:
+        formatted.append(value)
+        return number(self, value, decimals)
+
+    monkeypatch.setattr(Formatter, "number", counting)
+    parts = {
+        "subject": "{{ x|number }}",
+        "text": "{{ x|number }} {{ y|number }} {{ x|number(0) }}",
+        "html": "{{ x|number }} {{ y|number }}",
+    }
+    assert render(parts, {"x": 1.5, "y": 2.5}, "en", "UTC").text == "1.5 2.5 2"
+    assert formatted == [1.5, 2.5, 1.5]
+
+
+def test_equal_values_that_format_differently_are_formatted_each() -> None:
+    fall_back = dt.datetime(2027, 10, 31, 2, 30, tzinfo=BERLIN)  # twice that night
+    values = {"zero": 0.0, "minus": -0.0, "first": fall_back, "second": fall_back.replace(fold=1)}
+    parts = {"text": "{{ zero|number }} {{ minus|number }} {{ first|time }} {{ second|time }}"}
+    assert render(parts, values, "en", "UTC").text == "0 -0 12:30 AM 1:30 AM"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{ 1|number }} {{ true|number }}", "expected a number, got bool"),
+        ("{{ 1|number }} {{ [1]|number }}", "expected a number, got list"),
+        ("{{ 1|number }} {{ missing|number }}", "expected a number, got StrictUndefined"),
+    ],
+)
+def test_formatting_each_value_once_keeps_every_filter_error(source: str, message: str) -> None:
+    with pytest.raises(TemplateRenderFailed, match=message):
+        render({"text": source}, {}, "en", "UTC")
 
 
 def test_unknown_timezone_is_invalid_input() -> None:
