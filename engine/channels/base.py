@@ -35,7 +35,8 @@ class OutboundMessage:
     subject: str = ""
     html: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    gather: bool = False
+    gather: bool = False  # voice: listen for a key (9 stops these calls)
+    confirm: bool = False  # voice: 1 acknowledges (the rule asks for acknowledgement)
     callback_url: str | None = None
     gather_url: str | None = None
 

@@ -25,13 +25,22 @@ DEFAULT_REGION = {
 NEAREST_REGION = {"en-IE": "en-GB", "en-NZ": "en-AU", "en-ZA": "en-GB", "es-US": "es-MX"}
 FALLBACK_LANGUAGE = "en-US"
 TWIML_LIMIT = 4000
-KEYPAD_PROMPTS = {
+# The keypad sentence said after the message: 1 confirms (when the rule asks for it), 9 stops.
+CONFIRM_PROMPTS = {
     "de": "Drücken Sie die 1 zum Bestätigen. Drücken Sie die 9, um diese Anrufe zu beenden.",
     "en": "Press 1 to confirm. Press 9 to stop these calls.",
     "es": "Pulse 1 para confirmar. Pulse 9 para dejar de recibir estas llamadas.",
     "fr": "Appuyez sur 1 pour confirmer. Appuyez sur 9 pour ne plus recevoir ces appels.",
     "it": "Premi 1 per confermare. Premi 9 per non ricevere più queste chiamate.",
     "nl": "Druk op 1 om te bevestigen. Druk op 9 om deze oproepen te stoppen.",
+}
+STOP_PROMPTS = {
+    "de": "Drücken Sie die 9, um diese Anrufe zu beenden.",
+    "en": "Press 9 to stop these calls.",
+    "es": "Pulse 9 para dejar de recibir estas llamadas.",
+    "fr": "Appuyez sur 9 pour ne plus recevoir ces appels.",
+    "it": "Premi 9 per non ricevere più queste chiamate.",
+    "nl": "Druk op 9 om deze oproepen te stoppen.",
 }
 
 
@@ -48,16 +57,19 @@ def say_language(locale: str) -> str:
     return DEFAULT_REGION.get(language, FALLBACK_LANGUAGE)
 
 
-def keypad_prompt(language: str) -> tuple[str, str]:
-    """The "press 1 / press 9" sentence and the language it is in (English if untranslated)."""
-    prompt = KEYPAD_PROMPTS.get(language.split("-")[0])
+def keypad_prompt(language: str, confirm: bool = True) -> tuple[str, str]:
+    """The "press 1 / press 9" sentence (only "press 9" without ``confirm``) and the language
+    it is in (English if untranslated)."""
+    prompts = CONFIRM_PROMPTS if confirm else STOP_PROMPTS
+    prompt = prompts.get(language.split("-")[0])
     if prompt is None:
-        return KEYPAD_PROMPTS["en"], FALLBACK_LANGUAGE
+        return prompts["en"], FALLBACK_LANGUAGE
     return prompt, language
 
 
-def build_twiml(text: str, locale: str, gather_url: str | None = None) -> str:
-    """`<Say>` the text; with `gather_url`, inside a one-digit `<Gather>` that posts there."""
+def build_twiml(text: str, locale: str, gather_url: str | None = None, confirm: bool = True) -> str:
+    """`<Say>` the text; with `gather_url`, inside a one-digit `<Gather>` that posts there,
+    followed by the keypad prompt (offering 1 to confirm only with ``confirm``)."""
     language = say_language(locale)
     response = VoiceResponse()
     if gather_url is None:
@@ -65,7 +77,7 @@ def build_twiml(text: str, locale: str, gather_url: str | None = None) -> str:
         return str(response)
     gather = Gather(num_digits=1, action=gather_url, method="POST", timeout=8)
     gather.say(text, language=language)
-    prompt, prompt_language = keypad_prompt(language)
+    prompt, prompt_language = keypad_prompt(language, confirm)
     gather.say(prompt, language=prompt_language)
     response.append(gather)
     return str(response)
@@ -76,7 +88,7 @@ def voice_twiml(message: OutboundMessage) -> str:
     if message.gather and not message.gather_url:
         raise PermanentChannelError("gather needs a gather_url for the keypad answer")
     gather_url = message.gather_url if message.gather else None
-    twiml = build_twiml(message.text, message.locale, gather_url)
+    twiml = build_twiml(message.text, message.locale, gather_url, message.confirm)
     if len(twiml) > TWIML_LIMIT:
         raise PermanentChannelError(f"TwiML has {len(twiml)} characters, Twilio allows 4000")
     return twiml

@@ -139,7 +139,8 @@ class Composer:
             sender=tenant.email_from if channel == "email" else tenant.sms_from,
             locale=customer.locale,
             headers=headers,
-            gather=channel == "voice" and notification.requires_ack,
+            gather=channel == "voice",
+            confirm=channel == "voice" and notification.requires_ack,
             callback_url=status_callback_url(self.settings) if channel != "email" else None,
             gather_url=voice_gather_url(self.settings) if channel == "voice" else None,
         )

@@ -177,7 +177,7 @@ class Replies:
         return Spoken(text, language)
 
     def _press(self, notification: Notification, digits: str) -> str:
-        if digits == "1":
+        if digits == "1" and notification.requires_ack:
             self.inbound.acknowledge(notification, "keypad", self.inbound.clock.now())
             return "voice.confirmed"
         tenant_id, customer_id = notification.tenant_id, notification.customer_id

@@ -296,6 +296,18 @@ def test_keypad_9_revokes_voice_consent_and_other_keys_are_recorded(
     assert notification(runtime, call.id).acknowledged_at is None
 
 
+def test_keypad_1_on_a_call_that_asked_no_confirmation_is_only_recorded(
+    api: Api, runtime: Runtime
+) -> None:
+    who = _sms_customer(api, locale="en-GB")
+    call = send(runtime, who.trigger["id"], channel="voice")
+
+    assert '<Say language="en-GB">Thank you. Goodbye.</Say>' in _press(api, call.provider_id, "1")
+    [entry] = _history(api, who, "keypress")
+    assert entry["data"]["digits"] == "1" and entry["notification_id"] == call.id
+    assert notification(runtime, call.id).acknowledged_at is None
+
+
 def test_keypad_answer_for_an_unknown_call_just_hangs_up(api: Api) -> None:
     twiml = _press(api, "CA" + "0" * 32, "1")
     assert twiml == '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'

@@ -87,7 +87,9 @@ async def test_sms_reuses_one_http_session(
 async def test_voice_call_speaks_in_the_customer_language_with_keypad(
     twilio_stub: TwilioStub, twilio_settings: Settings, spec_path: Path
 ) -> None:
-    outbound = message("voice", gather=True, gather_url=GATHER_URL, callback_url=STATUS_URL)
+    outbound = message(
+        "voice", gather=True, confirm=True, gather_url=GATHER_URL, callback_url=STATUS_URL
+    )
     async with voice_channel(twilio_settings) as channel:
         result = await channel.send(outbound)
 

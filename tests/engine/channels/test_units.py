@@ -103,6 +103,20 @@ def test_keypad_prompt_in_german_english_and_fallback() -> None:
     assert keypad_prompt("ja-JP") == ("Press 1 to confirm. Press 9 to stop these calls.", "en-US")
 
 
+def test_keypad_prompt_without_confirmation_offers_only_stop() -> None:
+    assert keypad_prompt("de-DE", confirm=False) == (
+        "Drücken Sie die 9, um diese Anrufe zu beenden.",
+        "de-DE",
+    )
+    twiml = build_twiml("Hallo", "de-DE", "https://n.example/k", confirm=False)
+    gather = ElementTree.fromstring(twiml).find("Gather")
+    assert gather is not None
+    assert [say.text for say in gather.findall("Say")] == [
+        "Hallo",
+        "Drücken Sie die 9, um diese Anrufe zu beenden.",
+    ]
+
+
 def test_twiml_escapes_text_and_urls() -> None:
     twiml = build_twiml("Strom & Gas <billig>", "de-AT", "https://n.example/k?a=1&b=2")
     gather = ElementTree.fromstring(twiml).find("Gather")
