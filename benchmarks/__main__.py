@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ["benchmarks.ingest", "benchmarks.delivery"]
+MODULES = ["benchmarks.ingest", "benchmarks.delivery", "benchmarks.reminders"]
 
 
 def main() -> int:
