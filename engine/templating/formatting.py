@@ -52,17 +52,24 @@ class Formatter:
     def for_customer(cls, locale: str, tz: dt.tzinfo) -> Formatter:
         return cls(babel_locale(locale), tz)
 
-    def format(
-        self, name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    def _cached(
+        self,
+        method: Callable[..., Any],
+        value: Any,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
     ) -> Any:
-        """The filter ``name`` applied to ``value``, computed once per distinct call: the
-        renderer makes one formatter per message, whose parts (an email's subject, text and
-        HTML) show the same values again and again."""
-        key = _call_key(name, value, args, kwargs)
+        """``method`` (one of the formatting methods below) applied to ``value``, computed
+        once per distinct call: the renderer makes one formatter per message, whose parts (an
+        email's subject, text and HTML) show the same values again and again.
+
+        It takes the function, never a name: a template reaches the formatter object, and a
+        name looked up here would bypass the sandbox's checks on attribute names."""
+        key = _call_key(method.__name__, value, args, kwargs)
         if key is None:
-            return getattr(self, name)(value, *args, **kwargs)
+            return method(self, value, *args, **kwargs)
         if key not in self._formatted:
-            self._formatted[key] = getattr(self, name)(value, *args, **kwargs)
+            self._formatted[key] = method(self, value, *args, **kwargs)
         return self._formatted[key]
 
     def number(self, value: Number, decimals: int | None = None) -> str:
@@ -205,11 +212,9 @@ def formatter_of(context: Context) -> Formatter:
 
 
 def _filter(method: Callable[..., Any]) -> Callable[..., Any]:
-    name = method.__name__
-
     @pass_context
     def apply(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
-        return formatter_of(context).format(name, value, args, kwargs)
+        return formatter_of(context)._cached(method, value, args, kwargs)
 
     return apply
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import InvalidInput
-from engine.templating import TemplateRenderFailed, render
+from engine.templating import TemplateRenderFailed, formatting, render
 from engine.templating.formatting import Formatter, zone
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -102,13 +102,13 @@ def test_filters_take_the_locale_and_zone_of_each_render() -> None:
 
 def test_a_render_formats_each_distinct_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
     formatted: list[object] = []
-    number = Formatter.number
+    to_decimal = formatting._decimal  # every number goes through it once per formatting
 
-    def counting(self: Formatter, value: float, decimals: int | None = None) -> str:
+    def counting(value: float) -> Decimal:
         formatted.append(value)
-        return number(self, value, decimals)
+        return to_decimal(value)
 
-    monkeypatch.setattr(Formatter, "number", counting)
+    monkeypatch.setattr(formatting, "_decimal", counting)
     parts = {
         "subject": "{{ x|number }}",
         "text": "{{ x|number }} {{ y|number }} {{ x|number(0) }}",

@@ -40,6 +40,9 @@ ESCAPES = [
     "{{ 9 ** 999999 }}",
     "{{ '%999999999d' % 1 }}",
     "{{ 'x'.center(999999999) }}",
+    "{{ _nudge_formatter._cached(_nudge_formatter.number, '__class__', [], {}) }}",
+    "{{ _nudge_formatter.__class__ }}",
+    "{{ _nudge_formatter._formatted }}",
 ]
 
 
@@ -103,6 +106,11 @@ def test_sandbox_escapes_fail_clearly_without_leaking_internals(source: str) -> 
 def test_the_first_refused_attribute_is_the_one_reported() -> None:
     with pytest.raises(TemplateUnsafe, match="'__class__' of 'datetime' object is unsafe"):
         render_text("{{ now.__class__.__init__.__globals__ }}")
+
+
+def test_the_formatter_offers_templates_nothing_but_formatting() -> None:
+    with pytest.raises(TemplateRenderFailed, match="has no attribute 'format'"):
+        render_text("{{ _nudge_formatter.format('__getattribute__', '__class__', [], {}) }}")
 
 
 def test_globals_that_can_reach_python_are_gone() -> None:
