@@ -58,7 +58,7 @@ def acknowledge_page(token: Token, services: ServicesDep) -> HTMLResponse:
     target = services.inbound.links.ack_target(token)
     return _page(
         target,
-        "page.ack.title",
+        "page.ack.ask_title",
         _text(target, "page.ack.ask"),
         _button(f"/v1/ack?token={quote(token, safe='')}", _text(target, "page.ack.button")),
     )

@@ -42,6 +42,15 @@ STOP_PROMPTS = {
     "it": "Premi 9 per non ricevere più queste chiamate.",
     "nl": "Druk op 9 om deze oproepen te stoppen.",
 }
+# Said when no key is pressed before the call ends.
+GOODBYES = {
+    "de": "Auf Wiederhören.",
+    "en": "Goodbye.",
+    "es": "Adiós.",
+    "fr": "Au revoir.",
+    "it": "Arrivederci.",
+    "nl": "Tot ziens.",
+}
 
 
 def say_language(locale: str) -> str:
@@ -57,19 +66,29 @@ def say_language(locale: str) -> str:
     return DEFAULT_REGION.get(language, FALLBACK_LANGUAGE)
 
 
-def keypad_prompt(language: str, confirm: bool = True) -> tuple[str, str]:
-    """The "press 1 / press 9" sentence (only "press 9" without ``confirm``) and the language
-    it is in (English if untranslated)."""
-    prompts = CONFIRM_PROMPTS if confirm else STOP_PROMPTS
-    prompt = prompts.get(language.split("-")[0])
-    if prompt is None:
-        return prompts["en"], FALLBACK_LANGUAGE
-    return prompt, language
+def keypad_prompt(language: str, *, confirm: bool = False) -> tuple[str, str]:
+    """The "press 9" sentence ("press 1 / press 9" with ``confirm``) and the language it is in
+    (English if untranslated)."""
+    return _translated(CONFIRM_PROMPTS if confirm else STOP_PROMPTS, language)
 
 
-def build_twiml(text: str, locale: str, gather_url: str | None = None, confirm: bool = True) -> str:
+def goodbye(language: str) -> tuple[str, str]:
+    return _translated(GOODBYES, language)
+
+
+def _translated(texts: dict[str, str], language: str) -> tuple[str, str]:
+    text = texts.get(language.split("-")[0])
+    if text is None:
+        return texts["en"], FALLBACK_LANGUAGE
+    return text, language
+
+
+def build_twiml(
+    text: str, locale: str, gather_url: str | None = None, *, confirm: bool = False
+) -> str:
     """`<Say>` the text; with `gather_url`, inside a one-digit `<Gather>` that posts there,
-    followed by the keypad prompt (offering 1 to confirm only with ``confirm``)."""
+    followed by the keypad prompt (offering 1 to confirm only with ``confirm``) and, for when
+    no key comes, a goodbye."""
     language = say_language(locale)
     response = VoiceResponse()
     if gather_url is None:
@@ -77,9 +96,11 @@ def build_twiml(text: str, locale: str, gather_url: str | None = None, confirm: 
         return str(response)
     gather = Gather(num_digits=1, action=gather_url, method="POST", timeout=8)
     gather.say(text, language=language)
-    prompt, prompt_language = keypad_prompt(language, confirm)
+    prompt, prompt_language = keypad_prompt(language, confirm=confirm)
     gather.say(prompt, language=prompt_language)
     response.append(gather)
+    farewell, farewell_language = goodbye(language)
+    response.say(farewell, language=farewell_language)
     return str(response)
 
 
@@ -88,7 +109,7 @@ def voice_twiml(message: OutboundMessage) -> str:
     if message.gather and not message.gather_url:
         raise PermanentChannelError("gather needs a gather_url for the keypad answer")
     gather_url = message.gather_url if message.gather else None
-    twiml = build_twiml(message.text, message.locale, gather_url, message.confirm)
+    twiml = build_twiml(message.text, message.locale, gather_url, confirm=message.confirm)
     if len(twiml) > TWIML_LIMIT:
         raise PermanentChannelError(f"TwiML has {len(twiml)} characters, Twilio allows 4000")
     return twiml

@@ -12,7 +12,7 @@ CHECKUP_CALL_DE_AT = TemplateCreate(
         "text": (
             "Grüß Gott, {{ customer.name }}. Hier ist eine Erinnerung der Stadtwerke: "
             "Ihre Vorsorgeuntersuchung ist am {{ event.due|date('full') }}. "
-            "Passt der Termin nicht, rufen Sie uns bitte an. Auf Wiederhören."
+            "Passt der Termin nicht, rufen Sie uns bitte an."
         )
     },
 )

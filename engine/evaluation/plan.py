@@ -12,10 +12,13 @@ from rules.context import Customer as CustomerContext
 
 
 def customer_context(customer: CustomerRef) -> CustomerContext:
+    """The customer as conditions and templates see them."""
     return CustomerContext(customer.locale, customer.timezone, customer.attributes)
 
 
 class Plan(NamedTuple):
+    """A trigger, its compiled rule version, its customer and the aggregate stream it reads."""
+
     trigger: ActiveTrigger
     rule: CompiledRule
     customer: CustomerContext

@@ -175,7 +175,7 @@ class ThresholdEvaluator:
         reader: StatsReader,
     ) -> Context:
         window = reader.stats(slot, aggregates.get(keys[0]))
-        if len(keys) == 1:
+        if len(keys) == 1 and not plan.reads_baseline:
             return Context(plan.trigger.params, plan.customer, reader.now, window)
         zone = slot.window.zone.key
         earlier = [
@@ -186,7 +186,7 @@ class ThresholdEvaluator:
             customer=plan.customer,
             now=reader.now,
             window=window,
-            previous=earlier[0] if earlier[0].count else None,
+            previous=earlier[0] if earlier and earlier[0].count else None,
             baseline=baseline_of(earlier) if plan.reads_baseline else None,
         )
 

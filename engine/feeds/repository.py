@@ -1,7 +1,9 @@
 """SQL for readings and window aggregates: the ingest hot path, written in bulk.
 
-Statements go straight to the driver (``executemany`` with positional parameters): ORM objects
-and per-row statement compilation would cost more than the rest of ingest together.
+Statements go straight to the driver cursor (``executemany`` with positional parameters),
+inside the session's transaction: ORM objects, per-row statement compilation and result
+wrapping would cost more than the rest of ingest together. Errors therefore arrive as the
+driver's own (``sqlite3`` or ``psycopg``), and engine events do not see these statements.
 """
 
 from __future__ import annotations

@@ -103,12 +103,14 @@ def test_ack_link_acknowledges_once(api: Api, settings: Settings, runtime: Runti
 
     page = api.client.get(path)  # what a mail scanner fetching the link sees
     assert page.status_code == 200
+    assert "<h1>Confirm</h1>" in page.text and "Thank you" not in page.text
     assert "Confirm to Acme Energy that you have seen this message?" in page.text
     assert f'<form method="post" action="{path}">' in page.text
     assert notification(runtime, sent.id).acknowledged_at is None
 
     response = api.client.post(path)
     assert response.status_code == 200
+    assert "<h1>Thank you</h1>" in response.text
     assert "Thank you, Acme Energy has received your confirmation." in response.text
     row = notification(runtime, sent.id)
     assert row.acknowledged_at is not None and row.escalate_at is None

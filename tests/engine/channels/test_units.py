@@ -98,23 +98,23 @@ def test_say_language_maps_bcp47_to_twilio(locale: str, language: str) -> None:
 
 
 def test_keypad_prompt_in_german_english_and_fallback() -> None:
-    assert keypad_prompt("de-DE")[0].startswith("Drücken Sie die 1")
-    assert keypad_prompt("en-GB") == ("Press 1 to confirm. Press 9 to stop these calls.", "en-GB")
-    assert keypad_prompt("ja-JP") == ("Press 1 to confirm. Press 9 to stop these calls.", "en-US")
+    assert keypad_prompt("de-DE", confirm=True)[0].startswith("Drücken Sie die 1")
+    confirm = "Press 1 to confirm. Press 9 to stop these calls."
+    assert keypad_prompt("en-GB", confirm=True) == (confirm, "en-GB")
+    assert keypad_prompt("ja-JP", confirm=True) == (confirm, "en-US")
 
 
 def test_keypad_prompt_without_confirmation_offers_only_stop() -> None:
-    assert keypad_prompt("de-DE", confirm=False) == (
-        "Drücken Sie die 9, um diese Anrufe zu beenden.",
-        "de-DE",
-    )
-    twiml = build_twiml("Hallo", "de-DE", "https://n.example/k", confirm=False)
-    gather = ElementTree.fromstring(twiml).find("Gather")
+    assert keypad_prompt("de-DE") == ("Drücken Sie die 9, um diese Anrufe zu beenden.", "de-DE")
+    twiml = ElementTree.fromstring(build_twiml("Hallo", "de-DE", "https://n.example/k"))
+    gather = twiml.find("Gather")
     assert gather is not None
     assert [say.text for say in gather.findall("Say")] == [
         "Hallo",
         "Drücken Sie die 9, um diese Anrufe zu beenden.",
     ]
+    # Without a key pressed the call goes on after the <Gather>: it says goodbye and ends.
+    assert [say.text for say in twiml.findall("Say")] == ["Auf Wiederhören."]
 
 
 def test_twiml_escapes_text_and_urls() -> None:

@@ -15,6 +15,7 @@ from tests.api.conftest import FrozenApi
 from tests.fixtures.api import Api
 from tests.fixtures.rules import (
     BERLIN_DAY,
+    DAILY_ENERGY,
     DAILY_ENERGY_LATE,
     POWER_ABOVE,
     berlin,
@@ -165,6 +166,44 @@ def test_a_notification_says_why_and_is_in_the_history(frozen: FrozenApi) -> Non
     assert entry["kind"] == "decision"
     assert entry["notification_id"] == notification["id"]
     assert entry["data"]["why"] == why and entry["data"]["status"] == "pending"
+
+
+def test_conditions_read_the_customers_attributes(frozen: FrozenApi) -> None:
+    api = frozen.api
+    rule = {
+        **DAILY_ENERGY,
+        "key": "energy.night_tariff",
+        "condition": 'window.sum > params.limit_kwh && customer.attributes.tariff.name == "night"',
+    }
+    night = subscribe(
+        api, rule, {"limit_kwh": 5}, attributes={"tariff": {"name": "night", "rate": 0.21}}
+    )
+    day = subscribe(
+        api, rule, {"limit_kwh": 5}, tenant=night.tenant, attributes={"tariff": {"name": "day"}}
+    )
+    readings = hourly(night.ref, BERLIN_DAY, [6.0]) + hourly(day.ref, BERLIN_DAY, [6.0])
+    assert post_readings(api, night.tenant, readings)["notifications"] == 1
+    assert len(notifications(api, night.tenant, night.id)) == 1
+    assert notifications(api, night.tenant, day.id) == []
+
+
+def test_a_rule_over_all_time_that_reads_the_baseline_sees_it_empty(frozen: FrozenApi) -> None:
+    api = frozen.api
+    rule = {
+        **DAILY_ENERGY,
+        "key": "energy.lifetime",
+        "window": "none",
+        "condition": "window.sum > params.limit_kwh && baseline.windows == 0",
+    }
+    sub = subscribe(api, rule, {"limit_kwh": 5})
+    post_readings(api, sub.tenant, hourly(sub.ref, BERLIN_DAY, [3.0, 3.0]))
+
+    [notification] = notifications(api, sub.tenant, sub.id)
+    values = notification["why"]["values"]
+    assert values["window"]["sum"] == 6.0
+    assert values["baseline"] == {
+        "sum": 0.0, "avg": 0.0, "min": 0.0, "max": 0.0, "last": 0.0, "count": 0.0, "windows": 0
+    }  # fmt: skip
 
 
 def test_a_restarted_process_neither_refires_nor_forgets(frozen: FrozenApi) -> None:
