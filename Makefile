@@ -35,6 +35,7 @@ format: install
 	$(BIN)/ruff format .
 
 bench: install
+	@scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks
 
 demo: install

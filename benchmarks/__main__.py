@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ["benchmarks.ingest", "benchmarks.delivery", "benchmarks.reminders"]
+MODULES = [
+    "benchmarks.ingest",
+    "benchmarks.delivery",
+    "benchmarks.reminders",
+    "benchmarks.workers",
+]
 
 
 def main() -> int:
