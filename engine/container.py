@@ -18,6 +18,7 @@ from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.customers.service import CustomerService
 from engine.db import after_commit
+from engine.delivery.wakeups import announce_due
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.threshold import ThresholdEvaluator
@@ -59,10 +60,12 @@ class Services:
         self._wake_queued = False
 
     def _wake_after_commit(self) -> None:
-        """New due work: wake the dispatchers once this unit of work has committed."""
+        """New due work: wake the dispatchers, in this process and (on PostgreSQL) in others,
+        once this unit of work has committed."""
         if not self._wake_queued:
             self._wake_queued = True
             after_commit(self.session, self._wake)
+            announce_due(self.session)
 
     @cached_property
     def tenants(self) -> TenantService:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from engine.channels.registry import ChannelRegistry
 from engine.delivery.dispatcher import Dispatcher
+from engine.delivery.wakeups import announces, listen_for_due
 from engine.runtime import Runtime
 from engine.scheduler import build_scheduler, wake_at_next_due
 
@@ -32,11 +34,17 @@ async def dispatching(runtime: Runtime) -> AsyncIterator[Dispatcher]:
     task = asyncio.create_task(
         dispatcher.run(runtime.settings.sweep_interval_seconds, on_idle=on_idle)
     )
+    url = runtime.settings.database_url
+    listener = asyncio.create_task(listen_for_due(url, dispatcher.wake)) if announces(url) else None
     log.info("dispatching", extra={"owner": dispatcher.owner, "channels": channels.describe()})
     try:
         yield dispatcher
     finally:
         runtime.listeners.remove(dispatcher.wake)
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         await dispatcher.stop()
         await task
         scheduler.shutdown(wait=False)
