@@ -148,11 +148,11 @@ def latencies(directory: Path, samples: int) -> list[float]:
             server(url, command="serve", extra_env=env) as base,
             httpx.Client(base_url=base, timeout=30) as client,
         ):
-            feed = _setup(client, samples)
-            return [_one_latency(client, smtp, feed, n) for n in range(samples)]
+            feed = latency_customers(client, samples)
+            return [one_latency(client, smtp, feed, n) for n in range(samples)]
 
 
-def _setup(client: httpx.Client, customers: int) -> dict[str, str]:
+def latency_customers(client: httpx.Client, customers: int) -> dict[str, str]:
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     tenant = _ok(
         client.post("/v1/tenants", headers=admin, json={"name": "Latency", "email_from": FROM})
@@ -193,7 +193,7 @@ def _setup(client: httpx.Client, customers: int) -> dict[str, str]:
     return feed
 
 
-def _one_latency(client: httpx.Client, smtp: SmtpServer, feed: dict[str, str], n: int) -> float:
+def one_latency(client: httpx.Client, smtp: SmtpServer, feed: dict[str, str], n: int) -> float:
     before = len(smtp.handler.received)
     hour = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() - 3600))
     reading = [

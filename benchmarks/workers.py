@@ -1,7 +1,9 @@
 """Dispatch with several workers on PostgreSQL (SPEC §7): the same emails sent by one
 ``nudge worker`` process, then by two sharing the work through ``FOR UPDATE SKIP LOCKED``;
-the throughput of each and how many messages the mail server got twice. PostgreSQL runs as a
-throwaway cluster on a free loopback port, the mail server (aiosmtpd) in its own process."""
+the throughput of each and how many messages the mail server got twice. Then the scaled-out
+layout's latency: a reading POSTed to ``nudge api`` until the email from a separate
+``nudge worker`` reaches the mail server. PostgreSQL runs as a throwaway cluster on a free
+loopback port, the mail server (aiosmtpd) in its own process or thread."""
 
 from __future__ import annotations
 
@@ -17,11 +19,12 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import httpx
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from benchmarks.common import ADMIN_KEY, emit
-from benchmarks.delivery import FROM, child, unsent
+from benchmarks.common import ADMIN_KEY, emit, server
+from benchmarks.delivery import FROM, child, latency_customers, one_latency, percentile, unsent
 from engine.config import Settings
 from engine.models import DeliveryAttempt, Notification
 from engine.runtime import Runtime
@@ -111,9 +114,28 @@ def run(database_url: str, emails: int, processes: int) -> tuple[float, int, int
     return emails / seconds, received, duplicates, busy
 
 
+def scale_out_latencies(database_url: str, samples: int) -> list[float]:
+    """Seconds from POSTing a reading that crosses a threshold to ``nudge api`` until the
+    mail server accepts the email a separate ``nudge worker`` sends."""
+    with SmtpServer() as smtp:
+        env = {
+            "NUDGE_SMTP_URL": smtp.url,
+            "NUDGE_SMTP_FROM": FROM,
+            "NUDGE_PUBLIC_BASE_URL": "https://nudge.example",
+        }
+        with (
+            server(database_url, command="api", extra_env=env) as base,
+            workers(1, {**env, "NUDGE_DATABASE_URL": database_url, "NUDGE_LOG_LEVEL": "WARNING"}),
+            httpx.Client(base_url=base, timeout=30) as client,
+        ):
+            feed = latency_customers(client, samples)
+            return [one_latency(client, smtp, feed, n) for n in range(samples)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=4000)
+    parser.add_argument("--latency-samples", type=int, default=100)
     args = parser.parse_args()
     bin_dir = find_bin_dir()
     if bin_dir is None:
@@ -125,6 +147,8 @@ def main() -> None:
         for processes in (1, 2):
             for url in postgres_database(cluster):
                 results[processes] = run(url, args.emails, processes)
+        for url in postgres_database(cluster):
+            samples = scale_out_latencies(url, args.latency_samples)
     (one, received_one, duplicates_one, busy_one), (two, received_two, duplicates_two, busy_two) = (
         results[1],
         results[2],
@@ -141,6 +165,13 @@ def main() -> None:
         cpu_busy=[round(busy_one, 2), round(busy_two, 2)],
         target_speedup=1.7,
         target_duplicates=0,
+    )
+    emit(
+        "postgres_api_to_worker_latency",
+        samples=len(samples),
+        latency_p50_ms=round(percentile(samples, 0.5) * 1000, 1),
+        latency_p99_ms=round(percentile(samples, 0.99) * 1000, 1),
+        sweep_interval_s=Settings(_env_file=None).sweep_interval_seconds,
     )
 
 
