@@ -134,16 +134,21 @@ def sms_rate(directory: Path, count: int) -> tuple[float, int, int]:
         return rate, requests, violations
 
 
+def smtp_env(smtp_url: str) -> dict[str, str]:
+    """What a ``nudge`` process needs in its environment to send email to ``smtp_url``."""
+    return {
+        "NUDGE_SMTP_URL": smtp_url,
+        "NUDGE_SMTP_FROM": FROM,
+        "NUDGE_PUBLIC_BASE_URL": "https://nudge.example",
+    }
+
+
 def latencies(directory: Path, samples: int) -> list[float]:
     """Seconds from POSTing a reading that crosses a threshold to the SMTP server accepting
     the email, through ``nudge serve`` (API, evaluator and dispatcher in one process)."""
     with SmtpServer() as smtp:
         url = fresh_sqlite(directory, "latency.db")
-        env = {
-            "NUDGE_SMTP_URL": smtp.url,
-            "NUDGE_SMTP_FROM": FROM,
-            "NUDGE_PUBLIC_BASE_URL": "https://nudge.example",
-        }
+        env = smtp_env(smtp.url)
         with (
             server(url, command="serve", extra_env=env) as base,
             httpx.Client(base_url=base, timeout=30) as client,

@@ -23,11 +23,9 @@ from sqlalchemy import func, insert, select
 
 from benchmarks.common import ADMIN_KEY, emit, fresh_sqlite
 from engine.config import Settings
-from engine.ids import new_id
-from engine.models import DeliveryAttempt, Notification, NotificationStatus, Trigger
+from engine.models import DeliveryAttempt, Notification, Trigger
 from engine.runtime import Runtime
-from tests.fixtures.rules import DAILY_ENERGY
-from tests.fixtures.workload import load_notifications, why
+from tests.fixtures.workload import load_notifications, notification_row, why
 
 CHUNK = 50_000
 LEAD_SECONDS = 5.0  # between the last insert and the first reminder coming due
@@ -43,30 +41,18 @@ def reminder_rows(
 ) -> list[dict[str, object]]:
     """``count`` pending reminders due at the instants ``due`` yields, spread over triggers."""
     context = why(now - timedelta(hours=12), now + timedelta(hours=12))
-    rows = []
-    for i in range(first, first + count):
-        trigger_id, customer_id = triggers[i % len(triggers)]
-        rows.append(
-            {
-                "id": new_id("ntf"),
-                "tenant_id": tenant_id,
-                "customer_id": customer_id,
-                "trigger_id": trigger_id,
-                "rule_key": DAILY_ENERGY["key"],
-                "rule_version": 1,
-                "topic": "energy",
-                "urgency": "normal",
-                "occurrence": f"reminder:{i}",
-                "transition": "fire",
-                "status": NotificationStatus.pending,
-                "due_at": next(due),
-                "why": context,
-                "channel_order": ["email"],
-                "created_at": now,
-                "updated_at": now,
-            }
+    return [
+        notification_row(
+            tenant_id,
+            triggers[i % len(triggers)],
+            f"reminder:{i}",
+            next(due),
+            channel="email",
+            context=context,
+            now=now,
         )
-    return rows
+        for i in range(first, first + count)
+    ]
 
 
 def schedule(runtime: Runtime, tenant_id: str, waiting: int, due: int, window: float) -> datetime:

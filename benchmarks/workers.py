@@ -24,7 +24,15 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from benchmarks.common import ADMIN_KEY, emit, server
-from benchmarks.delivery import FROM, child, latency_customers, one_latency, percentile, unsent
+from benchmarks.delivery import (
+    FROM,
+    child,
+    latency_customers,
+    one_latency,
+    percentile,
+    smtp_env,
+    unsent,
+)
 from engine.config import Settings
 from engine.models import DeliveryAttempt, Notification
 from engine.runtime import Runtime
@@ -94,10 +102,8 @@ def run(database_url: str, emails: int, processes: int) -> tuple[float, int, int
         load_notifications(settings, emails, "email")
         runtime = Runtime.from_settings(settings)
         env = {
+            **smtp_env(smtp_url),
             "NUDGE_DATABASE_URL": database_url,
-            "NUDGE_SMTP_URL": smtp_url,
-            "NUDGE_SMTP_FROM": FROM,
-            "NUDGE_PUBLIC_BASE_URL": "https://nudge.example",
             "NUDGE_LOG_LEVEL": "WARNING",
         }
         deadline = time.monotonic() + 300
@@ -118,11 +124,7 @@ def scale_out_latencies(database_url: str, samples: int) -> list[float]:
     """Seconds from POSTing a reading that crosses a threshold to ``nudge api`` until the
     mail server accepts the email a separate ``nudge worker`` sends."""
     with SmtpServer() as smtp:
-        env = {
-            "NUDGE_SMTP_URL": smtp.url,
-            "NUDGE_SMTP_FROM": FROM,
-            "NUDGE_PUBLIC_BASE_URL": "https://nudge.example",
-        }
+        env = smtp_env(smtp.url)
         with (
             server(database_url, command="api", extra_env=env) as base,
             workers(1, {**env, "NUDGE_DATABASE_URL": database_url, "NUDGE_LOG_LEVEL": "WARNING"}),
