@@ -30,7 +30,15 @@ from engine.channels.base import (
 from engine.channels.registry import ChannelRegistry
 from engine.container import Services
 from engine.delivery.composer import Composer
-from engine.delivery.planner import Defer, Recipient, Stop, channel_order, plan
+from engine.delivery.planner import (
+    Defer,
+    Recipient,
+    SentLog,
+    Stop,
+    channel_order,
+    earliest_cap_start,
+    plan,
+)
 from engine.delivery.recorder import Recorder, Sent
 from engine.delivery.repository import DeliveryRepository
 from engine.errors import NudgeError
@@ -80,6 +88,7 @@ class Dispatcher:
         self.stopping = False
         self.claimed: set[str] = set()
         self._planned = Counter[tuple[str, str]]()  # this batch's sends, for frequency caps
+        self._sent = SentLog()  # what was sent before this batch, for frequency caps
         self._outcomes: list[Outcome] = []
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nudge-dispatch-db")
         self._committing = False
@@ -192,6 +201,7 @@ class Dispatcher:
             tenants = repo.tenants(list({n.tenant_id for n in claimed}))
             composer = Composer(services.settings, services.templates.resolve)
             recorder = self._recorder(services, repo)
+            self._sent = self._sent_log(repo, recipients, now)
             jobs = []
             self._planned = Counter[tuple[str, str]]()
             for n in claimed:
@@ -224,7 +234,7 @@ class Dispatcher:
     ) -> Job | None:
         def sent(channel: str, since: datetime) -> int:
             planned = self._planned[(n.customer_id, channel)]
-            return repo.sent_since(n.customer_id, channel, since) + planned
+            return self._sent.count(n.customer_id, channel, since) + planned
 
         while True:
             decided = plan(n, recipient, now, sent, str(rule.get("cap_policy", "defer")))
@@ -355,6 +365,17 @@ class Dispatcher:
             )
             for cid in ids
         }
+
+    @staticmethod
+    def _sent_log(
+        repo: DeliveryRepository, recipients: Mapping[str, Recipient], now: datetime
+    ) -> SentLog:
+        """What was sent to the batch's customers who set frequency caps, in one query."""
+        starts = {cid: earliest_cap_start(r, now) for cid, r in recipients.items()}
+        capped = {cid: start for cid, start in starts.items() if start is not None}
+        if not capped:
+            return SentLog()
+        return SentLog(repo.sent_times(sorted(capped), min(capped.values())))
 
     def _recorder(self, services: Services, repo: DeliveryRepository) -> Recorder:
         return Recorder(repo, services.history, self.runtime.settings.max_send_attempts)

@@ -8,7 +8,8 @@ frequency caps (defer to the next period).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,6 +62,26 @@ class Stop:
 
 Plan = Send | Defer | Stop
 SentCount = Callable[[str, datetime], int]
+
+
+def earliest_cap_start(recipient: Recipient, now: datetime) -> datetime | None:
+    """Where the longest of the recipient's frequency-cap periods began (None: no caps)."""
+    caps = recipient.preferences.frequency_caps.values()
+    starts = [cap_period(now, recipient.customer.timezone, cap.per)[0] for cap in caps]
+    return min(starts, default=None)
+
+
+class SentLog:
+    """When each (customer, channel) was last sent to, as far back as caps look: read once
+    per dispatch batch instead of one count per message."""
+
+    def __init__(self, sent: Iterable[tuple[str, str, datetime]] = ()) -> None:
+        self._times: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        for customer_id, channel, at in sent:
+            self._times[(customer_id, channel)].append(at)
+
+    def count(self, customer_id: str, channel: str, since: datetime) -> int:
+        return sum(1 for at in self._times.get((customer_id, channel), ()) if at >= since)
 
 
 def channel_order(notification: Notification, recipient: Recipient) -> list[str]:

@@ -173,20 +173,28 @@ class DeliveryRepository:
                 found[(tenant_id, key, version)] = dict(definition)
         return found
 
-    def sent_since(self, customer_id: str, channel: str, since: datetime) -> int:
-        """Messages that left on ``channel`` for this customer since ``since`` (for caps)."""
-        query = (
-            select(func.count())
-            .select_from(DeliveryAttempt)
-            .join(Notification, col(Notification.id) == col(DeliveryAttempt.notification_id))
-            .where(
-                col(Notification.customer_id) == customer_id,
-                col(DeliveryAttempt.channel) == channel,
-                col(DeliveryAttempt.status) == "sent",
-                col(DeliveryAttempt.started_at) >= since,
+    def sent_times(
+        self, customer_ids: Sequence[str], since: datetime
+    ) -> list[tuple[str, str, datetime]]:
+        """(customer, channel, when) of every message that left for these customers since
+        ``since`` (for frequency caps)."""
+        found: list[tuple[str, str, datetime]] = []
+        for i in range(0, len(customer_ids), 500):
+            query = (
+                select(
+                    col(Notification.customer_id),
+                    col(DeliveryAttempt.channel),
+                    col(DeliveryAttempt.started_at),
+                )
+                .join(Notification, col(Notification.id) == col(DeliveryAttempt.notification_id))
+                .where(
+                    col(Notification.customer_id).in_(customer_ids[i : i + 500]),
+                    col(DeliveryAttempt.status) == "sent",
+                    col(DeliveryAttempt.started_at) >= since,
+                )
             )
-        )
-        return int(self.session.execute(query).scalar() or 0)
+            found.extend((c, ch, at) for c, ch, at in self.session.execute(query))
+        return found
 
     def get(self, notification_id: str) -> Notification | None:
         return self.session.get(Notification, notification_id)

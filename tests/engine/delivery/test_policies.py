@@ -102,6 +102,36 @@ async def test_frequency_cap_defers_to_the_next_period(world: World) -> None:
     assert any("frequency cap reached" in s for s in summaries(world, "m1", "decision"))
 
 
+async def test_frequency_cap_counts_what_earlier_batches_sent(world: World) -> None:
+    world.customer("m1")
+    world.customer("free")  # no caps: not held back by m1's
+    world.api.ok(
+        "PATCH",
+        "/v1/me/preferences",
+        world.tokens["m1"],
+        json={"frequency_caps": {"email": {"max": 1, "per": "day"}}},
+    )
+    for who in ("m1", "free"):
+        world.trigger(who)
+        world.trigger(who, params={"limit_kwh": 8})
+        world.cross_threshold(who, kwh=6)
+    await world.dispatch()
+    assert len(world.smtp.handler.received) == 2
+
+    world.clock.advance(timedelta(hours=1))
+    for who in ("m1", "free"):
+        world.cross_threshold(who, kwh=3)  # the second trigger's limit is crossed now
+    await world.dispatch()
+
+    assert sorted(r.rcpt_tos[0] for r in world.smtp.handler.received) == [
+        "free@example.com",
+        "free@example.com",
+        "m1@example.com",
+    ]
+    [deferred] = [n for n in world.notifications() if n.status == "deferred"]
+    assert deferred.customer_id == world.api.ok("GET", "/v1/me", world.tokens["m1"])["id"]
+
+
 async def test_a_rule_may_suppress_beyond_the_cap_instead(world: World) -> None:
     capped = {
         **DAILY_ENERGY,
