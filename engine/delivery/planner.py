@@ -72,8 +72,8 @@ def earliest_cap_start(recipient: Recipient, now: datetime) -> datetime | None:
 
 
 class SentLog:
-    """When each (customer, channel) was last sent to, as far back as caps look: read once
-    per dispatch batch instead of one count per message."""
+    """When messages left for each (customer, channel), as far back as their caps look: read
+    once per dispatch batch instead of one count per message."""
 
     def __init__(self, sent: Iterable[tuple[str, str, datetime]] = ()) -> None:
         self._times: dict[tuple[str, str], list[datetime]] = defaultdict(list)
