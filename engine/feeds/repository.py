@@ -53,20 +53,10 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[i : i + size]
 
 
-def _aggregate_row(key: AggregateKey, t: Totals) -> tuple[Any, ...]:
-    """Parameters in the order of ``_AGGREGATE_COLUMNS``."""
-    return (
-        *key,
-        t.end,
-        t.total,
-        t.samples,
-        t.low,
-        t.high,
-        t.last_start,
-        t.last_value,
-        t.covered_until,
-        t.unit,
-    )
+def _aggregate_row(key: AggregateKey, t: Sequence[Any]) -> tuple[Any, ...]:
+    """Parameters in the order of ``_AGGREGATE_COLUMNS``, from `Totals` or a running list in
+    its order (total, samples, low, high, last_start, last_value, covered_until, end, unit)."""
+    return (*key, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[8])
 
 
 class ReadingRepository:
@@ -164,8 +154,7 @@ class ReadingRepository:
         for chunk in _chunks(items, _UPSERT_CHUNK):
             params: list[Any] = []
             for key, t in chunk:
-                params += key
-                params += (t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[8])
+                params += _aggregate_row(key, t)
             values = ", ".join([self._marks(13)] * len(chunk))
             for row in self._query(sql.format(values=values), params):
                 found[(row[0], row[1], row[2], row[3])] = Totals._make(row[4:])
