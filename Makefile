@@ -22,6 +22,7 @@ run: install
 
 test: install
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-chromium.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
