@@ -37,8 +37,14 @@ class World:
     dispatcher: Dispatcher
     tenant: TenantHandle
     smtp: SmtpServer
-    twilio: TwilioStub
+    twilio_stub: TwilioStub | None
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def twilio(self) -> TwilioStub:
+        if self.twilio_stub is None:
+            raise AssertionError("this world has no Twilio stub: use the `world` fixture")
+        return self.twilio_stub
 
     def customer(
         self,
@@ -105,21 +111,25 @@ class World:
         return items
 
 
-@pytest.fixture
-def world(
-    db_url: str, tmp_path: Path, smtp_server: SmtpServer, twilio_stub: TwilioStub
+def _world(
+    db_url: str, tmp_path: Path, smtp_server: SmtpServer, twilio_stub: TwilioStub | None
 ) -> Iterator[World]:
+    twilio: dict[str, Any] = {}
+    if twilio_stub is not None:
+        twilio = {
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_auth_token": SecretStr(AUTH_TOKEN),
+            "twilio_from_number": FROM_NUMBER,
+            "twilio_api_base_url": twilio_stub.base_url,
+        }
     settings = make_settings(
         db_url,
         tmp_path,
         smtp_url=SecretStr(smtp_server.url),
         smtp_from="Stadtwerke <alerts@stadtwerke.example>",
         public_base_url="https://nudge.test",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=SecretStr(AUTH_TOKEN),
-        twilio_from_number=FROM_NUMBER,
-        twilio_api_base_url=twilio_stub.base_url,
         max_send_attempts=3,
+        **twilio,
     )
     clock = FrozenClock(START)
     runtime = Runtime.from_settings(settings, clock)
@@ -132,3 +142,17 @@ def world(
             runtime, api, clock, Dispatcher(runtime, channels), tenant, smtp_server, twilio_stub
         )
     runtime.db.dispose()
+
+
+EMAIL_ONLY = pytest.mark.parametrize("world", ["email only"], indirect=True)
+
+
+@pytest.fixture
+def world(
+    request: pytest.FixtureRequest, db_url: str, tmp_path: Path, smtp_server: SmtpServer
+) -> Iterator[World]:
+    """Email through a real SMTP server; SMS and voice through the contract-checking Twilio
+    stub, except in a test marked ``@EMAIL_ONLY`` (no Twilio: needs nothing from ../shared)."""
+    email_only = getattr(request, "param", None) == "email only"
+    stub = None if email_only else request.getfixturevalue("twilio_stub")
+    yield from _world(db_url, tmp_path, smtp_server, stub)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.engine.delivery.conftest import World
+from tests.engine.delivery.conftest import EMAIL_ONLY, World
 from tests.fixtures.rules import DAILY_ENERGY, publish
 
 pytestmark = pytest.mark.anyio
@@ -43,6 +43,7 @@ async def test_no_channel_with_consent_is_suppressed_with_reason(world: World) -
     assert world.smtp.handler.received == [] and world.twilio.requests == []
 
 
+@EMAIL_ONLY
 async def test_quiet_hours_defer_to_their_end_then_send(world: World) -> None:
     world.clock.set(datetime(2026, 6, 10, 20, 30, tzinfo=UTC))  # 22:30 in Berlin
     world.customer("m1", quiet_hours=QUIET_EVENINGS)
@@ -61,6 +62,7 @@ async def test_quiet_hours_defer_to_their_end_then_send(world: World) -> None:
     assert len(world.smtp.handler.received) == 1
 
 
+@EMAIL_ONLY
 async def test_urgent_rules_break_quiet_hours_only_where_allowed(world: World) -> None:
     urgent = {
         **DAILY_ENERGY,
@@ -82,6 +84,7 @@ async def test_urgent_rules_break_quiet_hours_only_where_allowed(world: World) -
     assert [r.rcpt_tos for r in world.smtp.handler.received] == [("m2@example.com",)]
 
 
+@EMAIL_ONLY
 async def test_frequency_cap_defers_to_the_next_period(world: World) -> None:
     world.customer("m1")
     world.api.ok(
@@ -102,6 +105,7 @@ async def test_frequency_cap_defers_to_the_next_period(world: World) -> None:
     assert any("frequency cap reached" in s for s in summaries(world, "m1", "decision"))
 
 
+@EMAIL_ONLY
 async def test_frequency_cap_counts_what_earlier_batches_sent(world: World) -> None:
     world.customer("m1")
     world.customer("free")  # no caps: not held back by m1's
@@ -132,6 +136,7 @@ async def test_frequency_cap_counts_what_earlier_batches_sent(world: World) -> N
     assert deferred.customer_id == world.api.ok("GET", "/v1/me", world.tokens["m1"])["id"]
 
 
+@EMAIL_ONLY
 async def test_a_rule_may_suppress_beyond_the_cap_instead(world: World) -> None:
     capped = {
         **DAILY_ENERGY,
@@ -219,6 +224,7 @@ async def test_unacknowledged_messages_escalate_to_the_next_channel(world: World
     assert any("escalated: no acknowledgement within 30 min" in s for s in decisions), decisions
 
 
+@EMAIL_ONLY
 async def test_smtp_down_for_a_while_delays_but_loses_nothing(world: World) -> None:
     for n in range(5):
         world.customer(f"m{n}")
