@@ -16,6 +16,7 @@ Stream = tuple[str, str, str]  # customer_id, metric, window kind
 _BUCKET = 900  # every UTC offset in use is a multiple of 15 minutes
 _NONE_START = -(2**62)
 _NONE_END = 2**62
+_INF = float("inf")
 
 
 class Slot(NamedTuple):
@@ -74,6 +75,11 @@ def _first(start: int, end: int, value: float, window_end: int, unit: str) -> li
     return [value, 1, value, value, start, value, end, window_end, unit]
 
 
+def _nothing(window_end: int, unit: str) -> list[Any]:
+    """A delta that adds nothing (it only locks, or creates, the window's row)."""
+    return [0.0, 0, _INF, -_INF, _NONE_START, 0.0, _NONE_START, window_end, unit]
+
+
 class Aggregator:
     def __init__(
         self,
@@ -101,7 +107,15 @@ class Aggregator:
             for kind in kinds.get((row[0], row[1]), ()):
                 slot = self.windows.slot(kind, row[2], self.customers[row[0]].timezone)
                 touched.setdefault((row[0], row[1], kind), {})[slot.start] = slot
-                recompute[(row[0], row[1], kind, slot.start)] = slot.window
+                key = (row[0], row[1], kind, slot.start)
+                recompute[key] = slot.window
+                if key not in deltas:
+                    deltas[key] = _nothing(slot.end, row[6])
+        # One statement adds the new readings and takes the row lock of every window this
+        # batch changes, in key order (two batches never wait on each other in a cycle). Only
+        # then are corrected windows recomputed: the readings they read are those committed
+        # by every transaction that held these rows before, and any transaction still to
+        # come adds its own readings on top of what this one writes.
         fresh = self.readings.add_to_aggregates(deltas)
         self.recompute(recompute)
         for key in recompute:

@@ -84,13 +84,19 @@ class ReadingRepository:
         """A cursor of the driver connection, inside the session's transaction."""
         return self.session.connection().connection.cursor()
 
+    def _in_key_order(self, rows: Sequence[ReadingRow]) -> Sequence[ReadingRow]:
+        """Rows sorted by key on PostgreSQL, where each row's index entry is locked as it is
+        written: batches that share readings then never wait on each other in a cycle.
+        SQLite runs one writer at a time and needs no order."""
+        return rows if self.sqlite else sorted(rows)
+
     def insert_new(self, rows: Sequence[ReadingRow]) -> int:
         """Insert readings whose key is not stored yet; returns how many were inserted."""
         sql = (
             f"INSERT INTO readings ({_READING_COLUMNS}) VALUES {self._marks(10)} "
             "ON CONFLICT (customer_id, metric, start, duration) DO NOTHING"
         )
-        return self._execmany(sql, rows)
+        return self._execmany(sql, self._in_key_order(rows))
 
     def stored(self, keys: Sequence[ReadingKey]) -> dict[ReadingKey, tuple[float, str]]:
         """Value and batch id of each stored reading among ``keys``."""
@@ -112,7 +118,13 @@ class ReadingRepository:
             f"customer_id = {self.mark} AND metric = {self.mark} AND start = {self.mark} "
             f"AND duration = {self.mark}"
         )
-        self._execmany(sql, [(r[5], r[6], r[7], r[8], r[9], r[0], r[1], r[2], r[3]) for r in rows])
+        self._execmany(
+            sql,
+            [
+                (r[5], r[6], r[7], r[8], r[9], r[0], r[1], r[2], r[3])
+                for r in self._in_key_order(rows)
+            ],
+        )
 
     def window_readings(
         self, customer_id: str, metric: str, start: int, end: int
@@ -150,7 +162,9 @@ class ReadingRepository:
             f"RETURNING {_RETURNED}"
         )
         found: dict[AggregateKey, Totals] = {}
-        items = list(deltas.items())
+        # Rows are locked in the order they are upserted: key order everywhere, so that
+        # concurrent batches queue instead of deadlocking.
+        items = sorted(deltas.items())
         for chunk in _chunks(items, _UPSERT_CHUNK):
             params: list[Any] = []
             for key, t in chunk:
