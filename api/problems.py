@@ -77,10 +77,25 @@ def _render_validation(request: Request, exc: RequestValidationError) -> JSONRes
         }
         for e in exc.errors()
     ]
+    _name_the_content_type(request, errors)
     detail = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
     return problem(
         422, InvalidInput("").type, InvalidInput.title, detail, request.url.path, errors=errors
     )
+
+
+def _name_the_content_type(request: Request, errors: list[dict[str, Any]]) -> None:
+    """A JSON body sent without its media type (curl's ``-d`` says form data) reads as
+    "not an object": say which header is missing instead."""
+    sent = request.headers.get("content-type", "").split(";")[0].strip()
+    if sent == "application/json" or sent.endswith("+json"):
+        return
+    for error in errors:
+        if error["loc"] == ["body"] and error["type"] in ("model_attributes_type", "dict_type"):
+            error["msg"] = (
+                "expected a JSON object with Content-Type: application/json, "
+                f"not {sent or 'no Content-Type'}"
+            )
 
 
 def _render_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from engine.config import get_settings
+from engine.config import Settings, get_settings
 from engine.errors import NudgeError
 from engine.logging import configure_logging
 from engine.migrations import upgrade
@@ -66,29 +66,44 @@ def keys_create(
     typer.echo(issued.key)
 
 
+Host = Annotated[
+    str | None,
+    typer.Option(help="address to listen on (default: $NUDGE_HOST, else 127.0.0.1)"),
+]
+Port = Annotated[
+    int | None,
+    typer.Option(min=1, max=65535, help="port to listen on (default: $NUDGE_PORT, else 8000)"),
+]
+
+
 def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
     import uvicorn
 
     from api.app import create_app
 
     settings = get_settings()
+    if host is not None or port is not None:
+        # Links and callbacks follow the address served on, unless NUDGE_PUBLIC_BASE_URL is set.
+        settings = Settings(host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_level)
-    host, port = host or settings.host, port or settings.port
-    console.print(f"nudge on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    console.print("admin key: set NUDGE_ADMIN_KEY, or run `nudge keys create --role admin`")
+    url = f"http://{settings.host}:{settings.port}"
+    console.print(f"nudge on {url}  (API docs: {url}/docs)", highlight=False)
+    console.print(f"links in messages point at {settings.public_base_url}", highlight=False)
+    if settings.admin_key is None:
+        console.print("admin key: set NUDGE_ADMIN_KEY, or run `nudge keys create --role admin`")
     app_ = create_app(Runtime.from_settings(settings), dispatch=dispatch)
     tune_garbage_collector(settings)
-    uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
 @app.command()
-def serve(host: str | None = None, port: int | None = None) -> None:
+def serve(host: Host = None, port: Port = None) -> None:
     """Run the API, the evaluator and the dispatcher in one process."""
     _run_api(host, port, dispatch=True)
 
 
 @app.command()
-def api(host: str | None = None, port: int | None = None) -> None:
+def api(host: Host = None, port: Port = None) -> None:
     """Run only the HTTP API and the evaluator (scale-out: many of these, plus workers)."""
     _run_api(host, port, dispatch=False)
 
@@ -128,7 +143,9 @@ def import_file(
     tune_garbage_collector(runtime.settings)
     try:
         parsed = parse_file(runtime, file, tenant, customer, fmt)
-    except (ValueError, NudgeError) as exc:
+    except NudgeError as exc:
+        raise typer.BadParameter(exc.detail or exc.title) from None
+    except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     with Progress(console=console) as progress:
         task = progress.add_task(f"importing {file.name}", total=len(parsed.rows))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,8 +16,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Where customers and providers reach this server (links, webhooks).",
+        default="",
+        description="Where customers and providers reach this server (links, webhooks); "
+        "unset, the address this process serves on.",
     )
 
     admin_key: SecretStr | None = None
@@ -52,6 +53,19 @@ class Settings(BaseSettings):
     lease_seconds: int = 120
     max_send_attempts: int = 6
     sweep_interval_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _default_public_base_url(self) -> Settings:
+        if not self.public_base_url:
+            self.public_base_url = served_url(self.host, self.port)
+        return self
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL of a server bound to ``host`` and ``port``; a wildcard bind is reached on
+    the loopback address."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 @lru_cache(maxsize=1)

@@ -39,6 +39,10 @@ class ImportReport:
 def parse_file(
     runtime: Runtime, path: Path, tenant_id: str, customer: str | None, fmt: str = "auto"
 ) -> ParseResult:
+    """The file's rows, parsed for ``tenant_id``; raises ``ValueError`` or a domain error
+    (an unknown tenant or customer) with a message for the command line."""
+    with runtime.services() as services:
+        services.tenants.get_tenant(tenant_id)
     body = path.read_bytes()
     if len(body) > MAX_FILE_BYTES:
         raise ValueError(f"{path} is larger than {MAX_FILE_BYTES} bytes")

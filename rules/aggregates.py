@@ -163,7 +163,8 @@ def stats_at(
         last,
         count,
         elapsed,
-        _projected(window, total, covered),
+        # A window that has ended projects to what it holds, however little the readings cover.
+        total if elapsed >= 1 else _projected(window, total, covered),
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import OpsTenant, ServicesDep
 from engine.models import NotificationStatus
-from engine.notifications.schemas import DeliveryAttemptPublic, NotificationPublic
+from engine.notifications.schemas import NotificationPublic
 from engine.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, next_cursor
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
@@ -28,11 +28,16 @@ def list_notifications(
         tenant.id, after_id=decode_cursor(cursor), limit=limit, status=status, customer_id=customer
     )
     attempts = services.notification_repo.attempts([r.id for r in rows])
-    items = []
-    for row in rows:
-        item = NotificationPublic.model_validate(row)
-        item.delivery_attempts = [
-            DeliveryAttemptPublic.model_validate(a) for a in attempts if a.notification_id == row.id
-        ]
-        items.append(item)
+    defaults = {
+        customer_id: services.preferences.get(customer_id).channel_order
+        for customer_id in {r.customer_id for r in rows if not r.channel_order}
+    }
+    items = [
+        NotificationPublic.of(
+            row,
+            [a for a in attempts if a.notification_id == row.id],
+            defaults.get(row.customer_id, ()),
+        )
+        for row in rows
+    ]
     return Page(items=items, next_cursor=next_cursor([r.id for r in rows], limit))

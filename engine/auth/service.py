@@ -35,7 +35,19 @@ class Principal:
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
-            raise Forbidden(f"role {self.role!r} may not do this; needs one of {list(roles)}")
+            raise Forbidden(f"{_credential(self.role)} may not do this; it needs {_any(roles)}")
+
+
+def _credential(role: str) -> str:
+    """``ops`` → "an ops key", ``customer`` → "a customer token"."""
+    name = str(getattr(role, "value", role))
+    kind = "token" if name == "customer" else "key"
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name} {kind}"
+
+
+def _any(roles: tuple[str, ...]) -> str:
+    """ "an ops key or a feed key"."""
+    return " or ".join(_credential(role) for role in roles)
 
 
 @dataclass(frozen=True)

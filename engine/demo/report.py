@@ -105,14 +105,22 @@ def _print_examples(outcomes: Sequence[CustomerOutcome], console: Console) -> No
             )
 
 
-def _print_footer(report: DemoReport, console: Console) -> None:
+def outbox_line(report: DemoReport) -> str:
+    """How many messages of each kind the outbox holds, naming only kinds that went out."""
     outbox_kinds = sorted(k for k, v in report.channels.items() if v == "outbox")
-    written = sum(o.sent_by_channel[k] for o in report.outcomes for k in outbox_kinds)
-    if outbox_kinds:
-        console.print(
-            f"\n{written} messages ({', '.join(outbox_kinds)}) are in "
-            f"[bold]{report.outbox}[/bold]: .eml for email, .json for SMS and voice (TwiML)."
-        )
+    written = {k: sum(o.sent_by_channel[k] for o in report.outcomes) for k in outbox_kinds}
+    counts = [f"{n} {kind}" for kind, n in written.items() if n]
+    if not counts:
+        return "No message went out yet, so the outbox is empty." if outbox_kinds else ""
+    files = {"email": ".eml", "sms": ".json", "voice": ".json (TwiML)"}
+    kinds = ", ".join(f"{files[k]} for {k}" for k, n in written.items() if n and k in files)
+    return f"The outbox {report.outbox} holds {', '.join(counts)} messages: {kinds}."
+
+
+def _print_footer(report: DemoReport, console: Console) -> None:
+    line = outbox_line(report)
+    if line:
+        console.print(f"\n{line}", highlight=False)
     if report.data_folder is None:
         console.print(
             "No ../shared/data/greenbutton folder was found: the readings were generated."

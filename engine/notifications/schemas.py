@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.models import DeliveryAttempt, Notification
 
 
 class DeliveryAttemptPublic(BaseModel):
@@ -36,8 +39,25 @@ class NotificationPublic(BaseModel):
     reason: str | None
     due_at: datetime
     why: dict[str, Any]
-    channel_order: list[str]
-    attempts: int
+    channel_order: list[str] = Field(
+        description="The channels in the order they are tried: the trigger's own order, "
+        "else the customer's default."
+    )
+    attempts: int = Field(description="Delivery attempts made, on every channel.")
     delivery_attempts: list[DeliveryAttemptPublic] = []
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        row: Notification,
+        attempts: Sequence[DeliveryAttempt],
+        default_order: Sequence[str],
+    ) -> NotificationPublic:
+        """The notification as staff read it, with its attempts and its effective order."""
+        public = cls.model_validate(row)
+        public.delivery_attempts = [DeliveryAttemptPublic.model_validate(a) for a in attempts]
+        public.attempts = len(attempts)
+        public.channel_order = list(row.channel_order) or list(default_order)
+        return public

@@ -35,7 +35,14 @@ def test_projected_extrapolates_the_covered_part_of_the_window() -> None:
 def test_projection_uses_the_local_day_length_on_dst_days() -> None:
     short_day = window_for("day", datetime(2011, 3, 13, 12, tzinfo=UTC), LA)  # 23 hours
     readings = [Reading(short_day.start, timedelta(hours=11.5), 5.0)]
-    assert aggregate(readings, short_day, short_day.end).projected == pytest.approx(10.0)
+    during = short_day.start + timedelta(hours=12)
+    assert aggregate(readings, short_day, during).projected == pytest.approx(10.0)
+
+
+def test_a_window_that_has_ended_projects_to_its_total() -> None:
+    # The readings cover 5 of 24 hours, but the day is over: it ended at 12.5, not 60.
+    stats = aggregate(hourly(2.5, 2.5, 2.5, 2.5, 2.5), DAY, DAY.end + HOUR)
+    assert (stats.sum, stats.elapsed, stats.projected) == (12.5, 1.0, 12.5)
 
 
 def test_last_is_the_latest_reading_whatever_the_arrival_order() -> None:

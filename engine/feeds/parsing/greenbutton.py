@@ -100,6 +100,12 @@ class _Builder:
         readings = [e for e in entries if e.resource == "MeterReading"]
         points = [e for e in entries if e.resource == "UsagePoint"]
         types = [e for e in entries if e.resource == "ReadingType"]
+        if not readings and any(e.intervals for e in entries):
+            # Nothing says what the values mean: one reason, not one per IntervalReading.
+            raise FeedFormatError(
+                "the feed has IntervalBlocks but no MeterReading, so no ReadingType says "
+                "what their values are"
+            )
         for block in (e for e in entries if e.intervals):
             try:
                 reading = _linked(readings, block.up, block.href)

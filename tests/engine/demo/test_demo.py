@@ -4,6 +4,7 @@ year of Green Button (or generated) data, dispatch to the outbox, and the summar
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from engine.config import get_settings
 from engine.demo.cast import ANNA, BEN, CHLOE, DARA
 from engine.demo.data import find_greenbutton
 from engine.demo.outcome import CustomerOutcome
-from engine.demo.report import print_report
+from engine.demo.report import outbox_line, print_report
 from engine.demo.run import DemoReport, run_demo
 from engine.runtime import Runtime
 from tests.conftest import make_settings
@@ -153,6 +154,13 @@ def test_at_night_quiet_hours_defer_sms_and_calls_and_the_summary_says_so(
     assert "frequency cap reached" in text
     assert str(report.outbox) in text
     assert "readings were generated" in text
+    # Quiet hours held every call: the summary must not say that voice messages went out.
+    sent = sum(sum(o.sent_by_channel.values()) for o in report.outcomes)
+    emails = sum(o.sent_by_channel["email"] for o in report.outcomes)
+    assert all(o.sent_by_channel["voice"] == 0 for o in report.outcomes)
+    line = outbox_line(report)
+    assert "voice" not in line and f"{emails} email" in line
+    assert sum(int(n) for n in re.findall(r"(\d+) (?:email|sms)\b", line)) == sent
 
 
 def test_a_second_run_sets_up_a_new_tenant(tmp_path: Path, make_runtime: MakeRuntime) -> None:
