@@ -103,7 +103,7 @@ class Services:
             self.customers,
             self.preferences,
             self.history,
-            ConsentRepository(self.session),
+            self.consent,
             self.clock,
             sections={"triggers": self.triggers.export_for},
             erasers=[self.triggers.erase_for],

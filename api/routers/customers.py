@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import BusinessTenant, ServicesDep
+from engine.consent.resolution import BUSINESS
+from engine.consent.schemas import BusinessConsentChange, ConsentPublic
 from engine.customers.schemas import (
     CustomerCreate,
     CustomerPublic,
@@ -62,6 +64,34 @@ def delete_customer(customer_id: str, tenant: BusinessTenant, services: Services
     """Erase the customer's personal data, keeping an anonymous tombstone."""
     services.privacy.erase(services.customers.get(tenant.id, customer_id), by="business")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{customer_id}/consents")
+def customer_consents(
+    customer_id: str, tenant: BusinessTenant, services: ServicesDep
+) -> list[ConsentPublic]:
+    customer = services.customers.get(tenant.id, customer_id)
+    return [ConsentPublic.model_validate(c) for c in services.consent.list(customer.id)]
+
+
+@router.post("/{customer_id}/consents")
+def record_consent(
+    customer_id: str, body: BusinessConsentChange, tenant: BusinessTenant, services: ServicesDep
+) -> list[ConsentPublic]:
+    """Record a consent the business holds. A grant after the customer's own revocation is
+    refused (409, naming the revocation) unless ``source`` says where the customer gave it."""
+    customer = services.customers.get(tenant.id, customer_id)
+    services.consent.set(
+        tenant.id,
+        customer.id,
+        body.channel,
+        body.topic,
+        body.granted,
+        source="business",
+        actor=BUSINESS,
+        evidence=body.source,
+    )
+    return [ConsentPublic.model_validate(c) for c in services.consent.list(customer.id)]
 
 
 @router.post("/{customer_id}/tokens", status_code=status.HTTP_201_CREATED)

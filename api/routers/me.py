@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
 from api.deps import CurrentCustomer, ServicesDep
-from engine.consent.schemas import ConsentChange, ConsentPublic
+from engine.consent.schemas import ConsentCellPublic, ConsentChange, ConsentPublic, cell_public
 from engine.customers.schemas import CustomerPublic, CustomerUpdate
 from engine.history.schemas import HistoryEntryPublic
 from engine.models import ChannelKind, HistoryKind
@@ -43,11 +43,18 @@ def list_consents(customer: CurrentCustomer, services: ServicesDep) -> list[Cons
     return [ConsentPublic.model_validate(c) for c in services.consent.list(customer.id)]
 
 
+@router.get("/consents/grid")
+def consent_grid(customer: CurrentCustomer, services: ServicesDep) -> list[ConsentCellPublic]:
+    """Every channel × topic: whether it may carry messages now, and which consent decides."""
+    return [cell_public(cell) for cell in services.consent.grid(customer.tenant_id, customer.id)]
+
+
 @router.post("/consents")
 def change_consent(
     body: ConsentChange, customer: CurrentCustomer, services: ServicesDep
 ) -> list[ConsentPublic]:
-    """Grant or revoke one channel for all topics (``*``) or one topic; answers all consents."""
+    """Grant or revoke one channel for all topics (``*``) or one topic; answers all consents.
+    The latest word wins: revoking ``*`` covers every topic granted before it."""
     services.consent.set(
         customer.tenant_id, customer.id, body.channel, body.topic, body.granted, source="api"
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.clock import Clock
+from engine.consent.resolution import BUSINESS
 from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.customers.schemas import CustomerCreate, CustomerPublic, CustomerUpdate
@@ -51,8 +52,8 @@ class CustomerService:
         self.repo.add(customer)
         self._set_contact(customer, ContactKind.email, data.email)
         self._set_contact(customer, ContactKind.phone, data.phone)
-        for c in data.consents:
-            self.consent.set(tenant.id, customer.id, c.channel, c.topic, c.granted, "business")
+        changes = [(c.channel.value, c.topic, c.granted) for c in data.consents]
+        self.consent.set_many(tenant.id, customer.id, changes, "business", BUSINESS)
         return customer
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:

@@ -252,11 +252,10 @@ class Dispatcher:
                 )
             except NudgeError as exc:
                 order = channel_order(n, recipient)
-                recorder.next_channel(
-                    n, f"{decided.channel} message could not be rendered: {exc.detail}", now, order
-                )
-                if n.status != NotificationStatus.pending:
-                    return None
+                reason = f"{decided.channel} message could not be rendered: {exc.detail}"
+                recorder.next_channel(n, reason, now, order, keep_lease=True)
+                if n.status != NotificationStatus.sending:
+                    return None  # no channel left: recorded as failed
                 continue
             repo.save(n)
             self._planned[(n.customer_id, decided.channel)] += 1
@@ -360,7 +359,7 @@ class Dispatcher:
             cid: Recipient(
                 customers[cid],
                 contacts.get(cid, {}),
-                consents.get(cid, {}),
+                consents.get(cid, []),
                 public_preferences(prefs.get(cid)),
             )
             for cid in ids

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.consent.resolution import ConsentEntry, is_granted
 from engine.delivery.policies import cap_period, quiet_until
-from engine.models import ALL_TOPICS, ChannelKind, Customer, Notification, NotificationStatus
+from engine.models import ChannelKind, Customer, Notification, NotificationStatus
 from engine.preferences.schemas import PreferencesPublic
 
 ADDRESS_KIND = {"email": "email", "sms": "phone", "voice": "phone"}
@@ -26,14 +27,11 @@ ADDRESS_KIND = {"email": "email", "sms": "phone", "voice": "phone"}
 class Recipient:
     customer: Customer
     contacts: Mapping[str, str]
-    consents: Mapping[tuple[str, str], bool]
+    consents: Sequence[ConsentEntry]
     preferences: PreferencesPublic
 
     def consented(self, channel: str, topic: str) -> bool:
-        specific = self.consents.get((channel, topic))
-        if specific is not None:
-            return specific
-        return self.consents.get((channel, ALL_TOPICS), False)
+        return is_granted(self.consents, channel, topic)
 
 
 @dataclass(frozen=True)

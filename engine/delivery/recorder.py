@@ -205,14 +205,28 @@ class Recorder:
         self.next_channel(n, f"{message.channel} failed: {error.reason}", now, order)
 
     def next_channel(
-        self, n: Notification, reason: str, now: datetime, order: Sequence[str]
+        self,
+        n: Notification,
+        reason: str,
+        now: datetime,
+        order: Sequence[str],
+        *,
+        keep_lease: bool = False,
     ) -> None:
+        """Move on to the next channel in ``order``, due now. With ``keep_lease`` the caller
+        goes on preparing it under its claim; otherwise it is released for the next claim
+        (never both: a released notification prepared anyway would go out twice)."""
         n.attempts, n.channel_index = 0, n.channel_index + 1
         if n.channel_index >= len(order):
             self.stop(n, Stop(NotificationStatus.failed, f"{reason}; no channel left"), now)
             return
-        n.status, n.due_at, n.reason = NotificationStatus.pending, now, reason
-        self._release(n, now)
+        n.due_at, n.reason = now, reason
+        if keep_lease:
+            n.updated_at = now
+            self.repo.save(n)
+        else:
+            n.status = NotificationStatus.pending
+            self._release(n, now)
         self._entry(
             n,
             HistoryKind.decision,

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from engine.consent.resolution import ConsentEntry
 from engine.models import (
     OPEN_STATUSES,
     Consent,
@@ -146,11 +148,15 @@ class DeliveryRepository:
             found.setdefault(point.customer_id, {})[str(point.kind)] = point.address
         return found
 
-    def consents(self, customer_ids: Sequence[str]) -> dict[str, dict[tuple[str, str], bool]]:
-        found: dict[str, dict[tuple[str, str], bool]] = {}
-        query = select(Consent).where(col(Consent.customer_id).in_(customer_ids))
-        for row in self.session.exec(query):
-            found.setdefault(row.customer_id, {})[(row.channel, row.topic)] = row.granted
+    def consents(self, customer_ids: Sequence[str]) -> dict[str, list[ConsentEntry]]:
+        found: dict[str, list[ConsentEntry]] = {}
+        table = Consent.__table__  # type: ignore[attr-defined]
+        columns = ("customer_id", "channel", "topic", "granted", "revision", "actor")
+        query = sa_select(*(table.c[name] for name in columns)).where(
+            table.c.customer_id.in_(customer_ids)
+        )
+        for customer_id, *fields in self.session.execute(query):
+            found.setdefault(customer_id, []).append(ConsentEntry(*fields))
         return found
 
     def preferences(self, customer_ids: Sequence[str]) -> dict[str, Preferences]:

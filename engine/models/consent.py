@@ -24,3 +24,10 @@ class Consent(SQLModel, table=True):
     granted: bool
     source: str = Field(max_length=32)
     changed_at: datetime = Field(sa_type=UTCDateTime)
+    # Who said it (``customer`` or ``business``) and, for a business's grant, where the
+    # customer gave it; ``revision`` orders every change of one customer's consents.
+    actor: str = Field(
+        default="customer", max_length=16, sa_column_kwargs={"server_default": "customer"}
+    )
+    evidence: str | None = Field(default=None, max_length=200)
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

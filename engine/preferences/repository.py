@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from engine.models import Preferences
+from engine.models import Customer, Preferences
 
 
 class PreferencesRepository:
@@ -14,6 +14,12 @@ class PreferencesRepository:
 
     def get(self, customer_id: str) -> Preferences | None:
         return self.session.get(Preferences, customer_id)
+
+    def lock_customer(self, customer_id: str) -> None:
+        """Serialise preference changes of one customer: on PostgreSQL the customer's row is
+        locked until commit (SQLite's write transactions are serial already)."""
+        query = select(Customer.id).where(Customer.id == customer_id).with_for_update()
+        self.session.exec(query).first()
 
     def save(self, row: Preferences) -> None:
         self.session.add(row)

@@ -41,9 +41,14 @@ class FrequencyCap(RequestModel):
 
 
 class PreferencesUpdate(RequestModel):
+    """A JSON Merge Patch (RFC 7396) of the preferences: what is not named stays as it is;
+    ``null`` removes the customer's own setting and brings back the default. Quiet hours and
+    caps merge per channel: ``{"quiet_hours": {"sms": null}}`` touches SMS only, and an
+    empty list means no quiet hours at all on that channel."""
+
     channel_order: list[ChannelKind] | None = Field(default=None, min_length=1, max_length=3)
-    quiet_hours: dict[ChannelKind, list[QuietPeriod]] | None = None
-    frequency_caps: dict[ChannelKind, FrequencyCap] | None = None
+    quiet_hours: dict[ChannelKind, list[QuietPeriod] | None] | None = None
+    frequency_caps: dict[ChannelKind, FrequencyCap | None] | None = None
     urgent_override: bool | None = None
 
     @field_validator("channel_order")
@@ -55,8 +60,15 @@ class PreferencesUpdate(RequestModel):
 
 
 class PreferencesPublic(BaseModel):
+    """The preferences in force: the customer's own settings over the defaults.
+    ``quiet_hours_origin`` says per channel whether its quiet hours are the customer's own
+    or the default."""
+
     channel_order: list[ChannelKind]
     quiet_hours: dict[ChannelKind, list[QuietPeriod]]
+    quiet_hours_origin: dict[ChannelKind, Literal["customer", "default"]] = Field(
+        default_factory=dict
+    )
     frequency_caps: dict[ChannelKind, FrequencyCap]
     urgent_override: bool
     updated_at: datetime | None

@@ -1,4 +1,9 @@
-"""Reading and changing preferences; every change goes to the history."""
+"""Reading and changing preferences; every change goes to the history.
+
+The stored row holds only what the customer set; the defaults (channel order, voice calls
+not between 21:00 and 08:00) fill in everything else when the preferences are read, so a
+change to one channel never removes another channel's default.
+"""
 
 from __future__ import annotations
 
@@ -15,25 +20,66 @@ from engine.preferences.schemas import (
     PreferencesUpdate,
 )
 
+_PER_CHANNEL = ("quiet_hours", "frequency_caps")
+
+
+def _own(row: Preferences | None) -> dict[str, Any]:
+    """The customer's own settings, as stored (JSON values)."""
+    if row is None:
+        return {
+            "channel_order": None,
+            "quiet_hours": {},
+            "frequency_caps": {},
+            "urgent_override": None,
+        }
+    return {
+        "channel_order": row.channel_order or None,
+        "quiet_hours": dict(row.quiet_hours),
+        "frequency_caps": dict(row.frequency_caps),
+        "urgent_override": row.urgent_override,
+    }
+
 
 def public_preferences(row: Preferences | None) -> PreferencesPublic:
-    if row is None:
-        return PreferencesPublic(
-            channel_order=DEFAULT_CHANNEL_ORDER,
-            quiet_hours=DEFAULT_QUIET_HOURS,
-            frequency_caps={},
-            urgent_override=False,
-            updated_at=None,
-        )
+    """The preferences in force: the customer's own settings over the defaults."""
+    own = _own(row)
+    defaults = {
+        k.value: [p.model_dump(mode="json") for p in v] for k, v in DEFAULT_QUIET_HOURS.items()
+    }
+    quiet = {**defaults, **own["quiet_hours"]}
     return PreferencesPublic.model_validate(
         {
-            "channel_order": row.channel_order,
-            "quiet_hours": row.quiet_hours,
-            "frequency_caps": row.frequency_caps,
-            "urgent_override": row.urgent_override,
-            "updated_at": row.updated_at,
+            "channel_order": own["channel_order"] or DEFAULT_CHANNEL_ORDER,
+            "quiet_hours": quiet,
+            "quiet_hours_origin": {
+                channel: "customer" if channel in own["quiet_hours"] else "default"
+                for channel in quiet
+            },
+            "frequency_caps": own["frequency_caps"],
+            "urgent_override": bool(own["urgent_override"]),
+            "updated_at": row.updated_at if row is not None else None,
         }
     )
+
+
+def merge(own: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7396 over the stored settings: per channel for quiet hours and caps; ``None``
+    removes a setting (its default comes back)."""
+    merged = {**own, **{k: v for k, v in patch.items() if k not in _PER_CHANNEL}}
+    for name in _PER_CHANNEL:
+        if name not in patch:
+            continue
+        if patch[name] is None:
+            merged[name] = {}
+            continue
+        channels = dict(own[name])
+        for channel, value in patch[name].items():
+            if value is None:
+                channels.pop(channel, None)
+            else:
+                channels[channel] = value
+        merged[name] = channels
+    return merged
 
 
 class PreferencesService:
@@ -48,26 +94,36 @@ class PreferencesService:
     def update(
         self, tenant_id: str, customer_id: str, change: PreferencesUpdate
     ) -> PreferencesPublic:
-        current = public_preferences(self.repo.get(customer_id)).model_dump(mode="json")
+        """Merge ``change`` into the customer's settings (RFC 7396), atomically: concurrent
+        changes of different settings both stay."""
+        self.repo.lock_customer(customer_id)
+        row = self.repo.get(customer_id)
         dumped = change.model_dump(mode="json")
-        updates = {k: dumped[k] for k in change.model_fields_set if dumped[k] is not None}
-        changed = {k: v for k, v in updates.items() if current.get(k) != v}
+        patch = {name: dumped[name] for name in change.model_fields_set}
+        own = _own(row)
+        merged = merge(own, patch)
+        changed = sorted(k for k in merged if merged[k] != own[k])
         if not changed:
-            return public_preferences(self.repo.get(customer_id))
-        merged: dict[str, Any] = {**current, **changed}
-        merged.pop("updated_at", None)
-        row = self.repo.get(customer_id) or Preferences(
-            customer_id=customer_id, tenant_id=tenant_id, updated_at=self.clock.now()
-        )
-        for name, value in merged.items():
-            setattr(row, name, value)
-        row.updated_at = self.clock.now()
+            return public_preferences(row)
+        before = public_preferences(row).model_dump(mode="json")
+        now = self.clock.now()
+        if row is None:
+            row = Preferences(customer_id=customer_id, tenant_id=tenant_id, updated_at=now)
+        row.channel_order = merged["channel_order"] or []
+        row.quiet_hours, row.frequency_caps = merged["quiet_hours"], merged["frequency_caps"]
+        row.urgent_override = bool(merged["urgent_override"])
+        row.updated_at = now
         self.repo.save(row)
+        after = public_preferences(row).model_dump(mode="json")
         self.history.record(
             tenant_id,
             customer_id,
             HistoryKind.preference,
-            "preferences changed: " + ", ".join(sorted(changed)),
-            {"changed": changed, "previous": {k: current.get(k) for k in changed}},
+            "preferences changed: " + ", ".join(changed),
+            {
+                "changed": {k: after[k] for k in changed},
+                "previous": {k: before[k] for k in changed},
+                "patch": patch,
+            },
         )
         return public_preferences(row)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.clock import Clock
-from engine.consent.repository import ConsentRepository
-from engine.consent.schemas import ConsentPublic
+from engine.consent.schemas import ConsentPublic, cell_public
+from engine.consent.service import ConsentService
 from engine.customers.service import CustomerService
 from engine.history.schemas import HistoryEntryPublic
 from engine.history.service import HistoryService
@@ -25,7 +25,7 @@ class PrivacyService:
         customers: CustomerService,
         preferences: PreferencesService,
         history: HistoryService,
-        consents: ConsentRepository,
+        consents: ConsentService,
         clock: Clock,
         sections: dict[str, Section] | None = None,
         erasers: list[Callable[[Customer], None]] | None = None,
@@ -39,11 +39,13 @@ class PrivacyService:
         self.erasers = erasers or []
 
     def export(self, customer: Customer) -> dict[str, Any]:
-        consents = self.consents.for_customer(customer.id)
+        consents = self.consents.list(customer.id)
+        grid = self.consents.grid(customer.tenant_id, customer.id)
         entries = self.history.repo.all_for(customer.id)
         data: dict[str, Any] = {
             "customer": self.customers.public(customer).model_dump(mode="json"),
             "consents": [ConsentPublic.model_validate(c).model_dump(mode="json") for c in consents],
+            "consent_grid": [cell_public(c).model_dump(mode="json") for c in grid],
             "preferences": self.preferences.get(customer.id).model_dump(mode="json"),
             "history": [
                 HistoryEntryPublic.model_validate(e).model_dump(mode="json") for e in entries
@@ -59,7 +61,7 @@ class PrivacyService:
         for eraser in self.erasers:
             eraser(customer)
         self.customers.repo.remove_all_contact_points(customer.id)
-        self.consents.delete_for_customer(customer.id)
+        self.consents.forget(customer.id)
         self.preferences.repo.delete_for_customer(customer.id)
         self.history.repo.anonymise(customer.id)
         now = self.clock.now()
