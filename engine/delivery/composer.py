@@ -18,9 +18,8 @@ from engine.delivery.links import (
     unsubscribe_url,
     voice_gather_url,
 )
-from engine.evaluation.decisions import localized
 from engine.models import Customer, Notification, Tenant
-from engine.templating import render
+from engine.templating import formatting_locale, localized, render
 
 Resolve = Callable[[str, str, str, str, str | None], tuple[str, Mapping[str, str]]]
 _WINDOW_TIMES = ("start", "end")
@@ -60,8 +59,10 @@ def render_context(
     rule: Mapping[str, Any],
     links: dict[str, str | None],
     now: datetime,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """Everything a template may use (SPEC §3), rebuilt from what the decision stored."""
+    """Everything a template may use (SPEC §3), rebuilt from what the decision stored;
+    the rule's title in ``language`` (the message's, by default the customer's)."""
     why = notification.why
     values: Mapping[str, Any] = why.get("values", {})
     unit = str(why.get("unit") or "")
@@ -80,7 +81,7 @@ def render_context(
         "rule": {
             "key": notification.rule_key,
             "topic": notification.topic,
-            "title": localized(dict(rule.get("title") or {}), customer.locale),
+            "title": localized(dict(rule.get("title") or {}), language or customer.locale),
         },
         "notification": {"id": notification.id, "reason": notification.reason or ""},
         "now": now,
@@ -118,12 +119,14 @@ class Composer:
     ) -> OutboundMessage:
         """The rendered message (raises a domain error if no template fits or it fails)."""
         links = self._links(notification, customer, channel, now)
-        context = render_context(notification, customer, rule, links, now)
         template_key = str(rule.get("template_key") or notification.rule_key)
-        _, parts = self.resolve(
+        written_in, parts = self.resolve(
             notification.tenant_id, template_key, channel, customer.locale, tenant.default_locale
         )
-        rendered = render(parts, context, customer.locale, customer.timezone)
+        # One fallback chain decides the words and how values are written in them.
+        language = formatting_locale(customer.locale, written_in, tenant.default_locale)
+        context = render_context(notification, customer, rule, links, now, language)
+        rendered = render(parts, context, language, customer.timezone)
         # The email channel adds List-Unsubscribe-Post (RFC 8058) for https links.
         headers = {"List-Unsubscribe": f"<{links['unsubscribe']}>"} if channel == "email" else {}
         return OutboundMessage(
@@ -137,7 +140,7 @@ class Composer:
             subject=rendered.subject or "",
             html=rendered.html,
             sender=tenant.email_from if channel == "email" else tenant.sms_from,
-            locale=customer.locale,
+            locale=language,
             headers=headers,
             gather=channel == "voice",
             confirm=channel == "voice" and notification.requires_ack,
@@ -157,5 +160,7 @@ class Composer:
         return {
             "unsubscribe": unsubscribe_url(self.settings, target),
             "ack": ack,
-            "preferences": preferences_url(self.settings),
+            "preferences": preferences_url(
+                self.settings, notification.tenant_id, customer.id, now.timestamp()
+            ),
         }

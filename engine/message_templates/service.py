@@ -29,6 +29,7 @@ from engine.templating import (
     TemplateNotFound,
     TemplateSet,
     TemplateUnsafe,
+    formatting_locale,
     render,
     sample_context,
     select_template,
@@ -89,9 +90,12 @@ class TemplateService:
         used, parts, source = self._resolve(
             tenant.id, key, request.channel, locale, tenant.default_locale
         )
-        context = merge(sample_context(key, locale, timezone), request.context)
-        message = render(parts, context, locale, timezone)
-        report = validate(parts, request.channel, sample=context, locale=locale, timezone=timezone)
+        language = formatting_locale(locale, used, tenant.default_locale)
+        context = merge(sample_context(key, language, timezone), request.context)
+        message = render(parts, context, language, timezone)
+        report = validate(
+            parts, request.channel, sample=context, locale=language, timezone=timezone
+        )
         return PreviewPublic(
             key=key,
             channel=request.channel,

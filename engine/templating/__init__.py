@@ -17,7 +17,16 @@ from engine.templating.loader import (
     select_template,
     templates_dir,
 )
-from engine.templating.locales import fallback_chain, resolve_locale, to_babel, to_bcp47
+from engine.templating.locales import (
+    Language,
+    choose_language,
+    fallback_chain,
+    formatting_locale,
+    localized,
+    resolve_locale,
+    to_babel,
+    to_bcp47,
+)
 from engine.templating.render import CHANNEL_PARTS, RenderedMessage, render
 from engine.templating.sms import SmsSegments, count_segments
 from engine.templating.validate import TemplateReport, validate
@@ -26,6 +35,7 @@ __all__ = [
     "CHANNEL_PARTS",
     "CONTEXT_VARIABLES",
     "Formatter",
+    "Language",
     "RenderContext",
     "RenderedMessage",
     "SmsSegments",
@@ -36,9 +46,12 @@ __all__ = [
     "TemplateReport",
     "TemplateSet",
     "TemplateUnsafe",
+    "choose_language",
     "count_segments",
     "fallback_chain",
+    "formatting_locale",
     "load_default_templates",
+    "localized",
     "render",
     "resolve_locale",
     "sample_context",

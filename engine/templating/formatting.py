@@ -11,14 +11,15 @@ import copy
 import datetime as dt
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel import units as babel_units
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
@@ -32,6 +33,23 @@ Number = int | float | Decimal
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 # What the filters format (and take as arguments); a datetime is a date.
 _PLAIN = (str, int, float, Decimal, dt.date, type(None))
+UNIT_LENGTHS: dict[str, Literal["short", "long", "narrow"]] = {
+    "short": "short",
+    "long": "long",
+    "narrow": "narrow",
+}
+# The units readings are normalised to (and a few more), by their CLDR names.
+CLDR_UNITS = {
+    "Wh": "energy-watt-hour",
+    "kWh": "energy-kilowatt-hour",
+    "MWh": "energy-megawatt-hour",
+    "kW": "power-kilowatt",
+    "therm": "energy-therm-us",
+    "m3": "volume-cubic-meter",
+    "m³": "volume-cubic-meter",
+    "l": "volume-liter",
+    "day": "duration-day",
+}
 
 
 def _plain(text: str) -> str:
@@ -77,12 +95,25 @@ class Formatter:
         pattern = self.locale.decimal_formats[None]
         return _plain(_with_decimals(pattern, decimals).apply(_decimal(value), self.locale))
 
-    def unit(self, value: Number, unit: str, decimals: int | None = None) -> str:
-        """``12.5, "kWh"`` → ``12,5 kWh``."""
-        return f"{self.number(value, decimals)} {unit}"
+    def unit(
+        self, value: Number, unit: str, decimals: int | None = None, length: str = "short"
+    ) -> str:
+        """``12.5, "kWh"`` → ``12,5 kWh``; ``length="long"`` spells the unit out with the
+        language's plural rules (CLDR): ``1 Kilowattstunde``, ``2 Kilowattstunden``."""
+        spelled_as = UNIT_LENGTHS.get(length)
+        if spelled_as is None:
+            raise ValueError(f"length must be one of {', '.join(UNIT_LENGTHS)}, not {length!r}")
+        cldr_unit = CLDR_UNITS.get(unit)
+        if spelled_as == "short" or cldr_unit is None:
+            return f"{self.number(value, decimals)} {unit}"
+        shown = _as_shown(_decimal(value), decimals)
+        spelled = babel_units.format_unit(
+            shown, cldr_unit, length=spelled_as, format="#,##0.##########", locale=self.locale
+        )
+        return _plain(spelled)
 
-    def kwh(self, value: Number, decimals: int = 1) -> str:
-        return self.unit(value, "kWh", decimals)
+    def kwh(self, value: Number, decimals: int = 1, length: str = "short") -> str:
+        return self.unit(value, "kWh", decimals, length)
 
     def currency(self, amount: Number, code: str) -> str:
         """Major units: ``51.2, "EUR"`` → ``51,20 €`` (de), ``€51.20`` (en)."""
@@ -148,6 +179,18 @@ def _capped(pattern: babel_numbers.NumberPattern, decimals: int) -> babel_number
     adjusted = copy.copy(pattern)
     adjusted.frac_prec = (0, decimals)
     return adjusted
+
+
+def _as_shown(value: Decimal, decimals: int | None) -> Decimal:
+    """The value as it will be printed, so the plural form matches the digits: ``1.04`` with
+    one decimal shows as ``1`` and takes the singular; ``1.5`` stays plural."""
+    if decimals is not None:
+        if not 0 <= decimals <= 10:
+            raise ValueError(f"decimals must be between 0 and 10, not {decimals}")
+        value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    if value == value.to_integral_value():
+        return value.to_integral_value()
+    return value.normalize()
 
 
 def _decimal(value: Number) -> Decimal:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -64,6 +65,43 @@ def resolve_locale(
         if tag in by_tag:
             return by_tag[tag]
     raise TemplateNotFound(detail=f"no template for locale {requested!r} or its fallbacks")
+
+
+@dataclass(frozen=True)
+class Language:
+    """What a message is written in (``template``, as spelled among the templates) and the
+    locale its numbers, dates, units and plurals follow (``formatting``): always the same
+    language, so an English text never carries French decimal commas."""
+
+    template: str
+    formatting: str
+
+
+def formatting_locale(requested: str, written_in: str, tenant_default: str | None = None) -> str:
+    """The most specific locale of the fallback chain in the language ``written_in``:
+    ``de-AT`` for a ``de`` text asked for ``de-AT``; ``en`` for an ``en`` text asked for
+    ``fr-FR``; the tenant's ``de-CH`` for a ``de`` text it fell back to."""
+    written = normalize_tag(written_in)
+    for tag in (requested, tenant_default, LAST_RESORT):
+        if tag and written in truncations(tag):
+            return normalize_tag(tag)
+    return written
+
+
+def choose_language(
+    requested: str, available: Collection[str], tenant_default: str | None = None
+) -> Language:
+    """One walk of the fallback chain decides the text and its formatting together."""
+    template = resolve_locale(requested, available, tenant_default)
+    return Language(template, formatting_locale(requested, template, tenant_default))
+
+
+def localized(texts: Mapping[str, str], locale: str, tenant_default: str | None = None) -> str:
+    """The text of ``texts`` (locale → text) for ``locale`` by the fallback chain, else any."""
+    try:
+        return texts[resolve_locale(locale, texts, tenant_default)]
+    except TemplateNotFound:
+        return next((text for text in texts.values() if text), "")
 
 
 @lru_cache(maxsize=256)

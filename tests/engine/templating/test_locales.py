@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidInput
-from engine.templating import TemplateNotFound, fallback_chain, resolve_locale, to_babel, to_bcp47
+from engine.templating import (
+    TemplateNotFound,
+    choose_language,
+    fallback_chain,
+    localized,
+    resolve_locale,
+    to_babel,
+    to_bcp47,
+)
 from engine.templating.locales import babel_locale, normalize_tag
 
 
@@ -61,3 +69,28 @@ def test_babel_locale_falls_back_to_what_babel_knows() -> None:
     assert str(babel_locale("de-AT")) == "de_AT"
     assert str(babel_locale("de-XX")) == "de"
     assert str(babel_locale("qq-QQ")) == "en"
+
+
+@pytest.mark.parametrize(
+    ("requested", "tenant_default", "template", "formatting"),
+    [
+        ("de-AT", "en", "de", "de-AT"),  # the customer's region formats the German text
+        ("fr-FR", "en", "en", "en"),  # no French text: English words, English numbers
+        ("fr-FR", "de-CH", "de", "de-CH"),  # the tenant's default decides both
+        ("en-GB", None, "en", "en-GB"),
+        ("pt-BR", "pt-PT", "en", "en"),  # neither has templates: the last resort, plainly
+    ],
+)
+def test_one_walk_of_the_chain_decides_text_and_formatting(
+    requested: str, tenant_default: str | None, template: str, formatting: str
+) -> None:
+    language = choose_language(requested, ["de", "en"], tenant_default)
+    assert (language.template, language.formatting) == (template, formatting)
+
+
+def test_localized_titles_follow_the_same_chain() -> None:
+    titles = {"en": "Daily use", "de": "Täglicher Verbrauch"}
+    assert localized(titles, "de-AT") == "Täglicher Verbrauch"
+    assert localized(titles, "fr-FR", "de-CH") == "Täglicher Verbrauch"
+    assert localized(titles, "fr-FR") == "Daily use"
+    assert localized({"fr": "Consommation"}, "de-DE") == "Consommation"
