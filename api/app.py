@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import pages, problems
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, IdempotencyMiddleware
+from api.retry import RetryOnContentionMiddleware
 from api.routers import (
     customers,
     feeds,
@@ -49,6 +50,7 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
     app = FastAPI(title="nudge", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     problems.install(app)
+    pages.install(app)
     routers = (
         health.router,
         tenants.router,
@@ -65,6 +67,7 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
     for router in routers:
         app.include_router(router)
     limit = runtime.settings.max_body_bytes
+    app.add_middleware(RetryOnContentionMiddleware, policy=lambda: runtime.retry_policy)
     app.add_middleware(IdempotencyMiddleware, get_db=lambda: (runtime.db, runtime.clock))
     app.add_middleware(BodyLimitMiddleware, limit=limit, feed_limit=limit * FEED_BODY_FACTOR)
     app.add_middleware(AccessLogMiddleware)

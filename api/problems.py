@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import PROBLEM_BASE, InvalidInput, NudgeError
+from engine.errors import PROBLEM_BASE, Busy, InvalidInput, NudgeError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("nudge.api")
@@ -62,9 +62,13 @@ def render_domain_error(request: Request, exc: NudgeError) -> JSONResponse:
     extra: dict[str, Any] = dict(exc.extra)
     if exc.errors:
         extra["errors"] = [{**e.as_dict(), "field": _field_path(e.loc)} for e in exc.errors]
-    if exc.status >= 500:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Busy):
+        headers["Retry-After"] = str(exc.retry_after)
+        extra["retry_after"] = exc.retry_after
+    elif exc.status >= 500:
         log.error("internal error", extra={"path": request.url.path})
-    return problem(exc.status, exc.type, exc.title, exc.detail, request.url.path, **extra)
+    return problem(exc.status, exc.type, exc.title, exc.detail, request.url.path, headers, **extra)
 
 
 def _render_validation(request: Request, exc: RequestValidationError) -> JSONResponse:

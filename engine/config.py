@@ -37,6 +37,29 @@ class Settings(BaseSettings):
         "processes (CPython's default is 700).",
     )
 
+    db_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="PostgreSQL connections each process keeps open (docs/operations.md).",
+    )
+    db_max_overflow: int = Field(
+        default=5,
+        ge=0,
+        description="Extra PostgreSQL connections a process may open under load, closed after.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long a request waits for a free connection."
+    )
+    db_retry_attempts: int = Field(
+        default=4,
+        ge=1,
+        description="Tries of one unit of work that PostgreSQL aborts for a deadlock or "
+        "serialisation failure; past the last the client gets 503 with Retry-After.",
+    )
+    db_retry_after_seconds: int = Field(
+        default=1, ge=1, description="The Retry-After of that 503, in seconds."
+    )
+
     outbox_dir: Path = Path("./outbox")
     smtp_url: SecretStr | None = None
     smtp_from: str = "nudge@localhost"

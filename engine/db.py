@@ -2,24 +2,32 @@
 
 One synchronous SQLAlchemy engine per URL. SQLite gets WAL, foreign keys and a busy timeout;
 PostgreSQL uses psycopg 3. Services never commit: `unit_of_work` does, then runs the
-callbacks queued with `after_commit`.
+callbacks queued with `after_commit`. `retrying` runs a unit of work again when PostgreSQL
+aborts it for contention (the HTTP API does the same per request, in `api.retry`).
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import engine.models  # noqa: F401  (tables and naming convention)
+from engine.errors import Busy
 
 metadata: MetaData = SQLModel.metadata
 
 _AFTER_COMMIT = "nudge_after_commit"
+T = TypeVar("T")
+log = logging.getLogger("nudge.db")
 
 
 def normalize_url(url: str) -> str:
@@ -50,19 +58,97 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections one process may hold on PostgreSQL: ``size`` kept open, up to ``overflow``
+    more under load (docs/operations.md sizes them against ``max_connections``)."""
+
+    size: int = 5
+    overflow: int = 5
+    timeout: float = 30.0
+
+
+def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    pool = pool or PoolSize()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=pool.timeout,
+    )
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Queue work (e.g. waking the dispatcher) to run only once this session commits."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+# PostgreSQL aborts one of the transactions it cannot order: a deadlock, a serialisation
+# failure, or a lock not granted within ``lock_timeout``. Sent again, the work succeeds.
+_CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_contention(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is PostgreSQL refusing to order this transaction
+    with a concurrent one: the whole unit of work may simply be run again."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) in _CONTENTION_SQLSTATES:
+            return True
+        orig = getattr(current, "orig", None)  # SQLAlchemy's wrapper of the driver's error
+        current = (
+            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+        )
+    return False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a unit of work PostgreSQL aborted for contention is run again, and the pause
+    before each retry (doubling, with jitter, so the contenders do not meet again)."""
+
+    attempts: int = 4
+    first_pause: float = 0.02
+    retry_after: int = 1
+
+    def pause(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (0-based)."""
+        return self.first_pause * (2**attempt) * (0.5 + random.random())
+
+    def exhausted(self) -> Busy:
+        return Busy(
+            f"the database aborted this request {self.attempts} times for concurrent "
+            "changes to the same rows; nothing of it was stored",
+            retry_after=self.retry_after,
+        )
+
+
+def retrying(engine: Engine, work: Callable[[Session], T], policy: RetryPolicy | None = None) -> T:
+    """Run ``work`` in a unit of work; when PostgreSQL aborts it for contention, roll back and
+    run it again, up to ``policy.attempts`` times, then raise `Busy`. ``work`` must do nothing
+    outside the database that it could not repeat."""
+    policy = policy or RetryPolicy()
+    for attempt in range(policy.attempts):
+        try:
+            with unit_of_work(engine) as session:
+                return work(session)
+        except Exception as exc:
+            if not is_contention(exc):
+                raise
+            if attempt + 1 == policy.attempts:
+                raise policy.exhausted() from exc
+            log.warning("transaction aborted for contention; retrying", extra={"try": attempt})
+            time.sleep(policy.pause(attempt))
+    raise AssertionError("unreachable")
 
 
 @contextmanager

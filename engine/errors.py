@@ -100,3 +100,16 @@ class InvalidInput(NudgeError):
 class IdempotencyMismatch(InvalidInput):
     slug = "idempotency-key-reused"
     title = "Idempotency-Key was used with a different request"
+
+
+@dataclass
+class Busy(NudgeError):
+    """The database kept refusing this unit of work (deadlock, serialisation failure) after
+    a bounded number of retries. Nothing of it was stored; the same request may be sent again
+    after ``retry_after`` seconds."""
+
+    retry_after: int = 1
+
+    status = 503
+    slug = "busy"
+    title = "Busy: nothing was stored, send the same request again"

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from engine.clock import Clock, SystemClock
 from engine.config import Settings, get_settings
 from engine.container import Services
-from engine.db import make_engine, unit_of_work
+from engine.db import PoolSize, RetryPolicy, make_engine, unit_of_work
 from engine.feeds.cache import IngestCache
 
 
@@ -26,7 +26,18 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Runtime:
         settings = settings or get_settings()
-        return cls(settings, make_engine(settings.database_url), clock or SystemClock())
+        pool = PoolSize(
+            settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds
+        )
+        return cls(settings, make_engine(settings.database_url, pool), clock or SystemClock())
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How units of work aborted by PostgreSQL for contention are run again."""
+        return RetryPolicy(
+            attempts=self.settings.db_retry_attempts,
+            retry_after=self.settings.db_retry_after_seconds,
+        )
 
     def wake(self) -> None:
         """Tell this process's dispatchers that new work is due."""

@@ -89,10 +89,8 @@ class Cluster2:
     def __init__(self, database_url: str, bases: Sequence[str]) -> None:
         self.database_url = database_url
         self.clients = [httpx.Client(base_url=b, timeout=120) for b in bases]
-        self.pool = ThreadPoolExecutor(max_workers=8)
 
     def close(self) -> None:
-        self.pool.shutdown()
         for client in self.clients:
             client.close()
 
@@ -110,8 +108,9 @@ class Cluster2:
             barrier.wait(timeout=30)
             return call(self.clients[index])
 
-        futures = [self.pool.submit(run, i, call) for i, call in calls]
-        return [f.result(timeout=300) for f in futures]
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = [pool.submit(run, i, call) for i, call in calls]
+            return [f.result(timeout=300) for f in futures]
 
 
 @pytest.fixture
