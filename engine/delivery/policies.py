@@ -1,8 +1,10 @@
 """Pure delivery policies: quiet hours, frequency-cap periods, retry backoff.
 
 Quiet periods are local times in the customer's zone (``21:00``–``08:00`` wraps midnight);
-``days`` name the weekdays (0 = Monday) on which a period starts. DST-correct: a local time
-that does not exist moves forward, an ambiguous one takes its first occurrence.
+``days`` name the weekdays (0 = Monday) on which a period starts. DST-correct, read from the
+customer's wall clock: a period starts (or ends) the first moment the clock shows its local
+time or later, so a time the clocks skip is reached when they jump past it (02:30 on a night
+that goes from 02:00 to 03:00 is reached at 03:00) and a repeated one the first time.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rules.schedule import local_to_utc
-from rules.windows import window_for
+from rules.windows import first_instant_at, window_for
 
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 3600.0
-_MAX_CHAINED_PERIODS = 14
+# Periods repeat weekly: quiet for longer than a week on end means quiet for good.
+_LONGEST_QUIET = timedelta(days=8)
 
 
 def _hhmm(text: str) -> time:
@@ -31,8 +33,8 @@ def _spans(period: Mapping[str, Any], day: date, zone: ZoneInfo) -> tuple[dateti
     start, end = _hhmm(period["start"]), _hhmm(period["end"])
     end_day = day + timedelta(days=1) if end <= start else day
     return (
-        local_to_utc(datetime.combine(day, start), zone),
-        local_to_utc(datetime.combine(end_day, end), zone),
+        first_instant_at(datetime.combine(day, start), zone),
+        first_instant_at(datetime.combine(end_day, end), zone),
     )
 
 
@@ -55,10 +57,11 @@ def quiet_until(
     now: datetime, timezone: str, periods: Sequence[Mapping[str, Any]]
 ) -> datetime | None:
     """When ``now`` is inside a quiet period, the instant the quiet ends (following periods
-    that start exactly as one ends); None when sending is allowed now."""
+    that start before or exactly as one ends); None when sending is allowed now. Quiet for
+    more than a week on end: an instant that far on, itself still quiet."""
     zone, end = ZoneInfo(timezone), None
     at = now
-    for _ in range(_MAX_CHAINED_PERIODS):
+    while at - now <= _LONGEST_QUIET:
         following = _quiet_end(at, zone, periods)
         if following is None:
             return end
