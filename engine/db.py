@@ -122,7 +122,7 @@ class RetryPolicy:
 
     def pause(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (0-based)."""
-        return self.first_pause * (2**attempt) * (0.5 + random.random())
+        return float(self.first_pause * 2.0**attempt * (0.5 + random.random()))
 
     def exhausted(self) -> Busy:
         return Busy(

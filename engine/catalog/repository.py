@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.models import Rule, RuleStatus, RuleVersion
@@ -15,9 +16,23 @@ class RuleRepository:
         self.session.add(row)
         self.session.flush()
 
-    def get(self, tenant_id: str, key: str) -> Rule | None:
+    def get(self, tenant_id: str, key: str, *, for_update: bool = False) -> Rule | None:
+        """The rule; with ``for_update`` its row stays locked until the transaction ends, so
+        a read-modify-write never overwrites a concurrent one (PostgreSQL; SQLite runs one
+        writer at a time anyway)."""
         query = select(Rule).where(Rule.tenant_id == tenant_id, Rule.key == key)
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.exec(query).first()
+
+    def insert(self, rule: Rule) -> bool:
+        """Insert a new rule; False if one with its key exists (or was just committed)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(rule)
+        except IntegrityError:
+            return False
+        return True
 
     def all(self, tenant_id: str, status: RuleStatus | None = None) -> list[Rule]:
         query = select(Rule).where(Rule.tenant_id == tenant_id)

@@ -27,8 +27,9 @@ class CatalogService:
 
     def create(self, tenant_id: str, data: dict[str, Any]) -> Rule:
         definition = check_definition(data)
+        exists = Conflict(f"a rule with key {definition.key!r} exists; PATCH it instead")
         if self.repo.get(tenant_id, definition.key) is not None:
-            raise Conflict(f"a rule with key {definition.key!r} exists; PATCH it instead")
+            raise exists
         now = self.clock.now()
         rule = Rule(
             id=new_id("rul"),
@@ -39,18 +40,20 @@ class CatalogService:
             created_at=now,
             updated_at=now,
         )
-        self.repo.add(rule)
+        if not self.repo.insert(rule):
+            raise exists
         return rule
 
-    def get(self, tenant_id: str, key: str) -> Rule:
-        rule = self.repo.get(tenant_id, key)
+    def get(self, tenant_id: str, key: str, *, for_update: bool = False) -> Rule:
+        """The rule; ``for_update`` before changing it (concurrent changes queue)."""
+        rule = self.repo.get(tenant_id, key, for_update=for_update)
         if rule is None:
             raise NotFound(f"rule {key!r} not found")
         return rule
 
     def update(self, tenant_id: str, key: str, changes: dict[str, Any]) -> Rule:
         """Merge ``changes`` into the draft (published versions never change)."""
-        rule = self.get(tenant_id, key)
+        rule = self.get(tenant_id, key, for_update=True)
         if rule.status == RuleStatus.retired:
             raise Conflict(f"rule {key!r} is retired")
         if "key" in changes and changes["key"] != key:
@@ -62,7 +65,7 @@ class CatalogService:
         return rule
 
     def publish(self, tenant_id: str, key: str) -> Rule:
-        rule = self.get(tenant_id, key)
+        rule = self.get(tenant_id, key, for_update=True)
         if rule.status == RuleStatus.retired:
             raise Conflict(f"rule {key!r} is retired")
         check_definition(rule.draft)
@@ -88,7 +91,7 @@ class CatalogService:
     def retire(self, tenant_id: str, key: str) -> Rule:
         """Retired rules are no longer offered, their triggers stop firing and what they had
         decided but not yet sent is cancelled."""
-        rule = self.get(tenant_id, key)
+        rule = self.get(tenant_id, key, for_update=True)
         rule.status, rule.updated_at = RuleStatus.retired, self.clock.now()
         self.repo.add(rule)
         self.on_retire(rule)

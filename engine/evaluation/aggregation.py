@@ -117,7 +117,7 @@ class Aggregator:
         # by every transaction that held these rows before, and any transaction still to
         # come adds its own readings on top of what this one writes.
         fresh = self.readings.add_to_aggregates(deltas)
-        self.recompute(recompute)
+        self._rebuild(recompute)
         for key in recompute:
             fresh.pop(key, None)  # rebuilt from the readings: read back like any other
         self.fresh = fresh
@@ -150,8 +150,20 @@ class Aggregator:
         return deltas
 
     def recompute(self, keys: Mapping[AggregateKey, Window]) -> None:
-        """Rebuild these aggregates from the stored readings."""
-        self.readings.replace_aggregates(self._recomputed(keys))
+        """Rebuild these aggregates from the stored readings, holding their rows (taken in
+        key order, created where missing) so that no concurrent batch's readings are lost."""
+        self.readings.add_to_aggregates(
+            {key: _nothing(self.windows.end_ts(window), "") for key, window in keys.items()}
+        )
+        self._rebuild(keys)
+
+    def _rebuild(self, keys: Mapping[AggregateKey, Window]) -> None:
+        """Overwrite aggregates whose rows this transaction holds with what the readings give;
+        a window without readings has no aggregate."""
+        rows = self._recomputed(keys)
+        self.readings.replace_aggregates(rows)
+        built = {key for key, _ in rows}
+        self.readings.delete_aggregates([key for key in keys if key not in built])
 
     def _recomputed(self, keys: Mapping[AggregateKey, Window]) -> list[tuple[AggregateKey, Totals]]:
         rows: list[tuple[AggregateKey, Totals]] = []

@@ -187,6 +187,14 @@ class ReadingRepository:
         )
         self._execmany(sql, values)
 
+    def delete_aggregates(self, keys: Sequence[AggregateKey]) -> None:
+        m = self.mark
+        sql = (
+            f"DELETE FROM window_aggregates WHERE customer_id = {m} AND metric = {m} "
+            f'AND "window" = {m} AND start = {m}'
+        )
+        self._execmany(sql, keys)
+
     def aggregates(self, keys: Sequence[AggregateKey]) -> dict[AggregateKey, Totals]:
         found: dict[AggregateKey, Totals] = {}
         unique = list(dict.fromkeys(keys))

@@ -16,13 +16,19 @@ class TemplateRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, tenant_id: str, key: str, channel: str, locale: str) -> Template | None:
+    def get(
+        self, tenant_id: str, key: str, channel: str, locale: str, *, for_update: bool = False
+    ) -> Template | None:
+        """One variant; ``for_update`` locks its row until the transaction ends (on
+        PostgreSQL), so that concurrent edits of different parts both stay."""
         query = select(Template).where(
             Template.tenant_id == tenant_id,
             Template.key == key,
             Template.channel == channel,
             Template.locale == locale,
         )
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.exec(query).first()
 
     def for_key(self, tenant_id: str, key: str) -> list[Template]:
@@ -57,7 +63,7 @@ class TemplateRepository:
         now: datetime,
     ) -> Template:
         """Insert the template, or replace the parts of the one with this key, channel, locale."""
-        row = self.get(tenant_id, key, channel, locale)
+        row = self.get(tenant_id, key, channel, locale, for_update=True)
         if row is not None:
             row.parts, row.updated_at = dict(parts), now
             self.save(row)

@@ -60,7 +60,7 @@ class TemplateService:
 
     def update(self, tenant: Tenant, key: str, data: TemplateUpdate) -> TemplatePublic:
         """Replace the given parts of the tenant's variant (channel, locale) of ``key``."""
-        row = self.repo.get(tenant.id, key, data.channel, data.locale)
+        row = self.repo.get(tenant.id, key, data.channel, data.locale, for_update=True)
         if row is None:
             where = f"{data.channel} template {key!r} for {data.locale}"
             raise TemplateNotFound(detail=f"no {where}; POST /v1/templates to create it")

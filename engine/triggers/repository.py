@@ -37,8 +37,14 @@ class TriggerRepository:
         self.session.add(trigger)
         self.session.flush()
 
-    def get(self, customer_id: str, trigger_id: str) -> Trigger | None:
-        row = self.session.get(Trigger, trigger_id)
+    def get(self, customer_id: str, trigger_id: str, *, for_update: bool = False) -> Trigger | None:
+        """The customer's trigger; ``for_update`` locks its row until the transaction ends
+        (on PostgreSQL) so that concurrent changes queue instead of overwriting each other."""
+        row = (
+            self.session.get(Trigger, trigger_id, with_for_update=True, populate_existing=True)
+            if for_update
+            else self.session.get(Trigger, trigger_id)
+        )
         if row is None or row.customer_id != customer_id or row.deleted_at is not None:
             return None
         return row

@@ -94,8 +94,8 @@ class TriggerService:
         self._catch_up(customer, trigger, rule)
         return trigger
 
-    def get(self, customer: Customer, trigger_id: str) -> Trigger:
-        trigger = self.repo.get(customer.id, trigger_id)
+    def get(self, customer: Customer, trigger_id: str, *, for_update: bool = False) -> Trigger:
+        trigger = self.repo.get(customer.id, trigger_id, for_update=for_update)
         if trigger is None:
             raise NotFound(f"trigger {trigger_id} not found")
         return trigger
@@ -104,7 +104,7 @@ class TriggerService:
         return self.repo.for_customer(customer.id)
 
     def update(self, customer: Customer, trigger_id: str, change: TriggerUpdate) -> Trigger:
-        trigger = self.get(customer, trigger_id)
+        trigger = self.get(customer, trigger_id, for_update=True)
         rule = self._rule_of(trigger)
         kept = trigger.params
         if change.upgrade:
@@ -134,7 +134,7 @@ class TriggerService:
         return trigger
 
     def delete(self, customer: Customer, trigger_id: str) -> None:
-        trigger = self.get(customer, trigger_id)
+        trigger = self.get(customer, trigger_id, for_update=True)
         trigger.enabled = False
         self._record(trigger, f"trigger for rule {trigger.rule_key} deleted", {})
         self.occurrences.cancel_open(trigger.id, "the trigger was deleted")
