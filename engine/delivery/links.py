@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from engine.config import Settings
+from engine.errors import Unauthorized
 from engine.security import sign, verify
 
 UNSUBSCRIBE = "unsubscribe"
 ACK = "ack"
+MANAGE = "manage"
 ACK_TTL_S = 30 * 24 * 3600
+MANAGE_TTL_S = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,58 @@ def read_ack(settings: Settings, token: str, now_ts: float) -> str:
     return str(claims["n"])
 
 
-def preferences_url(settings: Settings) -> str:
-    return f"{_base(settings)}/docs#/me"
+@dataclass(frozen=True)
+class Manage:
+    """Whose page a manage link opens; ``expired`` links still name them (for a fresh link)."""
+
+    tenant_id: str
+    customer_id: str
+    issued_at: int
+    expires_at: int
+    once: bool
+    expired: bool
+
+
+def manage_token(
+    settings: Settings,
+    tenant_id: str,
+    customer_id: str,
+    now_ts: float,
+    *,
+    ttl_s: int = MANAGE_TTL_S,
+    once: bool = False,
+) -> str:
+    """A signed link token for one customer's page; ``once`` links open a single session."""
+    claims = {"t": tenant_id, "c": customer_id, "iat": int(now_ts), "x": int(now_ts + ttl_s)}
+    if once:
+        claims["o"] = 1
+    return sign(settings.secret_key.get_secret_value(), MANAGE, claims)
+
+
+def manage_url(settings: Settings, token: str) -> str:
+    return f"{_base(settings)}/me/link?token={quote(token)}"
+
+
+def read_manage(settings: Settings, token: str, now_ts: float) -> Manage:
+    """The claims of a correctly signed manage token, expired or not (Unauthorized if forged)."""
+    claims = verify(settings.secret_key.get_secret_value(), MANAGE, token, now_ts)
+    try:
+        expires = int(claims["x"])
+        return Manage(
+            str(claims["t"]),
+            str(claims["c"]),
+            int(claims["iat"]),
+            expires,
+            bool(claims.get("o")),
+            expires < now_ts,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unauthorized("malformed token") from exc
+
+
+def preferences_url(settings: Settings, tenant_id: str, customer_id: str, now_ts: float) -> str:
+    """The "manage your alerts" link in every message: this customer's own page."""
+    return manage_url(settings, manage_token(settings, tenant_id, customer_id, now_ts))
 
 
 def status_callback_url(settings: Settings) -> str:

@@ -18,6 +18,9 @@ class HistoryService:
     def __init__(self, repo: HistoryRepository, clock: Clock) -> None:
         self.repo = repo
         self.clock = clock
+        # Where this unit of work's changes come from (e.g. "web" for the customer's page):
+        # written into each entry's data as ``source`` unless the entry names its own.
+        self.source: str | None = None
 
     def record(
         self,
@@ -68,8 +71,13 @@ class HistoryService:
             "channel": channel,
             "notification_id": notification_id,
             "summary": summary[:500],
-            "data": data or {},
+            "data": self._with_source(data or {}),
         }
+
+    def _with_source(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.source is None or "source" in data:
+            return data
+        return {**data, "source": self.source}
 
     def page(
         self,

@@ -1,0 +1,123 @@
+"""The customer's page: overview, history with "why did I get this?", and my data."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from api.web.deps import FormDep, MeDep
+from engine.models import HistoryKind
+from engine.portal.repository import PortalRepository
+from engine.portal.wiring import portal_views
+
+router = APIRouter(prefix="/me", tags=["pages"], include_in_schema=False)
+
+RECENT_MESSAGES = 5
+HISTORY_PAGE = 30
+DONE = {"logout.done"}
+
+
+def _done(key: str | None, allowed: set[str]) -> str | None:
+    """A confirmation to show after a redirect (only the ones this page knows)."""
+    return key if key in allowed else None
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(me: MeDep) -> HTMLResponse:
+    v, customer = me.visitor, me.customer
+    alerts = portal_views(me.services).alerts(customer, v.lang)
+    messages = me.services.history.page(
+        customer.id, None, RECENT_MESSAGES, kinds=[HistoryKind.message.value]
+    ).items
+    return v.page(
+        "overview.html",
+        title=v.t("overview.title"),
+        section="overview",
+        name=customer.name or "",
+        alerts=alerts,
+        messages=messages,
+    )
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history(me: MeDep, cursor: str | None = None) -> HTMLResponse:
+    v = me.visitor
+    page = me.services.history.page(me.customer.id, cursor, HISTORY_PAGE)
+    return v.page(
+        "history.html",
+        title=v.t("history.title"),
+        section="history",
+        entries=page.items,
+        next_cursor=page.next_cursor,
+        first_page=cursor is None,
+    )
+
+
+@router.get("/history/{notification_id}", response_class=HTMLResponse)
+def why(me: MeDep, notification_id: str) -> HTMLResponse:
+    """Why did I get this: the rule, my parameters then, the values that made it true."""
+    v = me.visitor
+    row = PortalRepository(me.services.session).notification(me.customer.id, notification_id)
+    if row is None:
+        return v.page(
+            "message.html", 404, title=v.t("error.not_found"), message=v.t("error.not_found.text")
+        )
+    title = portal_views(me.services).rule_title(
+        row.tenant_id, row.rule_key, row.rule_version, v.lang
+    )
+    return v.page(
+        "why.html",
+        title=v.t("why.title"),
+        section="history",
+        rule_title=title,
+        notification=row,
+        params=row.why.get("params", {}),
+        values=row.why.get("values", {}),
+        unit=row.why.get("unit") or "",
+    )
+
+
+@router.get("/data", response_class=HTMLResponse)
+def my_data(me: MeDep) -> HTMLResponse:
+    v = me.visitor
+    return v.page("data.html", title=v.t("data.title"), section="data")
+
+
+@router.get("/data/export")
+def export(me: MeDep) -> Response:
+    """The same JSON as ``GET /v1/me/export``, as a download."""
+    body = json.dumps(me.services.privacy.export(me.customer), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-data.json"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/data/delete", response_class=HTMLResponse)
+def delete_page(me: MeDep) -> HTMLResponse:
+    v = me.visitor
+    return v.page("delete.html", title=v.t("data.delete.confirm_title"), section="data")
+
+
+@router.post("/data/delete", response_class=HTMLResponse)
+def delete_account(me: MeDep, form: FormDep) -> HTMLResponse:
+    v = me.visitor
+    if form.get("confirm") != "yes":
+        errors = [("confirm", v.t("data.delete.check_error"))]
+        return v.page(
+            "delete.html",
+            400,
+            title=v.t("data.delete.confirm_title"),
+            section="data",
+            errors=errors,
+        )
+    me.services.privacy.erase(me.customer, by="customer")
+    v.end_session()
+    return v.page("message.html", title=v.t("data.deleted.title"), message=v.t("data.deleted.text"))

@@ -1,0 +1,77 @@
+"""Dependencies of page routes: the visitor, the signed-in customer, a CSRF-checked form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from api.deps import ServicesDep
+from api.web.session import CSRF_COOKIE, CSRF_FIELD, csrf_valid
+from api.web.texts import DEFAULT, language_of
+from api.web.visitor import Visitor, chosen_language, visitor_for
+from engine.container import Services
+from engine.models import Customer, Tenant
+
+WEB_SOURCE = "web"
+
+
+class LoginRequired(Exception):
+    """No valid session: the visitor is sent to the sign-in page."""
+
+
+class CsrfRejected(Exception):
+    """A form without this browser's CSRF token."""
+
+
+def get_visitor(request: Request, services: ServicesDep) -> Visitor:
+    return visitor_for(request, services.settings, int(services.clock.now().timestamp()))
+
+
+VisitorDep = Annotated[Visitor, Depends(get_visitor)]
+
+
+@dataclass
+class Me:
+    """The signed-in customer, their tenant, the visitor and the services, for one request."""
+
+    customer: Customer
+    tenant: Tenant
+    visitor: Visitor
+    services: Services
+
+
+def get_me(request: Request, visitor: VisitorDep, services: ServicesDep) -> Me:
+    session = visitor.session
+    if session is None:
+        raise LoginRequired
+    customer = services.customers.repo.get(session.tenant_id, session.customer_id)
+    tenant = services.tenants.repo.get(session.tenant_id)
+    if customer is None or tenant is None:
+        raise LoginRequired
+    services.history.source = WEB_SOURCE
+    visitor.lang = chosen_language(request) or language_of(customer.locale) or DEFAULT
+    visitor.zone, visitor.tenant_name = customer.timezone, tenant.name
+    visitor.refresh_session()
+    return Me(customer, tenant, visitor, services)
+
+
+MeDep = Annotated[Me, Depends(get_me)]
+
+
+async def checked_form(request: Request, visitor: VisitorDep) -> FormData:
+    """The posted form, if it carries this browser's CSRF token."""
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    if not csrf_valid(
+        visitor.settings,
+        request.cookies.get(CSRF_COOKIE),
+        token if isinstance(token, str) else None,
+    ):
+        raise CsrfRejected
+    return form
+
+
+FormDep = Annotated[FormData, Depends(checked_form)]

@@ -1,0 +1,69 @@
+"""Errors on page routes become pages in the visitor's language, not problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from api.web.deps import CsrfRejected, LoginRequired
+from api.web.visitor import Visitor, visitor_for
+from engine.errors import NudgeError
+
+PAGE_PREFIX = "/me"
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return path == PAGE_PREFIX or path.startswith(PAGE_PREFIX + "/")
+
+
+def _visitor(request: Request) -> Visitor:
+    runtime = request.app.state.runtime
+    return visitor_for(request, runtime.settings, int(runtime.clock.now().timestamp()))
+
+
+def error_page(request: Request, status: int) -> Response:
+    visitor = _visitor(request)
+    title, body = {
+        403: ("error.csrf", "error.generic.text"),
+        404: ("error.not_found", "error.not_found.text"),
+    }.get(status, ("error.generic", "error.generic.text"))
+    return visitor.page("message.html", status, title=visitor.t(title), message=visitor.t(body))
+
+
+def _login_required(request: Request, _: Exception) -> Response:
+    visitor = _visitor(request)
+    visitor.end_session()
+    return visitor.redirect("/me/login")
+
+
+def _csrf(request: Request, _: Exception) -> Response:
+    return error_page(request, 403)
+
+
+def _pages_first(previous: Handler) -> Handler:
+    """Page routes get an error page; everything else keeps the problem+json handler."""
+
+    async def handle(request: Request, exc: Any) -> Response:
+        if is_page(request):
+            status = int(getattr(exc, "status", 0) or getattr(exc, "status_code", 0) or 400)
+            return error_page(request, 404 if status in (401, 404) else status)
+        result = previous(request, exc)
+        return await result if isinstance(result, Awaitable) else result
+
+    return handle
+
+
+def install(app: FastAPI) -> None:
+    """After `api.problems.install`: wrap its handlers for page routes."""
+    for kind in (NudgeError, RequestValidationError, StarletteHTTPException):
+        previous = app.exception_handlers[kind]
+        app.add_exception_handler(kind, _pages_first(previous))
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfRejected, _csrf)

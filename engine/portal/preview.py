@@ -1,0 +1,129 @@
+"""Before saving a threshold alert: how often it would have notified on the customer's own
+readings, per window, by the same back-test the operations staff use (live semantics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from engine.catalog.compiled import CompiledRule
+from engine.clock import Clock
+from engine.feeds.repository import ReadingRepository
+from engine.models import Customer
+from engine.triggers.service import check_params
+from rules.aggregates import Accumulator, Reading
+from rules.backtest import backtest
+from rules.context import Customer as CustomerContext
+from rules.windows import Window, window_for, zone_of
+
+# How far back a preview looks, in windows of the rule's kind.
+LOOK_BACK = {"hour": 7 * 24, "day": 90, "week": 26, "month": 12}
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewWindow:
+    start: datetime
+    end: datetime
+    value: float | None  # None: no readings in this window
+    fired: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The rule's windows over the look-back, which would have notified, and the limit."""
+
+    params: dict[str, Any]
+    window: str = ""
+    aggregate: str = ""
+    windows: list[PreviewWindow] = field(default_factory=list)
+    limit: float | None = None
+    limit_unit: str | None = None
+    applicable: bool = True  # False: not a threshold rule over bounded windows
+
+    @property
+    def hits(self) -> int:
+        return sum(1 for w in self.windows if w.fired)
+
+    @property
+    def has_data(self) -> bool:
+        return any(w.value is not None for w in self.windows)
+
+
+def limit_parameter(rule: CompiledRule) -> tuple[str, str | None] | None:
+    """The parameter the condition compares against (the first number), and its unit."""
+    for spec in rule.definition.parameters:
+        if spec.type in ("double", "int"):
+            return spec.name, spec.unit
+    return None
+
+
+class PreviewService:
+    def __init__(self, readings: ReadingRepository, clock: Clock) -> None:
+        self.readings = readings
+        self.clock = clock
+
+    def preview(self, customer: Customer, rule: CompiledRule, values: dict[str, Any]) -> Preview:
+        """Raises InvalidInput naming each parameter that does not fit the rule."""
+        d = rule.definition
+        params = check_params(d, values)
+        if d.kind != "threshold" or d.window not in LOOK_BACK or d.aggregate is None:
+            return Preview(params, applicable=False)
+        windows = self._windows(d.window, customer.timezone)
+        earliest = windows[0]
+        for _ in range(d.baseline_windows):  # previous and baseline need earlier windows
+            earliest = earliest.previous()
+        readings = self._readings(customer.id, d.metric or "", earliest.start, windows[-1].end)
+        context = CustomerContext(customer.locale, customer.timezone, customer.attributes)
+        fired = {
+            h.window_start
+            for h in backtest(rule.core, params, context, readings)
+            if h.action == "fire"
+        }
+        limit = limit_parameter(rule)
+        return Preview(
+            params,
+            d.window,
+            d.aggregate,
+            _per_window(windows, readings, d.aggregate, fired),
+            float(params[limit[0]]) if limit else None,
+            limit[1] if limit else None,
+        )
+
+    def _windows(self, kind: Any, zone: str) -> list[Window]:
+        """The last complete windows, oldest first (the current one is still open)."""
+        current = window_for(kind, self.clock.now(), zone_of(zone))
+        windows = [current.previous()]
+        for _ in range(LOOK_BACK[kind] - 1):
+            windows.append(windows[-1].previous())
+        return windows[::-1]
+
+    def _readings(
+        self, customer_id: str, metric: str, start: datetime, end: datetime
+    ) -> list[Reading]:
+        rows = self.readings.window_readings(
+            customer_id, metric, int(start.timestamp()), int(end.timestamp())
+        )
+        return [
+            Reading(datetime.fromtimestamp(s, UTC), timedelta(seconds=d), v) for s, d, v, _ in rows
+        ]
+
+
+def _per_window(
+    windows: list[Window], readings: list[Reading], aggregate: Any, fired: set[datetime]
+) -> list[PreviewWindow]:
+    totals: dict[datetime, Accumulator] = {}
+    index, count = 0, len(windows)
+    for reading in readings:  # both in time order: one pass
+        while index < count and reading.start >= windows[index].end:
+            index += 1
+        if index == count:
+            break
+        if reading.start >= windows[index].start:
+            totals.setdefault(windows[index].start, Accumulator()).add(reading)
+    result = []
+    for w in windows:
+        acc = totals.get(w.start)
+        value = acc.stats(w, w.end).value(aggregate) if acc is not None else None
+        result.append(PreviewWindow(w.start, w.end, value, w.start in fired))
+    return result
