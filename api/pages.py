@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.routers import manage_links, pages_access, pages_me
+from api.routers import manage_links, pages_access, pages_alerts, pages_me
 from api.web import errors
 from api.web.ratelimit import SignInLimits
 
@@ -18,6 +18,11 @@ def install(app: FastAPI) -> None:
     """After `api.problems.install` (its handlers stay in charge outside the pages)."""
     app.state.sign_in_limits = SignInLimits()
     errors.install(app)
-    for router in (pages_access.router, pages_me.router, manage_links.router):
+    for router in (
+        pages_access.router,
+        pages_me.router,
+        pages_alerts.router,
+        manage_links.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

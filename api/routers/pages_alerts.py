@@ -1,0 +1,137 @@
+"""The customer's alerts: choose a published rule, fill in its parameters, see how often it
+would have notified on their own readings, save; change, pause, resume and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from api.web import params as param_form
+from api.web.chart import chart
+from api.web.deps import FormDep, Me, MeDep
+from engine.errors import InvalidInput, NotFound
+from engine.evaluation.decisions import localized
+from engine.portal.views import RuleView
+from engine.portal.wiring import portal_views, preview_service
+from engine.triggers.schemas import TriggerCreate, TriggerUpdate
+
+router = APIRouter(prefix="/me/alerts", tags=["pages"], include_in_schema=False)
+
+DONE = {"alerts.created", "alerts.changed", "alerts.paused", "alerts.resumed", "alerts.deleted"}
+
+
+@router.get("", response_class=HTMLResponse)
+def alerts(me: MeDep, done: str | None = None) -> HTMLResponse:
+    v, views = me.visitor, portal_views(me.services)
+    return v.page(
+        "alerts.html",
+        title=v.t("alerts.title"),
+        section="alerts",
+        alerts=views.alerts(me.customer, v.lang),
+        offers=views.offers(me.customer, v.lang),
+        done=done if done in DONE else None,
+    )
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_alert(me: MeDep, rule: str = "") -> HTMLResponse:
+    offer = _offer(me, rule)
+    return _form(me, offer, {}, {}, [], trigger_id=None)
+
+
+@router.post("/new", response_model=None)
+def create_alert(me: MeDep, form: FormDep) -> Response:
+    offer = _offer(me, str(form.get("rule") or ""))
+    values, typed, errors = param_form.parse(
+        offer.compiled.definition.parameters, form, me.visitor.lang
+    )
+    if errors or form.get("action") != "save":
+        return _form(me, offer, values, typed, errors, trigger_id=None)
+    me.services.triggers.create(me.customer, TriggerCreate(rule=offer.key, params=values))
+    return me.visitor.redirect("/me/alerts", done="alerts.created")
+
+
+@router.get("/{trigger_id}", response_class=HTMLResponse)
+def edit_alert(me: MeDep, trigger_id: str) -> HTMLResponse:
+    alert = portal_views(me.services).alert(me.customer, trigger_id, me.visitor.lang)
+    return _form(me, alert.rule, alert.trigger.params, {}, [], trigger_id=trigger_id)
+
+
+@router.post("/{trigger_id}", response_model=None)
+def change_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
+    alert = portal_views(me.services).alert(me.customer, trigger_id, me.visitor.lang)
+    specs = alert.rule.compiled.definition.parameters
+    values, typed, errors = param_form.parse(specs, form, me.visitor.lang)
+    if errors or form.get("action") != "save":
+        return _form(me, alert.rule, values, typed, errors, trigger_id=trigger_id)
+    me.services.triggers.update(me.customer, trigger_id, TriggerUpdate(params=values))
+    return me.visitor.redirect("/me/alerts", done="alerts.changed")
+
+
+@router.post("/{trigger_id}/pause", response_model=None)
+def pause_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
+    me.services.triggers.update(me.customer, trigger_id, TriggerUpdate(enabled=False))
+    return me.visitor.redirect("/me/alerts", done="alerts.paused")
+
+
+@router.post("/{trigger_id}/resume", response_model=None)
+def resume_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
+    me.services.triggers.update(me.customer, trigger_id, TriggerUpdate(enabled=True))
+    return me.visitor.redirect("/me/alerts", done="alerts.resumed")
+
+
+@router.get("/{trigger_id}/delete", response_class=HTMLResponse)
+def delete_page(me: MeDep, trigger_id: str) -> HTMLResponse:
+    v = me.visitor
+    alert = portal_views(me.services).alert(me.customer, trigger_id, v.lang)
+    return v.page(
+        "alert_delete.html", title=v.t("alerts.delete_title"), section="alerts", alert=alert
+    )
+
+
+@router.post("/{trigger_id}/delete", response_model=None)
+def delete_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
+    me.services.triggers.delete(me.customer, trigger_id)
+    return me.visitor.redirect("/me/alerts", done="alerts.deleted")
+
+
+def _offer(me: Me, key: str) -> RuleView:
+    try:
+        return portal_views(me.services).offer(me.customer, key, me.visitor.lang)
+    except (NotFound, InvalidInput):
+        raise NotFound(f"no published rule {key!r}") from None
+
+
+def _form(
+    me: Me,
+    rule: RuleView,
+    values: dict[str, Any],
+    typed: dict[str, str],
+    errors: list[tuple[str, str]],
+    trigger_id: str | None,
+) -> HTMLResponse:
+    """The parameter form with, when the values fit, the preview on the customer's data."""
+    v, d = me.visitor, rule.compiled.definition
+    labels = {p.name: localized(dict(p.label), v.lang) for p in d.parameters}
+    fields = param_form.fields(d.parameters, labels, {**values, **typed}, v.lang)
+    preview = None
+    if not errors:
+        try:
+            preview = preview_service(me.services).preview(me.customer, rule.compiled, values)
+        except InvalidInput as exc:
+            errors = [(param_form.FIELD_PREFIX + str(e.loc[-1]), e.msg) for e in exc.errors]
+    title_key = "alerts.edit_title" if trigger_id else "alerts.new_title"
+    return v.page(
+        "alert_form.html",
+        400 if errors else 200,
+        title=v.t(title_key, title=rule.title),
+        section="alerts",
+        rule=rule,
+        fields=fields,
+        errors=errors,
+        preview=preview,
+        chart=chart(preview) if preview is not None and preview.applicable else None,
+        trigger_id=trigger_id,
+    )

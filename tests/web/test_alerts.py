@@ -1,0 +1,141 @@
+"""Alerts on the page: the form from the rule's parameters, the preview on the customer's own
+readings, and create, change, pause, delete, each recorded as made on the web."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.fixtures.api import Api, TenantHandle
+from tests.fixtures.rules import DAILY_ENERGY, hourly, post_readings, publish
+from tests.web.pages import csrf, history, manage_link, sign_in
+
+BERLIN = ZoneInfo("Europe/Berlin")
+HIGH_DAYS = (2, 5, 9)  # days ago with 24 kWh; the others have 7.2 kWh
+
+
+def _berlin_midnight(days_ago: int) -> datetime:
+    day = datetime.now(BERLIN).date() - timedelta(days=days_ago)
+    return datetime(day.year, day.month, day.day, tzinfo=BERLIN).astimezone(UTC)
+
+
+def _customer_with_readings(api: Api) -> tuple[TenantHandle, dict[str, Any]]:
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    customer = api.customer(
+        tenant, timezone="Europe/Berlin", locale="en", name="Ada", email="ada@example.com"
+    )
+    rows = []
+    for days_ago in range(1, 13):
+        per_hour = 1.0 if days_ago in HIGH_DAYS else 0.3
+        first = _berlin_midnight(days_ago)
+        hours = int((_berlin_midnight(days_ago - 1) - first).total_seconds() // 3600)
+        rows += hourly(customer["external_id"], first, [per_hour] * hours)
+    post_readings(api, tenant, rows)
+    return tenant, customer
+
+
+def test_preview_counts_the_days_that_would_have_notified(api: Api) -> None:
+    tenant, customer = _customer_with_readings(api)
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+
+    page = api.client.get("/me/alerts/new?rule=energy.daily_above")
+    assert page.status_code == 200
+    assert '<label for="p_limit_kwh">Limit (kWh)</label>' in page.text
+    assert 'value="12"' in page.text and "From 0.1 to 500" in page.text
+    assert "With 12\u00a0kWh you would have been notified on 3 of the last 90 days." in page.text
+    assert page.text.count('class="bar bar--fired"') == 3
+    assert page.text.count('class="bar"') == 12 - 3  # one bar per day with readings
+
+    lower = api.client.post(
+        "/me/alerts/new",
+        data={
+            "csrf_token": csrf(page.text),
+            "rule": "energy.daily_above",
+            "p_limit_kwh": "5",
+            "action": "preview",
+        },
+    )
+    assert "With 5\u00a0kWh you would have been notified on 12 of the last 90 days." in lower.text
+
+
+def test_out_of_bounds_parameter_is_named_beside_its_field(api: Api) -> None:
+    tenant, customer = _customer_with_readings(api)
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+    page = api.client.get("/me/alerts/new?rule=energy.daily_above")
+    answer = api.client.post(
+        "/me/alerts/new",
+        data={
+            "csrf_token": csrf(page.text),
+            "rule": "energy.daily_above",
+            "p_limit_kwh": "900",
+            "action": "save",
+        },
+    )
+    assert answer.status_code == 400
+    assert '<a href="#p_limit_kwh">Enter a number from 0.1 to 500</a>' in answer.text
+    assert 'aria-describedby="p_limit_kwh-hint p_limit_kwh-error"' in answer.text
+    token = api.token(tenant, customer["id"])
+    assert api.ok("GET", "/v1/me/triggers", token) == []
+
+
+def test_create_change_pause_resume_delete(api: Api) -> None:
+    tenant, customer = _customer_with_readings(api)
+    token = api.token(tenant, customer["id"])
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+    page = api.client.get("/me/alerts/new?rule=energy.daily_above")
+    saved = api.client.post(
+        "/me/alerts/new",
+        data={
+            "csrf_token": csrf(page.text),
+            "rule": "energy.daily_above",
+            "p_limit_kwh": "12,5",
+            "action": "save",
+        },
+    )
+    assert "Your alert is set up." in saved.text
+    (trigger,) = api.ok("GET", "/v1/me/triggers", token)
+    assert trigger["params"] == {"limit_kwh": 12.5} and trigger["enabled"]
+    entry = history(api, token)[0]
+    assert entry["kind"] == "trigger" and entry["data"]["source"] == "web"
+
+    edit = api.client.get(f"/me/alerts/{trigger['id']}")
+    assert 'value="12.5"' in edit.text
+    api.client.post(
+        f"/me/alerts/{trigger['id']}",
+        data={"csrf_token": csrf(edit.text), "p_limit_kwh": "20", "action": "save"},
+    )
+    assert api.ok("GET", f"/v1/me/triggers/{trigger['id']}", token)["params"] == {"limit_kwh": 20}
+
+    paused = api.client.post(
+        f"/me/alerts/{trigger['id']}/pause", data={"csrf_token": csrf(edit.text)}
+    )
+    assert "Your alert is paused." in paused.text and "Paused" in paused.text
+    assert api.ok("GET", f"/v1/me/triggers/{trigger['id']}", token)["enabled"] is False
+    api.client.post(f"/me/alerts/{trigger['id']}/resume", data={"csrf_token": csrf(edit.text)})
+    assert api.ok("GET", f"/v1/me/triggers/{trigger['id']}", token)["enabled"] is True
+
+    confirm = api.client.get(f"/me/alerts/{trigger['id']}/delete")
+    assert "Delete this alert?" in confirm.text
+    api.client.post(f"/me/alerts/{trigger['id']}/delete", data={"csrf_token": csrf(confirm.text)})
+    assert api.ok("GET", "/v1/me/triggers", token) == []
+    kinds = [(e["kind"], e["data"].get("source")) for e in history(api, token)[:5]]
+    assert kinds == [("trigger", "web")] * 5
+
+
+def test_another_customers_alert_is_not_found(api: Api) -> None:
+    tenant, customer = _customer_with_readings(api)
+    other = api.customer(tenant, locale="en")
+    other_token = api.token(tenant, other["id"])
+    theirs = api.ok(
+        "POST", "/v1/me/triggers", other_token, 201, json={"rule": "energy.daily_above"}
+    )
+    overview = sign_in(api.client, manage_link(api, tenant, customer["id"]))
+    for path in (f"/me/alerts/{theirs['id']}", f"/me/alerts/{theirs['id']}/delete"):
+        assert api.client.get(path).status_code == 404
+    gone = api.client.post(
+        f"/me/alerts/{theirs['id']}/delete", data={"csrf_token": csrf(overview.text)}
+    )
+    assert gone.status_code == 404
+    assert len(api.ok("GET", "/v1/me/triggers", other_token)) == 1
