@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,18 +25,85 @@ from tests.fixtures.twilio_stub import SPEC_PATH, TwilioSpec, TwilioStub
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 BACKENDS = ["sqlite", "postgres"]
+NO_SHARED, SQLITE_ONLY = "NUDGE_TEST_NO_SHARED", "NUDGE_TEST_SQLITE_ONLY"
+
+
+def _opted_out(variable: str) -> bool:
+    return os.environ.get(variable, "") not in ("", "0")
+
+
+# What this run could not test, by what it lacked; filled as tests skip for want of it.
+_untested: dict[str, str] = {}
+
+
+def _gaps() -> dict[str, str]:
+    """What this machine lacks for a full run, unless the user opted out of it."""
+    gaps = {}
+    if not SHARED_DATA.is_dir() and not _opted_out(NO_SHARED):
+        gaps["shared"] = (
+            f"{SHARED_DATA} is absent: tests of real data files and of the Twilio contract "
+            f"cannot run (check out ../shared beside the repo, or set {NO_SHARED}=1)"
+        )
+    if find_bin_dir() is None and not _opted_out(SQLITE_ONLY):
+        gaps["postgres"] = (
+            "no PostgreSQL server binaries (initdb, pg_ctl): PostgreSQL tests cannot run "
+            "(run scripts/ensure-postgres.sh, set NUDGE_TEST_POSTGRES_BIN to a bin directory, "
+            f"or set {SQLITE_ONLY}=1)"
+        )
+    return gaps
+
+
+def _say(config: pytest.Config, lines: list[str]) -> None:
+    """Lines on the terminal even under ``-q`` (the report header is not)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, red=True, bold=True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    lines = [f"NOT TESTABLE HERE (a run that needs it fails): {why}" for why in _gaps().values()]
+    if _opted_out(SQLITE_ONLY):
+        lines.append(f"PostgreSQL tests skipped on request ({SQLITE_ONLY}=1)")
+    if _opted_out(NO_SHARED) and not SHARED_DATA.is_dir():
+        lines.append(f"tests that need ../shared skipped on request ({NO_SHARED}=1)")
+    _say(session.config, lines)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not report.skipped:
+        return
+    reason = str(report.longrepr)
+    gaps = _gaps()
+    if "shared" in gaps and ("../shared" in reason or str(SHARED_DATA.parent) in reason):
+        _untested["shared"] = gaps["shared"]
+    if "postgres" in gaps and "PostgreSQL server binaries" in reason:
+        _untested["postgres"] = gaps["postgres"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _untested and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Last words, below pytest's own summary line."""
+    _say(config, [f"NOT TESTED, so this run fails: {why}" for why in _untested.values()])
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """``../shared/data``; tests that need it skip when a fresh clone has no ``../shared``."""
+    """``../shared/data``; absent in a fresh clone: the test skips and the run fails (unless
+    NUDGE_TEST_NO_SHARED=1)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data folder {SHARED_DATA} is absent")
+        pytest.skip(f"shared data folder {SHARED_DATA} is absent (../shared beside the repo)")
     return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
+    if _opted_out(SQLITE_ONLY):
+        pytest.skip(f"PostgreSQL tests skipped on request ({SQLITE_ONLY}=1)")
     bin_dir = find_bin_dir()
     if bin_dir is None:
         if os.environ.get("CI"):
@@ -42,7 +111,12 @@ def pg_cluster() -> Iterator[Cluster]:
                 "PostgreSQL server binaries are required in CI (scripts/ensure-postgres.sh)"
             )
         pytest.skip("no PostgreSQL server binaries (initdb/pg_ctl) on this machine")
-    with running_cluster(bin_dir) as cluster:
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(running_cluster(bin_dir))
+        except (OSError, subprocess.CalledProcessError) as exc:
+            _untested["postgres"] = f"PostgreSQL could not start from {bin_dir}: {exc}"
+            pytest.fail(_untested["postgres"])
         database.postgres_template(cluster)
         yield cluster
 
@@ -123,7 +197,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="session")
 def twilio_spec() -> TwilioSpec:
     if not SPEC_PATH.is_file():
-        pytest.skip(f"Twilio OpenAPI file {SPEC_PATH} is absent (../shared/data not checked out)")
+        pytest.skip(f"Twilio OpenAPI file {SPEC_PATH} is absent (../shared not checked out)")
     return TwilioSpec(SPEC_PATH)
 
 
