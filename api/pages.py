@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.routers import manage_links, pages_access, pages_alerts, pages_me
+from api.routers import manage_links, pages_access, pages_alerts, pages_me, pages_settings
 from api.web import errors
 from api.web.ratelimit import SignInLimits
 
@@ -22,6 +22,7 @@ def install(app: FastAPI) -> None:
         pages_access.router,
         pages_me.router,
         pages_alerts.router,
+        pages_settings.router,
         manage_links.router,
     ):
         app.include_router(router)

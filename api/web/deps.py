@@ -54,6 +54,7 @@ def get_me(request: Request, visitor: VisitorDep, services: ServicesDep) -> Me:
     services.history.source = WEB_SOURCE
     visitor.lang = chosen_language(request) or language_of(customer.locale) or DEFAULT
     visitor.zone, visitor.tenant_name = customer.timezone, tenant.name
+    visitor.locale = customer.locale
     visitor.refresh_session()
     return Me(customer, tenant, visitor, services)
 

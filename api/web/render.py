@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from fastapi.responses import HTMLResponse
@@ -47,8 +48,8 @@ def environment() -> Environment:
 class Formatter:
     """Numbers, dates and times in one page language and time zone."""
 
-    def __init__(self, lang: str, zone: str) -> None:
-        self.lang = lang
+    def __init__(self, lang: str, zone: str, locale: str = "") -> None:
+        self.lang = _babel_locale(locale, lang)
         self.zone = ZoneInfo(zone)
 
     def number(self, value: float | None, unit: str | None = None) -> str:
@@ -73,6 +74,17 @@ class Formatter:
 
     def short(self, value: dt.datetime) -> str:
         return format_datetime(value.astimezone(self.zone), format="short", locale=self.lang)
+
+
+def _babel_locale(locale: str, lang: str) -> str:
+    """The customer's own locale (``de_AT``) when it speaks the page's language, else that."""
+    tag = locale.replace("-", "_")
+    if not tag or tag.split("_")[0].lower() != lang:
+        return lang
+    try:
+        return str(Locale.parse(tag))
+    except (ValueError, UnknownLocaleError):
+        return lang
 
 
 def render_page(

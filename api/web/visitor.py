@@ -31,6 +31,7 @@ class Visitor:
     lang: str
     session: WebSession | None
     zone: str = "UTC"
+    locale: str = ""  # the customer's own, for formatting numbers and dates
     tenant_name: str = ""
     set_cookies: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     drop_cookies: set[str] = field(default_factory=set)
@@ -41,6 +42,9 @@ class Visitor:
 
     def t(self, key: str, **values: object) -> str:
         return text(self.lang, key, **values)
+
+    def formatter(self) -> Formatter:
+        return Formatter(self.lang, self.zone, self.locale)
 
     def csrf_token(self) -> str:
         return web_session.csrf_token(self.settings, self.nonce)
@@ -86,7 +90,7 @@ class Visitor:
             "languages": LANGUAGES,
             "_": self.t,
             "csrf": self.csrf_field,
-            "fmt": Formatter(self.lang, self.zone),
+            "fmt": self.formatter(),
             "path": path,
             "lang_url": lambda lang: "/me/lang?" + urlencode({"to": lang, "next": path}),
             "signed_in": self.session is not None,

@@ -131,6 +131,10 @@ def plan(
     if notification.acknowledged_at is not None:
         return Stop(NotificationStatus.sent, "acknowledged by the customer; nothing more to send")
     order, skipped = channel_order(notification, recipient), []
+    paused = recipient.preferences.paused_until
+    if paused is not None and now < paused and notification.channel_index < len(order):
+        channel, index = order[notification.channel_index], notification.channel_index
+        return Defer(paused, f"paused by the customer until {paused.isoformat()}", channel, index)
     for index in range(notification.channel_index, len(order)):
         channel = order[index]
         reason = _skip_reason(channel, notification.topic, recipient)

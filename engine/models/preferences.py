@@ -22,6 +22,7 @@ class Preferences(SQLModel, table=True):
     quiet_hours: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     frequency_caps: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     urgent_override: bool = False
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from engine.models import ChannelKind
 from engine.validation import LocalTime, RequestModel
@@ -50,6 +50,9 @@ class PreferencesUpdate(RequestModel):
     quiet_hours: dict[ChannelKind, list[QuietPeriod] | None] | None = None
     frequency_caps: dict[ChannelKind, FrequencyCap | None] | None = None
     urgent_override: bool | None = None
+    paused_until: AwareDatetime | None = Field(
+        default=None, description="nothing is sent before this instant; null resumes"
+    )
 
     @field_validator("channel_order")
     @classmethod
@@ -71,6 +74,7 @@ class PreferencesPublic(BaseModel):
     )
     frequency_caps: dict[ChannelKind, FrequencyCap]
     urgent_override: bool
+    paused_until: datetime | None = None
     updated_at: datetime | None
 
 

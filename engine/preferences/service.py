@@ -7,6 +7,7 @@ change to one channel never removes another channel's default.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from engine.clock import Clock
@@ -31,12 +32,14 @@ def _own(row: Preferences | None) -> dict[str, Any]:
             "quiet_hours": {},
             "frequency_caps": {},
             "urgent_override": None,
+            "paused_until": None,
         }
     return {
         "channel_order": row.channel_order or None,
         "quiet_hours": dict(row.quiet_hours),
         "frequency_caps": dict(row.frequency_caps),
         "urgent_override": row.urgent_override,
+        "paused_until": row.paused_until.isoformat() if row.paused_until else None,
     }
 
 
@@ -57,6 +60,7 @@ def public_preferences(row: Preferences | None) -> PreferencesPublic:
             },
             "frequency_caps": own["frequency_caps"],
             "urgent_override": bool(own["urgent_override"]),
+            "paused_until": own["paused_until"],
             "updated_at": row.updated_at if row is not None else None,
         }
     )
@@ -112,6 +116,8 @@ class PreferencesService:
         row.channel_order = merged["channel_order"] or []
         row.quiet_hours, row.frequency_caps = merged["quiet_hours"], merged["frequency_caps"]
         row.urgent_override = bool(merged["urgent_override"])
+        paused = merged["paused_until"]
+        row.paused_until = datetime.fromisoformat(paused) if paused else None
         row.updated_at = now
         self.repo.save(row)
         after = public_preferences(row).model_dump(mode="json")
