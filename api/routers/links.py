@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep
+from engine.container import Services
 from engine.inbound import messages
 from engine.inbound.links import LinkTarget
 from engine.models import ALL_TOPICS
@@ -41,7 +42,7 @@ def unsubscribe_page(token: Token, services: ServicesDep) -> HTMLResponse:
         _text(target, "page.unsubscribe.button"),
         '<input type="hidden" name="List-Unsubscribe" value="One-Click">',
     )
-    return _page(target, "page.unsubscribe.title", _text(target, key), form)
+    return _page(target, "page.unsubscribe.title", _text(target, key, services), form)
 
 
 @router.post("/unsubscribe", response_class=HTMLResponse, responses=INVALID)
@@ -49,7 +50,7 @@ def unsubscribe(token: Token, services: ServicesDep) -> HTMLResponse:
     """RFC 8058 one-click unsubscribe (body ``List-Unsubscribe=One-Click``), or the button."""
     target = services.inbound.links.unsubscribe(token)
     key = "page.unsubscribed_all" if target.topic == ALL_TOPICS else "page.unsubscribed"
-    return _page(target, "page.unsubscribe.title", _text(target, key))
+    return _page(target, "page.unsubscribe.title", _text(target, key, services))
 
 
 @router.get("/ack", response_class=HTMLResponse, responses=INVALID)
@@ -78,11 +79,22 @@ def _button(action: str, label: str, hidden: str = "") -> str:
     )
 
 
-def _text(target: LinkTarget, key: str) -> str:
+def _text(target: LinkTarget, key: str, services: Services | None = None) -> str:
     channel = messages.channel_label(target.channel, target.locale)
-    return messages.text(
-        key, target.locale, tenant=target.tenant, channel=channel, topic=target.topic
-    )
+    topic = _topic(target, services) if services is not None else target.topic
+    return messages.text(key, target.locale, tenant=target.tenant, channel=channel, topic=topic)
+
+
+def _topic(target: LinkTarget, services: Services) -> str:
+    """The topic by the titles of the tenant's rules in it, as the customer knows them."""
+    if target.topic in ("", ALL_TOPICS):
+        return target.topic
+    titles = [
+        dict(rule.definition.title)
+        for rule in services.catalog.published(target.tenant_id)
+        if rule.definition.topic == target.topic
+    ]
+    return messages.topic_name(target.topic, titles, target.locale)
 
 
 def _page(target: LinkTarget, title_key: str, text: str, extra: str = "") -> HTMLResponse:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from engine.config import Settings
 from engine.delivery.links import Unsubscribe, read_ack, read_unsubscribe
 from engine.errors import Forbidden, NotFound, Unauthorized
+from engine.inbound import messages
 from engine.inbound.repository import InboundRepository
 from engine.models import Customer, Notification, Tenant
 
@@ -27,6 +28,7 @@ class LinkTarget:
     locale: str
     channel: str = ""
     topic: str = ""
+    tenant_id: str = ""
 
 
 class Links:
@@ -41,7 +43,7 @@ class Links:
         """What an unsubscribe link would stop; changes nothing (scanners follow links)."""
         claims = self._unsubscribe_claims(token)
         customer, tenant = self._party(claims.tenant_id, claims.customer_id)
-        return LinkTarget(tenant.name, customer.locale, claims.channel, claims.topic)
+        return _target(tenant, customer, claims.channel, claims.topic)
 
     def unsubscribe(self, token: str) -> LinkTarget:
         """Revoke the channel and topic the link names (RFC 8058 one-click)."""
@@ -50,7 +52,7 @@ class Links:
         self.inbound.consent.set(
             tenant.id, customer.id, claims.channel, claims.topic, False, ONE_CLICK_SOURCE
         )
-        return LinkTarget(tenant.name, customer.locale, claims.channel, claims.topic)
+        return _target(tenant, customer, claims.channel, claims.topic)
 
     def ack_target(self, token: str) -> LinkTarget:
         """Whom an acknowledgement link would answer; changes nothing (scanners follow links)."""
@@ -72,7 +74,7 @@ class Links:
         if notification is None:
             raise NotFound(GONE)
         customer, tenant = self._party(notification.tenant_id, notification.customer_id)
-        return notification, LinkTarget(tenant.name, customer.locale)
+        return notification, _target(tenant, customer)
 
     def _unsubscribe_claims(self, token: str) -> Unsubscribe:
         try:
@@ -86,3 +88,9 @@ class Links:
         if customer is None or tenant is None or customer.tenant_id != tenant.id:
             raise NotFound(GONE)
         return customer, tenant
+
+
+def _target(tenant: Tenant, customer: Customer, channel: str = "", topic: str = "") -> LinkTarget:
+    """The page speaks the language the customer's messages are written in."""
+    locale = messages.language(customer.locale, tenant.default_locale)
+    return LinkTarget(tenant.name, locale, channel, topic, tenant.id)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from engine.channels.twiml import FALLBACK_LANGUAGE, say_language
+from engine.errors import InvalidInput
+from engine.templating import TemplateNotFound, localized, resolve_locale
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -57,12 +61,26 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 DEFAULT_LANGUAGE = "en"
+QUOTES = {"en": ("“", "”"), "de": ("„", "“")}
 
 
-def language(locale: str) -> str:
-    """The language of ``locale`` that we have texts for (``de-AT`` → ``de``), else English."""
-    primary = locale.replace("_", "-").split("-")[0].lower()
-    return primary if primary in TEXTS else DEFAULT_LANGUAGE
+def language(locale: str, tenant_default: str | None = None) -> str:
+    """The language we have texts for, by the chain messages follow: ``de-AT`` → ``de`` →
+    the tenant's default → English."""
+    try:
+        return resolve_locale(locale, TEXTS, tenant_default)
+    except (TemplateNotFound, InvalidInput):
+        return DEFAULT_LANGUAGE
+
+
+def topic_name(topic: str, titles: Sequence[Mapping[str, str]], locale: str) -> str:
+    """How a customer knows a topic: the titles of the published rules in it, quoted in the
+    page's language ("„Täglicher Stromverbrauch über Ihrem Limit“"); its key if none."""
+    names = list(dict.fromkeys(t for t in (localized(titles_, locale) for titles_ in titles) if t))
+    if not names:
+        return topic
+    start, end = QUOTES.get(language(locale), ('"', '"'))
+    return ", ".join(f"{start}{name}{end}" for name in names)
 
 
 def text(key: str, locale: str, **values: str) -> str:

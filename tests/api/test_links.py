@@ -57,7 +57,9 @@ def test_get_unsubscribe_only_asks_and_changes_nothing(api: Api, settings: Setti
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"
-    assert "Stop emails from Acme Energy about energy?" in response.text
+    assert "Stop emails from Acme Energy about “Daily electricity use above your limit”?" in (
+        response.text
+    )
     assert '<form method="post" action="/v1/unsubscribe?token=' in response.text
     assert 'name="List-Unsubscribe" value="One-Click"' in response.text
     assert _consents(api, who) == before and _history(api, who) == history
@@ -69,7 +71,7 @@ def test_one_click_post_revokes_email_for_that_topic_only(api: Api, settings: Se
 
     response = api.client.post(path, data=ONE_CLICK)
     assert response.status_code == 200
-    assert "no more emails from Acme Energy about energy" in response.text
+    assert "no more emails from Acme Energy about “Daily electricity use" in response.text
     consents = _consents(api, who)
     assert consents["email", "energy"]["granted"] is False
     assert consents["email", "energy"]["source"] == "one-click unsubscribe"

@@ -1,9 +1,13 @@
 """Answers a newcomer can act on: a refused key says which one is needed, a JSON body sent
-without its media type says so, a Green Button file that cannot be read gives one reason."""
+without its media type says so, a Green Button file that cannot be read gives one reason, and
+a page names a topic the way the customer knows it."""
 
 from __future__ import annotations
 
+from engine.config import Settings
+from engine.delivery.links import Unsubscribe, unsubscribe_url
 from tests.fixtures.api import Api
+from tests.fixtures.delivery import subscriber
 
 SECONDS_2026 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
@@ -65,3 +69,16 @@ def test_green_button_without_a_meter_reading_answers_one_reason(api: Api) -> No
     body = response.json()
     assert "no MeterReading" in body["detail"]
     assert len(body["errors"]) == 1
+
+
+def test_the_unsubscribe_page_names_the_topic_by_its_rules_in_the_messages_language(
+    api: Api, settings: Settings
+) -> None:
+    # A French customer of a German tenant without French texts: German, as the messages.
+    who = subscriber(api, email="zoe@example.com", consents=[{"channel": "email"}], locale="fr-FR")
+    url = unsubscribe_url(settings, Unsubscribe(who.tenant.id, who.id, "email", "energy"))
+    page = api.client.get(url.removeprefix(settings.public_base_url))
+    assert page.status_code == 200, page.text
+    assert '<html lang="de">' in page.text
+    assert "zum Thema „Täglicher Stromverbrauch über Ihrem Limit“?" in page.text
+    assert "zum Thema energy" not in page.text
