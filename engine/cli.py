@@ -32,8 +32,12 @@ console = Console(stderr=True)
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: the latest)."""
+def db_upgrade(
+    revision: Annotated[
+        str, typer.Option(help="Alembic revision to migrate to; head is the latest")
+    ] = "head",
+) -> None:
+    """Apply migrations to the database at NUDGE_DATABASE_URL (default ./nudge.db)."""
     settings = get_settings()
     upgrade(settings.database_url, revision)
     console.print(f"database at {revision}: {settings.database_url}")
@@ -43,7 +47,7 @@ def db_upgrade(revision: str = "head") -> None:
 def keys_create(
     role: Annotated[Role, typer.Option(help="admin, or ops/feed with --tenant")] = Role.admin,
     tenant: Annotated[str | None, typer.Option(help="tenant id for ops/feed keys")] = None,
-    name: str = "",
+    name: Annotated[str, typer.Option(help="a label to recognise the key by")] = "",
 ) -> None:
     """Create a key and print it once (stdout); only its hash is stored."""
     from engine.tenants.schemas import KeyCreate
@@ -132,7 +136,9 @@ def import_file(
     fmt: Annotated[
         str, typer.Option("--format", help="auto, json, ndjson, csv, greenbutton, uci")
     ] = "auto",
-    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 5000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=50_000, help="readings per transaction, as in one feed call")
+    ] = 5000,
 ) -> None:
     """Import readings from FILE as the feed API would, with a progress bar."""
     from rich.progress import Progress
