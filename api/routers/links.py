@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from api.deps import ServicesDep
+from api.web.deps import VisitorDep
+from api.web.visitor import Visitor
 from engine.container import Services
 from engine.inbound import messages
 from engine.inbound.links import LinkTarget
@@ -22,18 +24,10 @@ INVALID: dict[int | str, dict[str, Any]] = {
     403: {"description": "Invalid or expired link"},
     404: {"description": "Gone"},
 }
-# The token is in the URL: keep it out of caches and Referer headers; the page needs no scripts.
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
-STYLE = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}"
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse, responses=INVALID)
-def unsubscribe_page(token: Token, services: ServicesDep) -> HTMLResponse:
+def unsubscribe_page(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
     """Asks before unsubscribing: a GET changes nothing, since mail scanners follow links."""
     target = services.inbound.links.unsubscribe_target(token)
     key = "page.unsubscribe.ask_all" if target.topic == ALL_TOPICS else "page.unsubscribe.ask"
@@ -42,22 +36,23 @@ def unsubscribe_page(token: Token, services: ServicesDep) -> HTMLResponse:
         _text(target, "page.unsubscribe.button"),
         '<input type="hidden" name="List-Unsubscribe" value="One-Click">',
     )
-    return _page(target, "page.unsubscribe.title", _text(target, key, services), form)
+    return _page(visitor, target, "page.unsubscribe.title", _text(target, key, services), form)
 
 
 @router.post("/unsubscribe", response_class=HTMLResponse, responses=INVALID)
-def unsubscribe(token: Token, services: ServicesDep) -> HTMLResponse:
+def unsubscribe(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
     """RFC 8058 one-click unsubscribe (body ``List-Unsubscribe=One-Click``), or the button."""
     target = services.inbound.links.unsubscribe(token)
     key = "page.unsubscribed_all" if target.topic == ALL_TOPICS else "page.unsubscribed"
-    return _page(target, "page.unsubscribe.title", _text(target, key, services))
+    return _page(visitor, target, "page.unsubscribe.title", _text(target, key, services))
 
 
 @router.get("/ack", response_class=HTMLResponse, responses=INVALID)
-def acknowledge_page(token: Token, services: ServicesDep) -> HTMLResponse:
+def acknowledge_page(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
     """Asks before confirming: a GET changes nothing, since mail scanners follow links."""
     target = services.inbound.links.ack_target(token)
     return _page(
+        visitor,
         target,
         "page.ack.ask_title",
         _text(target, "page.ack.ask"),
@@ -66,17 +61,14 @@ def acknowledge_page(token: Token, services: ServicesDep) -> HTMLResponse:
 
 
 @router.post("/ack", response_class=HTMLResponse, responses=INVALID)
-def acknowledge(token: Token, services: ServicesDep) -> HTMLResponse:
+def acknowledge(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
     """The customer confirms an email that asked for it; no further channel is tried."""
     target = services.inbound.links.acknowledge(token)
-    return _page(target, "page.ack.title", _text(target, "page.ack.done"))
+    return _page(visitor, target, "page.ack.title", _text(target, "page.ack.done"))
 
 
-def _button(action: str, label: str, hidden: str = "") -> str:
-    return (
-        f'<form method="post" action="{escape(action)}">{hidden}'
-        f'<button type="submit">{escape(label)}</button></form>'
-    )
+def _button(action: str, label: str, hidden: str = "") -> dict[str, Any]:
+    return {"form_action": action, "button": label, "hidden": Markup(hidden)}
 
 
 def _text(target: LinkTarget, key: str, services: Services | None = None) -> str:
@@ -97,12 +89,16 @@ def _topic(target: LinkTarget, services: Services) -> str:
     return messages.topic_name(target.topic, titles, target.locale)
 
 
-def _page(target: LinkTarget, title_key: str, text: str, extra: str = "") -> HTMLResponse:
-    title = escape(messages.text(title_key, target.locale))
-    html = (
-        f'<!doctype html><html lang="{messages.language(target.locale)}"><head>'
-        '<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{title}</title><style>{STYLE}</style></head>"
-        f"<body><main><h1>{title}</h1><p>{escape(text)}</p>{extra}</main></body></html>"
-    )
-    return HTMLResponse(html, headers=HEADERS)
+def _page(
+    visitor: Visitor,
+    target: LinkTarget,
+    title_key: str,
+    text: str,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The shared page layout, in the customer's language; the token in the URL stays out of
+    caches and Referer headers (the layout's headers), and the page runs no script."""
+    visitor.lang = messages.language(target.locale)
+    visitor.tenant_name = target.tenant
+    title = messages.text(title_key, target.locale)
+    return visitor.page("message.html", title=title, message=text, languages=(), **(form or {}))

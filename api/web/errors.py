@@ -15,12 +15,17 @@ from api.web.visitor import Visitor, visitor_for
 from engine.errors import NudgeError
 
 PAGE_PREFIX = "/me"
+LINK_PATHS = ("/v1/unsubscribe", "/v1/ack")  # the links in messages answer with pages too
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def is_page(request: Request) -> bool:
     path = request.url.path
     return path == PAGE_PREFIX or path.startswith(PAGE_PREFIX + "/")
+
+
+def is_link(request: Request) -> bool:
+    return request.url.path in LINK_PATHS
 
 
 def _visitor(request: Request) -> Visitor:
@@ -37,6 +42,20 @@ def error_page(request: Request, status: int) -> Response:
     return visitor.page("message.html", status, title=visitor.t(title), message=visitor.t(body))
 
 
+def link_page(request: Request, status: int) -> Response:
+    """A link in a message that is invalid, expired or leads nowhere: say so, and offer a
+    fresh one by the sign-in page."""
+    visitor = _visitor(request)
+    title, body = (
+        ("link.invalid", "link.invalid.text")
+        if status == 403
+        else ("error.not_found", "error.not_found.text")
+    )
+    return visitor.page(
+        "link_problem.html", status, title=visitor.t(title), message=visitor.t(body), token=None
+    )
+
+
 def _login_required(request: Request, _: Exception) -> Response:
     visitor = _visitor(request)
     visitor.end_session()
@@ -51,9 +70,11 @@ def _pages_first(previous: Handler) -> Handler:
     """Page routes get an error page; everything else keeps the problem+json handler."""
 
     async def handle(request: Request, exc: Any) -> Response:
+        status = int(getattr(exc, "status", 0) or getattr(exc, "status_code", 0) or 400)
         if is_page(request):
-            status = int(getattr(exc, "status", 0) or getattr(exc, "status_code", 0) or 400)
             return error_page(request, 404 if status in (401, 404) else status)
+        if is_link(request) and status in (403, 404):
+            return link_page(request, status)
         result = previous(request, exc)
         return await result if isinstance(result, Awaitable) else result
 

@@ -43,6 +43,14 @@ def _history(api: Api, who: Subscriber) -> list[dict[str, Any]]:
     return items
 
 
+def _refused(api: Api, method: str, path: str, status: int, **kwargs: Any) -> None:
+    """A link that leads nowhere answers with a page (not problem+json) offering a new one."""
+    response = api.client.request(method, path, **kwargs)
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<a href="/me/login">' in response.text
+
+
 def _tampered(path: str) -> str:
     head, _, mac = path.rpartition(".")
     return f"{head}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}"
@@ -149,7 +157,7 @@ def test_invalid_tampered_and_cross_purpose_tokens_are_refused(
         ("GET", f"/v1/ack?token={unsubscribe_token}"),
         ("POST", f"/v1/ack?token={unsubscribe_token}"),
     ):
-        api.problem(method, path, {}, 403, data=ONE_CLICK if method == "POST" else None)
+        _refused(api, method, path, 403, data=ONE_CLICK if method == "POST" else None)
     assert _consents(api, who) == before
     assert notification(runtime, sent.id).acknowledged_at is None
 
@@ -160,9 +168,9 @@ def test_links_to_what_no_longer_exists_are_404(
     who = _customer(api)
     other_tenant = api.tenant("Other Energy")
     foreign = Unsubscribe(other_tenant.id, who.id, "email", "energy")
-    api.problem("GET", _path(unsubscribe_url(settings, foreign)), {}, 404)
-    api.problem("GET", _ack(settings, "ntf_doesnotexist"), {}, 404)
+    _refused(api, "GET", _path(unsubscribe_url(settings, foreign)), 404)
+    _refused(api, "GET", _ack(settings, "ntf_doesnotexist"), 404)
 
     unsubscribe = _unsubscribe(settings, who)
     api.ok("DELETE", "/v1/me", who.token, 204)
-    api.problem("POST", unsubscribe, {}, 404, data=ONE_CLICK)
+    _refused(api, "POST", unsubscribe, 404, data=ONE_CLICK)
