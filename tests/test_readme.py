@@ -180,6 +180,8 @@ def tour(tmp_path: Path) -> Iterator[Tour]:
     for tool in ("curl", "jq", "make", "bash"):
         if shutil.which(tool) is None:
             pytest.skip(f"the README's tour needs {tool}, which is not installed")
+    if not (ROOT / ".venv" / "bin" / "nudge").exists():
+        pytest.skip("`make run` serves from .venv, which `make install` has not set up")
     env_of_readme, argv = start_command(blocks(section(README.read_text(), "A 60-second tour")))
     port = free_port()
     env = {
@@ -200,7 +202,11 @@ def tour(tmp_path: Path) -> Iterator[Tour]:
             start_new_session=True,
         )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}", server)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}", server)
+        except AssertionError as exc:
+            log_tail = (tmp_path / "server.log").read_text()[-3000:]
+            raise AssertionError(f"{exc}; the server said:\n{log_tail}") from None
         yield Tour(tmp_path, port, env)
     finally:
         _stop(server)
