@@ -316,3 +316,10 @@ def test_the_configuration_table_shows_the_numeric_defaults() -> None:
         row = next(line for line in table.splitlines() if f"`NUDGE_{name.upper()}`" in line)
         shown = {f"{default:g}", f"{default:,}", f"{default // 1024 // 1024} MiB"}
         assert any(value in row.split("|")[2] for value in shown), (name, default, row)
+
+
+def test_every_link_to_a_file_of_the_repository_leads_to_one() -> None:
+    targets = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", README.read_text())
+    assert {"docs/operations.md", "docs/consent.md"} <= set(targets)
+    missing = [t for t in targets if not (ROOT / t).exists()]
+    assert missing == []
