@@ -310,6 +310,7 @@ def test_every_message_sent_matches_what_the_customer_had_said(world: World) -> 
         _readings(world, people)
         _run_until(world, loop, start + timedelta(days=3))
     finally:
+        loop.run_until_complete(world.dispatcher.channels.aclose())
         loop.close()
 
     violations, sent = _violations(world, people)

@@ -220,4 +220,5 @@ def test_one_message_per_channel_and_decision_on_every_path(world: World) -> Non
             ),
         )
     finally:
+        runner.run_until_complete(world.dispatcher.channels.aclose())
         runner.close()
