@@ -118,13 +118,13 @@ class Replies:
 
     def _to_all(self, owners: list[PhoneOwner], key: str) -> str:
         names = ", ".join(dict.fromkeys(o.tenant.name for o in owners))
-        return messages.text(key, self._primary(owners).customer.locale, tenant=names)
+        return messages.text(key, _language(self._primary(owners)), tenant=names)
 
     def _help(self, owner: PhoneOwner, message: InboundSms) -> str:
         self._record(owner, message, None, "asked for help by SMS", {"keyword": "help"})
         if owner.tenant.help_text:
             return owner.tenant.help_text
-        return messages.text("sms.help", owner.customer.locale, tenant=owner.tenant.name)
+        return messages.text("sms.help", _language(owner), tenant=owner.tenant.name)
 
     def _ack(self, owners: list[PhoneOwner], message: InboundSms) -> str | None:
         found = self._awaiting_ack(owners)
@@ -133,7 +133,7 @@ class Replies:
             return None
         owner, notification = found
         self.inbound.acknowledge(notification, "sms", self.inbound.clock.now())
-        return messages.text("sms.confirmed", owner.customer.locale, tenant=owner.tenant.name)
+        return messages.text("sms.confirmed", _language(owner), tenant=owner.tenant.name)
 
     def _awaiting_ack(self, owners: list[PhoneOwner]) -> tuple[PhoneOwner, Notification] | None:
         """The most recently sent notification, of any owner, that waits for confirmation."""
@@ -173,7 +173,8 @@ class Replies:
             log.info("keypad answer for an unknown call")
             return None
         key = self._press(notification, digits.strip())
-        text, language = messages.spoken(key, customer.locale, tenant=tenant.name)
+        speaks = messages.language(customer.locale, tenant.default_locale)
+        text, language = messages.spoken(key, speaks, tenant=tenant.name)
         return Spoken(text, language)
 
     def _press(self, notification: Notification, digits: str) -> str:
@@ -194,3 +195,8 @@ class Replies:
             notification_id=notification.id,
         )
         return "voice.other"
+
+
+def _language(owner: PhoneOwner) -> str:
+    """Answers are in the language the owner's messages are written in."""
+    return messages.language(owner.customer.locale, owner.tenant.default_locale)

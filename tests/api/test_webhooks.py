@@ -149,6 +149,11 @@ def test_every_stop_keyword_revokes_and_answers_in_the_customers_language(api: A
     assert _sms(api, "YES").startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>')
 
 
+def test_a_customer_whose_language_has_no_texts_is_answered_in_the_tenants(api: Api) -> None:
+    _sms_customer(api, locale="fr-FR")  # the tenant's default is de-DE, as its messages are
+    assert "Sie erhalten keine SMS mehr von Acme Energy" in _sms(api, "STOP")
+
+
 def test_help_answers_with_the_tenants_help_text(api: Api) -> None:
     help_text = "Acme Energy: call 0800 123 or reply STOP to opt out."
     who = _sms_customer(api, tenant=api.tenant(help_text=help_text))
