@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from engine.inbound import messages
 from engine.inbound.repository import InboundRepository, PhoneOwner
 from engine.models import HistoryKind, Notification
+from engine.templating import formatting_locale
 
 if TYPE_CHECKING:
     from engine.inbound.service import InboundService
@@ -173,7 +174,8 @@ class Replies:
             log.info("keypad answer for an unknown call")
             return None
         key = self._press(notification, digits.strip())
-        speaks = messages.language(customer.locale, tenant.default_locale)
+        written_in = messages.language(customer.locale, tenant.default_locale)
+        speaks = formatting_locale(customer.locale, written_in, tenant.default_locale)
         text, language = messages.spoken(key, speaks, tenant=tenant.name)
         return Spoken(text, language)
 
