@@ -10,6 +10,7 @@ MODULES = [
     "benchmarks.delivery",
     "benchmarks.reminders",
     "benchmarks.workers",
+    "benchmarks.concurrency",
 ]
 
 

@@ -39,6 +39,19 @@ _RETURNED = (
     'customer_id, metric, "window", start, sum, count, min, max, last_start, last_value, '
     'covered_until, "end", unit'
 )
+# PostgreSQL: the aggregate rows of `_AGGREGATE_COLUMNS` as one array per column, in order.
+_UNNESTED = (
+    "c, m, w, s, e, su, n, lo, hi, ls, lv, cu, u FROM unnest("
+    "%s::varchar[], %s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[], "
+    "%s::float8[], %s::integer[], %s::float8[], %s::float8[], %s::bigint[], %s::float8[], "
+    "%s::bigint[], %s::varchar[]) WITH ORDINALITY "
+    "AS t(c, m, w, s, e, su, n, lo, hi, ls, lv, cu, u, ord)"
+)
+_READINGS_UNNESTED = (
+    "c, m, s, d, t, v, u, q, r, b FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], "
+    "%s::integer[], %s::varchar[], %s::float8[], %s::varchar[], %s::varchar[], %s::bigint[], "
+    "%s::varchar[]) WITH ORDINALITY AS x(c, m, s, d, t, v, u, q, r, b, ord) ORDER BY ord"
+)
 _READING_COLUMNS = (
     "customer_id, metric, start, duration, tenant_id, value, unit, quality, received_at, batch"
 )
@@ -92,11 +105,17 @@ class ReadingRepository:
 
     def insert_new(self, rows: Sequence[ReadingRow]) -> int:
         """Insert readings whose key is not stored yet; returns how many were inserted."""
-        sql = (
-            f"INSERT INTO readings ({_READING_COLUMNS}) VALUES {self._marks(10)} "
-            "ON CONFLICT (customer_id, metric, start, duration) DO NOTHING"
-        )
-        return self._execmany(sql, self._in_key_order(rows))
+        conflict = "ON CONFLICT (customer_id, metric, start, duration) DO NOTHING"
+        if self.sqlite:
+            sql = f"INSERT INTO readings ({_READING_COLUMNS}) VALUES {self._marks(10)} {conflict}"
+            return self._execmany(sql, rows)
+        if not rows:
+            return 0
+        # One statement over one array per column, in key order (see `_in_key_order`).
+        sql = f"INSERT INTO readings ({_READING_COLUMNS}) SELECT {_READINGS_UNNESTED} {conflict}"
+        with closing(self._cursor()) as cursor:
+            cursor.execute(sql, [list(c) for c in zip(*self._in_key_order(rows), strict=True)])
+            return int(cursor.rowcount or 0)
 
     def stored(self, keys: Sequence[ReadingKey]) -> dict[ReadingKey, tuple[float, str]]:
         """Value and batch id of each stored reading among ``keys``."""
@@ -142,12 +161,42 @@ class ReadingRepository:
         self, deltas: Mapping[AggregateKey, Sequence[Any]]
     ) -> dict[AggregateKey, Totals]:
         """Fold new readings into running aggregates (insert, or add to what is there) and
-        answer the resulting totals, in one multi-row statement per chunk.
+        answer the resulting totals.
 
-        ``deltas`` maps each window to what the batch adds to it, in the order of `Totals`."""
+        ``deltas`` maps each window to what the batch adds to it, in the order of `Totals`.
+        PostgreSQL locks each row as it is upserted, so rows go in key order there: concurrent
+        batches then queue instead of deadlocking (SQLite runs one writer at a time)."""
+        if not deltas:
+            return {}
+        if self.sqlite:
+            return self._add_in_chunks(list(deltas.items()))
+        rows = [_aggregate_row(key, t) for key, t in sorted(deltas.items())]
+        # One statement over 13 arrays: psycopg would parse a query with 13 placeholders a row
+        # on every call, which cost more than the statement itself.
+        source = f"SELECT {_UNNESTED} ORDER BY ord"
+        sql = self._upsert_adding(source)
+        return self._totals(self._query(sql, [list(column) for column in zip(*rows, strict=True)]))
+
+    def _add_in_chunks(
+        self, items: Sequence[tuple[AggregateKey, Any]]
+    ) -> dict[AggregateKey, Totals]:
+        found: dict[AggregateKey, Totals] = {}
+        for chunk in _chunks(items, _UPSERT_CHUNK):
+            params: list[Any] = []
+            for key, t in chunk:
+                params += _aggregate_row(key, t)
+            values = ", ".join([self._marks(13)] * len(chunk))
+            found.update(self._totals(self._query(self._upsert_adding(f"VALUES {values}"), params)))
+        return found
+
+    @staticmethod
+    def _totals(rows: Iterable[Sequence[Any]]) -> dict[AggregateKey, Totals]:
+        return {(row[0], row[1], row[2], row[3]): Totals._make(row[4:]) for row in rows}
+
+    def _upsert_adding(self, source: str) -> str:
         newer = "excluded.last_start >= window_aggregates.last_start"
-        sql = (
-            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {{values}} "
+        return (
+            f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) {source} "
             'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '
             "sum = window_aggregates.sum + excluded.sum, "
             "count = window_aggregates.count + excluded.count, "
@@ -161,18 +210,6 @@ class ReadingRepository:
             f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')} "
             f"RETURNING {_RETURNED}"
         )
-        found: dict[AggregateKey, Totals] = {}
-        # Rows are locked in the order they are upserted: key order everywhere, so that
-        # concurrent batches queue instead of deadlocking.
-        items = sorted(deltas.items())
-        for chunk in _chunks(items, _UPSERT_CHUNK):
-            params: list[Any] = []
-            for key, t in chunk:
-                params += _aggregate_row(key, t)
-            values = ", ".join([self._marks(13)] * len(chunk))
-            for row in self._query(sql.format(values=values), params):
-                found[(row[0], row[1], row[2], row[3])] = Totals._make(row[4:])
-        return found
 
     def replace_aggregates(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:
         """Overwrite aggregates recomputed from the readings (after corrections)."""
