@@ -105,16 +105,24 @@ def _print_examples(outcomes: Sequence[CustomerOutcome], console: Console) -> No
             )
 
 
+KIND_NAMES = {"email": ("email", "emails"), "sms": ("SMS", "SMS"), "voice": ("call", "calls")}
+FILE_KINDS = {"email": ".eml for email", "sms": ".json for SMS", "voice": ".json (TwiML) for calls"}
+
+
 def outbox_line(report: DemoReport) -> str:
     """How many messages of each kind the outbox holds, naming only kinds that went out."""
     outbox_kinds = sorted(k for k, v in report.channels.items() if v == "outbox")
     written = {k: sum(o.sent_by_channel[k] for o in report.outcomes) for k in outbox_kinds}
-    counts = [f"{n} {kind}" for kind, n in written.items() if n]
+    counts = [_counted(n, kind) for kind, n in written.items() if n]
     if not counts:
         return "No message went out yet, so the outbox is empty." if outbox_kinds else ""
-    files = {"email": ".eml", "sms": ".json", "voice": ".json (TwiML)"}
-    kinds = ", ".join(f"{files[k]} for {k}" for k, n in written.items() if n and k in files)
-    return f"The outbox {report.outbox} holds {', '.join(counts)} messages: {kinds}."
+    files = "; ".join(FILE_KINDS.get(k, k) for k, n in written.items() if n)
+    return f"The outbox {report.outbox} holds {' and '.join(counts)} ({files})."
+
+
+def _counted(n: int, kind: str) -> str:
+    one, many = KIND_NAMES.get(kind, (kind, kind))
+    return f"{n} {one if n == 1 else many}"
 
 
 def _print_footer(report: DemoReport, console: Console) -> None:
