@@ -12,7 +12,7 @@ from engine.clock import Clock
 from engine.feeds.repository import ReadingRepository
 from engine.models import Customer
 from engine.triggers.service import check_params
-from rules.aggregates import Accumulator, Reading
+from rules.aggregates import Reading
 from rules.backtest import backtest
 from rules.context import Customer as CustomerContext
 from rules.windows import Window, window_for, zone_of
@@ -71,8 +71,9 @@ class PreviewService:
             return Preview(params, applicable=False)
         windows = self._windows(d.window, customer.timezone)
         earliest = windows[0]
-        for _ in range(d.baseline_windows):  # previous and baseline need earlier windows
-            earliest = earliest.previous()
+        if rule.reads_previous or rule.reads_baseline:  # they need the windows before
+            for _ in range(d.baseline_windows if rule.reads_baseline else 1):
+                earliest = earliest.previous()
         readings = self._readings(customer.id, d.metric or "", earliest.start, windows[-1].end)
         context = CustomerContext(customer.locale, customer.timezone, customer.attributes)
         fired = {
@@ -110,20 +111,31 @@ class PreviewService:
 
 
 def _per_window(
-    windows: list[Window], readings: list[Reading], aggregate: Any, fired: set[datetime]
+    windows: list[Window], readings: list[Reading], aggregate: str, fired: set[datetime]
 ) -> list[PreviewWindow]:
-    totals: dict[datetime, Accumulator] = {}
+    """Each window's aggregate for the chart (readings and windows both in time order)."""
+    values: dict[datetime, list[float]] = {}
     index, count = 0, len(windows)
-    for reading in readings:  # both in time order: one pass
+    for reading in readings:
         while index < count and reading.start >= windows[index].end:
             index += 1
         if index == count:
             break
         if reading.start >= windows[index].start:
-            totals.setdefault(windows[index].start, Accumulator()).add(reading)
-    result = []
-    for w in windows:
-        acc = totals.get(w.start)
-        value = acc.stats(w, w.end).value(aggregate) if acc is not None else None
-        result.append(PreviewWindow(w.start, w.end, value, w.start in fired))
-    return result
+            values.setdefault(windows[index].start, []).append(reading.value)
+    return [
+        PreviewWindow(w.start, w.end, _aggregate(aggregate, values.get(w.start)), w.start in fired)
+        for w in windows
+    ]
+
+
+def _aggregate(name: str, values: list[float] | None) -> float | None:
+    if not values:
+        return None
+    if name == "sum":
+        return sum(values)
+    if name == "avg":
+        return sum(values) / len(values)
+    if name == "count":
+        return float(len(values))
+    return {"min": min, "max": max}.get(name, lambda v: v[-1])(values)

@@ -1,0 +1,172 @@
+"""The customer's page (SPEC §7): every page rendered for a customer with a year of hourly
+readings, the trigger preview included, timed server-side on SQLite. Requests go through the
+ASGI app in-process (no sockets), so the time is the server's: routing, session, queries,
+the preview's back-test and the template."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.app import create_app
+from benchmarks.common import ADMIN_KEY, emit, fresh_sqlite
+from engine.config import Settings
+from engine.demo.rules import BILL_MONTHLY, CHECKUP_REMINDER, DAILY_ENERGY
+from engine.models import HistoryKind
+from engine.runtime import Runtime
+from tests.fixtures.api import Api
+from tests.fixtures.delivery import send
+from tests.fixtures.rules import hourly, post_readings, publish
+
+HOURS = 365 * 24
+MESSAGES = 300
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _setup(api: Api, runtime: Runtime) -> tuple[dict[str, Any], list[str]]:
+    """A tenant with three rules; a customer with a year of hourly readings, three triggers
+    and a few hundred messages in their history."""
+    tenant = api.tenant()
+    for rule in (DAILY_ENERGY, BILL_MONTHLY, CHECKUP_REMINDER):
+        publish(api, tenant, rule)
+    customer = api.customer(
+        tenant,
+        name="Ada",
+        locale="de-DE",
+        timezone="Europe/Berlin",
+        email="ada@example.com",
+        phone="+4915112345678",
+        consents=[{"channel": "email"}, {"channel": "sms"}],
+    )
+    token = api.token(tenant, customer["id"])
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    first = now - timedelta(hours=HOURS)
+    values = [0.2 + 0.6 * ((h % 24) in range(17, 22)) + 0.01 * (h % 7) for h in range(HOURS)]
+    for start in range(0, HOURS, 5000):
+        rows = hourly(
+            customer["external_id"], first + timedelta(hours=start), values[start : start + 5000]
+        )
+        post_readings(api, tenant, rows)
+    triggers = [
+        api.ok("POST", "/v1/me/triggers", token, 201, json={"rule": key})["id"]
+        for key in ("energy.daily_above", "bill.monthly_above", "checkup.reminder")
+    ]
+    sent = [send(runtime, triggers[0], channel="email").id for _ in range(3)]
+    with runtime.services() as services:
+        for i in range(MESSAGES):
+            services.history.record(
+                tenant.id,
+                customer["id"],
+                HistoryKind.message,
+                f"email sent: message {i}",
+                {"subject": f"Message {i}", "text": "Ihr Stromverbrauch …\n" * 5},
+                channel="email",
+                notification_id=sent[i % len(sent)],
+            )
+    link = api.ok("POST", f"/v1/customers/{customer['id']}/manage-link", tenant.feed, 201)
+    return {"link": str(link["url"]), "triggers": triggers, "sent": sent}, triggers
+
+
+def _sign_in(client: TestClient, link: str) -> str:
+    path = re.sub(r"^https?://[^/]+", "", link)
+    page = client.get(path)
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    csrf = CSRF.search(page.text)
+    assert token and csrf
+    client.post(
+        "/me/link",
+        data={"token": token.group(1).replace("&#43;", "+"), "csrf_token": csrf.group(1)},
+    )
+    return csrf.group(1)
+
+
+def _time(call: Callable[[], httpx.Response], rounds: int) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = call()
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (response.status_code, response.text[:300])
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    return round(statistics.quantiles(samples, n=20)[-1], 1)
+
+
+def run(rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        url = fresh_sqlite(Path(directory))
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=url,
+            admin_key=SecretStr(ADMIN_KEY),
+            secret_key=SecretStr("bench-secret"),
+            outbox_dir=Path(directory) / "outbox",
+            public_base_url="http://testserver",
+        )
+        runtime = Runtime.from_settings(settings)
+        with TestClient(create_app(runtime)) as client:
+            world, triggers = _setup(Api(client), runtime)
+            csrf = _sign_in(client, world["link"])
+            pages = {
+                "overview": "/me",
+                "alerts": "/me/alerts",
+                "alert_new_preview": "/me/alerts/new?rule=energy.daily_above",
+                "alert_edit_preview": f"/me/alerts/{triggers[0]}",
+                "alert_monthly_preview": f"/me/alerts/{triggers[1]}",
+                "channels": "/me/channels",
+                "settings": "/me/settings",
+                "history": "/me/history",
+                "why": f"/me/history/{world['sent'][0]}",
+                "data": "/me/data",
+                "export": "/me/data/export",
+            }
+            results = {
+                name: p95(_time(lambda p=path: client.get(p), rounds))
+                for name, path in pages.items()
+            }
+            form = {
+                "csrf_token": csrf,
+                "rule": "energy.daily_above",
+                "p_limit_kwh": "7.5",
+                "action": "preview",
+            }
+            results["preview_post"] = p95(
+                _time(lambda: client.post("/me/alerts/new", data=form), rounds)
+            )
+        runtime.db.dispose()
+    preview = max(
+        results["alert_new_preview"], results["alert_edit_preview"], results["preview_post"]
+    )
+    emit(
+        "customer_pages",
+        readings=HOURS,
+        rounds=rounds,
+        page_p95_ms=max(results.values()),
+        preview_p95_ms=preview,
+        target_ms=150,
+        pages_p95_ms=results,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=60, help="requests per page")
+    args, _ = parser.parse_known_args()
+    run(args.rounds)
+
+
+if __name__ == "__main__":
+    main()
