@@ -11,6 +11,7 @@ MODULES = [
     "benchmarks.reminders",
     "benchmarks.workers",
     "benchmarks.concurrency",
+    "benchmarks.pages",
 ]
 
 
