@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.web.session import CSRF_COOKIE, SESSION_COOKIE
 from engine.config import Settings
 from engine.delivery.links import manage_token, manage_url
+from engine.runtime import Runtime
+from tests.conftest import make_settings
 from tests.fixtures.api import Api
 from tests.fixtures.smtp_server import SmtpServer
 from tests.web.pages import csrf, history, manage_link, path_of, sign_in
@@ -169,3 +173,22 @@ def test_a_foreign_tenants_link_opens_only_its_own_customer(api: Api) -> None:
     overview = sign_in(api.client, manage_link(api, tenant_b, str(bob["id"])))
     assert "Hello Bob B" in overview.text and "Ada A" not in overview.text
     api.problem("POST", f"/v1/customers/{ada['id']}/manage-link", tenant_b.feed, 404)
+
+
+def test_a_session_ends_after_its_absolute_lifetime(api: Api, settings: Settings) -> None:
+    from api.web.session import ABSOLUTE_S, WebSession, encode
+
+    tenant, customer = _customer(api)
+    now = int(time.time())
+    old = encode(settings, WebSession(tenant.id, str(customer["id"]), now - ABSOLUTE_S - 5, now))
+    api.client.cookies.set(SESSION_COOKIE, old)
+    assert str(api.client.get("/me").url).endswith("/me/login")
+
+
+def test_cookies_are_secure_under_https(db_url: str, tmp_path: Path) -> None:
+    settings = make_settings(db_url, tmp_path, public_base_url="https://nudge.example")
+    runtime = Runtime.from_settings(settings)
+    with TestClient(create_app(runtime)) as client:
+        page = client.get("/me/login")
+    runtime.db.dispose()
+    assert "Secure" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]

@@ -7,8 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
 from tests.fixtures.api import Api, TenantHandle
-from tests.fixtures.rules import DAILY_ENERGY, hourly, post_readings, publish
+from tests.fixtures.rules import (
+    CHECKUP_REMINDER,
+    DAILY_ENERGY,
+    hourly,
+    post_events,
+    post_readings,
+    publish,
+)
 from tests.web.pages import csrf, history, manage_link, sign_in
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -139,3 +148,25 @@ def test_another_customers_alert_is_not_found(api: Api) -> None:
     )
     assert gone.status_code == 404
     assert len(api.ok("GET", "/v1/me/triggers", other_token)) == 1
+
+
+def test_a_reminder_shows_its_next_date(api: Api) -> None:
+    tenant = api.tenant()
+    publish(api, tenant, CHECKUP_REMINDER)
+    customer = api.customer(tenant, timezone="Europe/Berlin", locale="en", email="a@example.com")
+    token = api.token(tenant, customer["id"])
+    params = {"days_before": 14, "local_time": "09:00"}
+    api.ok(
+        "POST", "/v1/me/triggers", token, 201, json={"rule": "checkup.reminder", "params": params}
+    )
+    due = datetime.now(BERLIN).date() + timedelta(days=60)
+    event = {"customer": customer["external_id"], "type": "checkup.due", "due": due.isoformat()}
+    post_events(api, tenant, [event])
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+
+    remind = due - timedelta(days=14)
+    page = api.client.get("/me/alerts")
+    when = format_date(remind, "long", locale="en")
+    assert f"Next reminder: {when}, 9:00" in page.text
+    form = api.client.get(f"/me/alerts/{api.ok('GET', '/v1/me/triggers', token)[0]['id']}")
+    assert "there is nothing to try it on" in form.text  # no preview for a date-based rule
