@@ -3,6 +3,7 @@ correction), then evaluate the event and schedule rules that watch their type.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from engine.clock import Clock
@@ -53,7 +54,10 @@ class EventFeedService:
         result = BatchResult(batch=new_id("bat"), notes=list(parsed.notes))
         rejections = list(parsed.rejections)
         found = self.customers.by_refs(tenant_id, sorted({e.customer for e in parsed.events}))
-        for row in parsed.events:
+        # Key order (stable, so the last of one event's rows still wins): events locked in the
+        # same order by every batch never wait on each other in a cycle.
+        ordered = sorted(parsed.events, key=lambda e: (e.customer, e.type, event_key(e)))
+        for row in ordered:
             customer = found.get(row.customer)
             if customer is None:
                 rejections.append(
@@ -75,32 +79,39 @@ class EventFeedService:
 
     def _store(self, customer: CustomerRef, row: EventRow) -> tuple[Event, str]:
         now, key = self.clock.now(), event_key(row)
-        event = self.events.find(customer.id, row.type, key)
-        if event is not None:
-            stored = {
-                "status": event.status,
-                "due": event.due,
-                "amount": event.amount,
-                "currency": event.currency,
-                "fields": event.fields,
-                "occurred_at": event.occurred_at,
-            }
-            if stored == _content(row):
-                return event, "duplicate"
-            for name, value in _content(row).items():
-                setattr(event, name, value)
-            event.updated_at = now
-            self.events.save(event)
-            return event, "corrected"
-        event = Event(
-            id=new_id("evt"),
-            tenant_id=customer.tenant_id,
-            customer_id=customer.id,
-            type=row.type,
-            key=key,
-            received_at=now,
-            updated_at=now,
-            **_content(row),
-        )
+        event = self.events.find(customer.id, row.type, key, for_update=True)
+        if event is None:
+            event = _new_event(customer, row, key, now)
+            if self.events.insert(event):
+                return event, "accepted"
+            # Another batch stored the same event first: this row repeats or corrects it.
+            event = self.events.find(customer.id, row.type, key, for_update=True)
+            assert event is not None
+        stored = {
+            "status": event.status,
+            "due": event.due,
+            "amount": event.amount,
+            "currency": event.currency,
+            "fields": event.fields,
+            "occurred_at": event.occurred_at,
+        }
+        if stored == _content(row):
+            return event, "duplicate"
+        for name, value in _content(row).items():
+            setattr(event, name, value)
+        event.updated_at = now
         self.events.save(event)
-        return event, "accepted"
+        return event, "corrected"
+
+
+def _new_event(customer: CustomerRef, row: EventRow, key: str, now: datetime) -> Event:
+    return Event(
+        id=new_id("evt"),
+        tenant_id=customer.tenant_id,
+        customer_id=customer.id,
+        type=row.type,
+        key=key,
+        received_at=now,
+        updated_at=now,
+        **_content(row),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.models import Event
@@ -11,11 +12,26 @@ class EventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def find(self, customer_id: str, type_: str, key: str) -> Event | None:
+    def find(
+        self, customer_id: str, type_: str, key: str, *, for_update: bool = False
+    ) -> Event | None:
+        """The stored event; ``for_update`` holds its row until the transaction ends (on
+        PostgreSQL), so a concurrent correction of the same event waits for this one."""
         query = select(Event).where(
             Event.customer_id == customer_id, Event.type == type_, Event.key == key
         )
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.exec(query).first()
+
+    def insert(self, event: Event) -> bool:
+        """Store a new event; False if the same event was stored (and committed) meanwhile."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(event)
+        except IntegrityError:
+            return False
+        return True
 
     def active_of_type(self, customer_id: str, type_: str) -> list[Event]:
         query = select(Event).where(

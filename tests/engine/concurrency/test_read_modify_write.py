@@ -112,3 +112,31 @@ def test_triggers(two_apis: Cluster2) -> None:
         assert _statuses(changed) == [200, 200]
         found = ok(client.get(path, headers=token))
         assert (found["channels"], found["enabled"]) == (["sms", "email"], False)
+
+
+def test_events(two_apis: Cluster2) -> None:
+    """The same new event sent to both processes at once is stored once (the other answer
+    counts a duplicate); two different versions of one new event are one accepted and one
+    correction, never a 500."""
+    deployment = deploy(two_apis.first, 1, limit_kwh=1)
+    ref, feed = deployment.customers[0]["external_id"], deployment.feed
+    for trial in range(TRIALS):
+        bill = {
+            "customer": ref,
+            "type": "bill.issued",
+            "id": f"same-{trial}",
+            "occurred_at": "2026-01-01T08:00:00+01:00",
+            "amount": 51.2,
+            "currency": "EUR",
+        }
+        same = two_apis.at_once(
+            [(i, call("POST", "/v1/feeds/events", feed, json=[bill])) for i in (0, 1)]
+        )
+        outcomes = sorted((ok(a)["accepted"], ok(a)["duplicate"]) for a in same)
+        assert outcomes == [(0, 1), (1, 0)], [a.text for a in same]
+        versions = [{**bill, "id": f"other-{trial}", "amount": amount} for amount in (10, 20)]
+        both = two_apis.at_once(
+            [(i, call("POST", "/v1/feeds/events", feed, json=[v])) for i, v in enumerate(versions)]
+        )
+        outcomes = sorted((ok(a)["accepted"], ok(a)["corrected"]) for a in both)
+        assert outcomes == [(0, 1), (1, 0)], [a.text for a in both]
