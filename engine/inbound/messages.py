@@ -73,12 +73,17 @@ def language(locale: str, tenant_default: str | None = None) -> str:
         return DEFAULT_LANGUAGE
 
 
-def topic_name(topic: str, titles: Sequence[Mapping[str, str]], locale: str) -> str:
-    """How a customer knows a topic: the titles of the published rules in it, quoted in the
-    page's language ("„Täglicher Stromverbrauch über Ihrem Limit“"); its key if none."""
+def topic_name(
+    topic: str, titles: Sequence[Mapping[str, str]], locale: str, *, quoted: bool = True
+) -> str:
+    """How a customer knows a topic: the titles of the published rules in it, in the page's
+    language and quoted for a sentence ("„Täglicher Stromverbrauch über Ihrem Limit“"); its
+    key if none."""
     names = list(dict.fromkeys(t for t in (localized(titles_, locale) for titles_ in titles) if t))
     if not names:
         return topic
+    if not quoted:
+        return ", ".join(names)
     start, end = QUOTES.get(language(locale), ('"', '"'))
     return ", ".join(f"{start}{name}{end}" for name in names)
 

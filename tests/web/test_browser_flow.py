@@ -124,7 +124,7 @@ def test_from_an_email_to_deleting_the_account(live: Live, page: Any) -> None:
     page.get_by_role("link", name="Channels and consent").click()
     problems += axe_violations(page)
     page.get_by_label("SMS about All topics").uncheck()
-    page.get_by_label("SMS about energy").uncheck()
+    page.get_by_label("SMS about Daily electricity use above your limit").uncheck()
     page.get_by_role("button", name="Save consent").click()
     page.get_by_text("Your consent is saved.").wait_for()
     granted = _rows(

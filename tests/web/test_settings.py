@@ -42,7 +42,10 @@ def test_consent_grid_shows_provenance_and_masked_contacts(api: Api) -> None:
     tenant, customer, token = _signed_in(api)
     page = api.client.get("/me/channels")
     assert page.status_code == 200
-    assert '<span class="visually-hidden">SMS about energy</span>' in page.text
+    # The topic by the title of its rule, as the customer knows it, not by its key.
+    topic = "Daily electricity use above your limit"
+    assert f'<span class="visually-hidden">SMS about {topic}</span>' in page.text
+    assert f'<th scope="row">{topic}</th>' in page.text
     today = format_date(datetime.now(ZoneInfo("Europe/Berlin")).date(), "long", locale="en")
     assert f"granted {today} by Acme Energy" in page.text
     assert "by Acme Energy" in page.text
