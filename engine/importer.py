@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from engine.container import Services
 from engine.feeds.parsing import (
     ParseResult,
     detect_format,
@@ -18,7 +20,7 @@ from engine.feeds.parsing import (
     parse_ndjson,
     parse_uci,
 )
-from engine.feeds.schemas import RejectedRow
+from engine.feeds.schemas import BatchResult, RejectedRow
 from engine.runtime import Runtime
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -70,6 +72,10 @@ def batches(parsed: ParseResult, size: int) -> Iterator[ParseResult]:
         yield ParseResult(rows=parsed.rows[start : start + size])
 
 
+def _ingest(services: Services, tenant_id: str, batch: ParseResult) -> BatchResult:
+    return services.feeds.ingest(tenant_id, batch)
+
+
 def import_readings(
     runtime: Runtime,
     tenant_id: str,
@@ -83,8 +89,7 @@ def import_readings(
         RejectedRow(index=r.index, reason=r.reason, field=r.field) for r in parsed.rejections
     ]
     for batch in batches(parsed, batch_size):
-        with runtime.services() as services:
-            result = services.feeds.ingest(tenant_id, batch)
+        result = runtime.run(partial(_ingest, tenant_id=tenant_id, batch=batch))
         for name in ("accepted", "duplicate", "corrected", "notifications"):
             setattr(report, name, getattr(report, name) + getattr(result, name))
         report.rejections += result.rejections

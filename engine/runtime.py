@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings, get_settings
 from engine.container import Services
-from engine.db import PoolSize, RetryPolicy, make_engine, unit_of_work
+from engine.db import PoolSize, RetryPolicy, make_engine, retrying, unit_of_work
 from engine.feeds.cache import IngestCache
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -48,4 +52,13 @@ class Runtime:
     def services(self) -> Iterator[Services]:
         """Services over one unit of work: committed on success, rolled back on error."""
         with unit_of_work(self.db) as session:
-            yield Services(session, self.settings, self.clock, self.cache, self.wake)
+            yield self._services(session)
+
+    def run(self, work: Callable[[Services], T]) -> T:
+        """``work`` over one unit of work, run again from the start when PostgreSQL aborts it
+        for contention (`engine.db.retrying`); `Busy` past the retry budget. For job runners
+        and commands; HTTP requests get the same from `api.retry`."""
+        return retrying(self.db, lambda session: work(self._services(session)), self.retry_policy)
+
+    def _services(self, session: Session) -> Services:
+        return Services(session, self.settings, self.clock, self.cache, self.wake)

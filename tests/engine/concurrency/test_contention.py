@@ -14,11 +14,14 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from engine.config import Settings
+from engine.errors import Busy
 from engine.runtime import Runtime
+from engine.tenants.schemas import TenantCreate
 from tests.engine.concurrency.support import (
     aggregate_drift,
     deploy,
@@ -131,3 +134,61 @@ def _readings(url: str, customer: str) -> list[float]:
             "SELECT value FROM readings WHERE customer_id = %s", (customer,)
         ).fetchall()
     return [float(v) for (v,) in rows]
+
+
+def _tenants(runtime: Runtime, count: int) -> list[str]:
+    def create(services: Any) -> list[str]:
+        made = [services.tenants.create_tenant(TenantCreate(name=f"T{i}")) for i in range(count)]
+        return [t.id for t in made]
+
+    return runtime.run(create)
+
+
+@pytest.mark.parametrize("attempts", [4, 1])
+def test_job_runners_get_the_same_retry(pg_url: str, tmp_path: Path, attempts: int) -> None:
+    """Two units of work lock two rows in opposite orders: PostgreSQL aborts one. With a
+    retry budget it runs again and both finish; without one the loser raises `Busy`."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=pg_url, db_retry_attempts=attempts
+    )
+    runtime = Runtime.from_settings(settings)
+    first, second = _tenants(runtime, 2)
+    barrier = threading.Barrier(2)
+    runs: list[str] = []
+
+    def locker(order: tuple[str, str]) -> Any:
+        def work(services: Any) -> str:
+            runs.append(order[0])
+            lock = "SELECT id FROM tenants WHERE id = :id FOR UPDATE"
+            services.session.execute(text(lock), {"id": order[0]})
+            if runs.count(order[0]) == 1:
+                barrier.wait(timeout=30)
+            services.session.execute(text(lock), {"id": order[1]})
+            return order[0]
+
+        return lambda: runtime.run(work)
+
+    outcomes: list[object] = []
+
+    def attempt(call: Any) -> None:
+        try:
+            outcomes.append(call())
+        except Busy as exc:
+            outcomes.append(exc)
+
+    threads = [
+        threading.Thread(target=attempt, args=(locker(order),))
+        for order in ((first, second), (second, first))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    runtime.db.dispose()
+    if attempts > 1:
+        assert sorted(map(str, outcomes)) == sorted([first, second])
+        assert len(runs) == 3  # the deadlock's victim ran twice
+    else:
+        busy = [o for o in outcomes if isinstance(o, Busy)]
+        assert len(busy) == 1 and len(outcomes) == 2
+        assert busy[0].status == 503 and busy[0].retry_after == 1
