@@ -77,6 +77,7 @@ class Language:
     formatting: str
 
 
+@lru_cache(maxsize=1024)  # asked for every message a dispatcher renders
 def formatting_locale(requested: str, written_in: str, tenant_default: str | None = None) -> str:
     """The most specific locale of the fallback chain in the language ``written_in``:
     ``de-AT`` for a ``de`` text asked for ``de-AT``; ``en`` for an ``en`` text asked for
