@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from api.web.deps import CsrfRejected, LoginRequired
 from api.web.visitor import Visitor, visitor_for
 from engine.errors import NudgeError
 
+log = logging.getLogger("nudge.api")
 PAGE_PREFIX = "/me"
 LINK_PATHS = ("/v1/unsubscribe", "/v1/ack")  # the links in messages answer with pages too
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -70,6 +72,10 @@ def _pages_first(previous: Handler) -> Handler:
     """Page routes get an error page; everything else keeps the problem+json handler."""
 
     async def handle(request: Request, exc: Any) -> Response:
+        known = isinstance(exc, NudgeError | RequestValidationError | StarletteHTTPException)
+        if not known and is_page(request):
+            log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+            return error_page(request, 500)
         status = int(getattr(exc, "status", 0) or getattr(exc, "status_code", 0) or 400)
         if is_page(request):
             return error_page(request, 404 if status in (401, 404) else status)
@@ -83,7 +89,7 @@ def _pages_first(previous: Handler) -> Handler:
 
 def install(app: FastAPI) -> None:
     """After `api.problems.install`: wrap its handlers for page routes."""
-    for kind in (NudgeError, RequestValidationError, StarletteHTTPException):
+    for kind in (NudgeError, RequestValidationError, StarletteHTTPException, Exception):
         previous = app.exception_handlers[kind]
         app.add_exception_handler(kind, _pages_first(previous))
     app.add_exception_handler(LoginRequired, _login_required)

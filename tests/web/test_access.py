@@ -6,6 +6,7 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -192,3 +193,17 @@ def test_cookies_are_secure_under_https(db_url: str, tmp_path: Path) -> None:
         page = client.get("/me/login")
     runtime.db.dispose()
     assert "Secure" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+
+
+def test_an_unexpected_error_on_a_page_is_a_page(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    tenant, customer = _customer(api)
+    sign_in(api.client, manage_link(api, tenant, str(customer["id"])))
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("api.routers.pages_me.portal_views", broken)
+    client = TestClient(api.client.app, raise_server_exceptions=False, cookies=api.client.cookies)
+    page = client.get("/me")
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in page.text and "boom" not in page.text
