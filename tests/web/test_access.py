@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -207,3 +208,28 @@ def test_an_unexpected_error_on_a_page_is_a_page(api: Api, monkeypatch: pytest.M
     page = client.get("/me")
     assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
     assert "Something went wrong" in page.text and "boom" not in page.text
+
+
+def test_a_sign_in_link_by_sms_in_german(api: Api, settings: Settings) -> None:
+    _customer(api, locale="de-DE", phone="+4915112345678", consents=[{"channel": "sms"}])
+    form = api.client.get("/me/login")
+    answer = api.client.post(
+        "/me/login", data={"address": "+49 151 12345678", "csrf_token": csrf(form.text)}
+    )
+    assert answer.status_code == 200
+    (written,) = settings.outbox_dir.glob("*.sms.json")  # no Twilio set up: the outbox
+    record = json.loads(written.read_text())
+    assert record["to"] == "+4915112345678" and record["body"].startswith("Acme Energy: Ihr Link")
+    link = re.search(r"http://testserver(/me/link\?token=\S+)", record["body"])
+    assert link and "Weiter" in api.client.get(link.group(1)).text
+
+
+def test_sign_in_requests_are_rate_limited_per_client(api: Api) -> None:
+    form = api.client.get("/me/login")
+    codes = [
+        api.client.post(
+            "/me/login", data={"address": f"x{i}@example.com", "csrf_token": csrf(form.text)}
+        ).status_code
+        for i in range(21)
+    ]
+    assert codes == [200] * 20 + [429]
