@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench demo clean
+.PHONY: install run test lint format bench demo clean mutation
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,5 +43,13 @@ demo: install
 	$(BIN)/nudge db upgrade
 	$(BIN)/nudge demo
 
+# Mutation testing of rules/, delivery policies and planner, consent resolution and feed row
+# parsing (pyproject.toml [tool.mutmut]); slow, so not part of `make test`. From scratch each
+# time, at low priority. The mutated copy lives in mutants/, where ../shared is not beside it.
+mutation: install
+	rm -rf mutants
+	NUDGE_TEST_NO_SHARED=1 nice -n 10 $(BIN)/mutmut run --max-children 2
+	$(BIN)/python scripts/mutation_score.py --min 90
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis nudge.db* outbox
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis nudge.db* outbox mutants

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 
 from api.app import create_app
@@ -26,6 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 BACKENDS = ["sqlite", "postgres"]
 NO_SHARED, SQLITE_ONLY = "NUDGE_TEST_NO_SHARED", "NUDGE_TEST_SQLITE_ONLY"
+
+# `make mutation` runs each mutant against the same examples: a mutant is killed or not,
+# never by luck of the draw.
+hypothesis_settings.register_profile("mutation", derandomize=True, database=None)
 
 
 def _opted_out(variable: str) -> bool:
