@@ -45,11 +45,12 @@ def process_env(url: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def api_process(url: str, **extra: str) -> Iterator[str]:
-    """``nudge api`` in a subprocess on a free loopback port; yields its base URL."""
+def api_process(url: str, command: str = "api", **extra: str) -> Iterator[str]:
+    """``nudge api`` (or ``serve``) in a subprocess on a free loopback port; yields its base
+    URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "api", "--port", str(port)],
+        [sys.executable, "-m", "engine.cli", command, "--port", str(port)],
         env=process_env(url, **extra),
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -118,6 +119,21 @@ def two_apis(pg_url: str) -> Iterator[Cluster2]:
     """Two ``nudge api`` processes sharing one PostgreSQL database."""
     with ExitStack() as stack:
         bases = [stack.enter_context(api_process(pg_url)) for _ in range(2)]
+        cluster = Cluster2(pg_url, bases)
+        stack.callback(cluster.close)
+        yield cluster
+
+
+@pytest.fixture(params=["two-api-processes", "one-serve-process"])
+def racing(request: pytest.FixtureRequest, pg_url: str, tmp_path: Path) -> Iterator[Cluster2]:
+    """Clients of two ``nudge api`` processes, or two clients of one ``nudge serve``."""
+    with ExitStack() as stack:
+        if request.param == "two-api-processes":
+            bases = [stack.enter_context(api_process(pg_url)) for _ in range(2)]
+        else:
+            outbox = str(tmp_path / "outbox")
+            base = stack.enter_context(api_process(pg_url, "serve", NUDGE_OUTBOX_DIR=outbox))
+            bases = [base, base]
         cluster = Cluster2(pg_url, bases)
         stack.callback(cluster.close)
         yield cluster

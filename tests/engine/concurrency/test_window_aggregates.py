@@ -26,19 +26,19 @@ pytestmark = pytest.mark.postgres
 TRIALS = 40
 
 
-def test_two_corrections_of_one_day_at_once_both_count(two_apis: Cluster2) -> None:
+def test_two_corrections_of_one_day_at_once_both_count(racing: Cluster2) -> None:
     """24 × 0.5 kWh, then two correction-only batches for two different hours of that day,
-    one per process, released together: the day sum counts both corrections, and the limit
-    that only both together exceed notifies exactly once."""
-    deployment = deploy(two_apis.first, TRIALS, limit_kwh=20)
+    one per process (or both to one process), released together: the day sum counts both
+    corrections, and the limit that only both together exceed notifies exactly once."""
+    deployment = deploy(racing.first, TRIALS, limit_kwh=20)
     day = local_day(2)
     for customer in deployment.customers:
         rows = [reading(customer["external_id"], hour_of(day, h), 0.5) for h in range(24)]
-        ok(two_apis.first.post("/v1/feeds/readings", json=rows, headers=deployment.feed))
+        ok(racing.first.post("/v1/feeds/readings", json=rows, headers=deployment.feed))
     for trial, customer in enumerate(deployment.customers):
         a, b = random.Random(trial).sample(range(24), 2)
         ref = customer["external_id"]
-        answers = two_apis.at_once(
+        answers = racing.at_once(
             [
                 (
                     0,
@@ -61,7 +61,7 @@ def test_two_corrections_of_one_day_at_once_both_count(two_apis: Cluster2) -> No
             ]
         )
         assert [ok(r)["corrected"] for r in answers] == [1, 1], trial
-    url = two_apis.database_url
+    url = racing.database_url
     assert aggregate_drift(url) == []
     sums = day_sums(url)
     assert sorted(set(sums.values())) == [22.0]
