@@ -54,13 +54,16 @@ def _link_problem(visitor: Visitor, check: LinkCheck, token: str) -> HTMLRespons
     )
 
 
-@router.get("/link", response_class=HTMLResponse)
-def open_link(visitor: VisitorDep, services: ServicesDep, token: Token = "") -> HTMLResponse:
+@router.get("/link", response_model=None)
+def open_link(visitor: VisitorDep, services: ServicesDep, token: Token = "") -> Response:
     """Asks before signing in: a GET changes nothing, since mail scanners follow links."""
     check = portal_access(services).check(token)
     _speak_to(visitor, check)
     if check.state is not LinkState.ok:
         return _link_problem(visitor, check, token)
+    session, customer = visitor.session, check.customer
+    if session is not None and customer is not None and session.customer_id == customer.id:
+        return visitor.redirect("/me")  # already signed in as this customer
     return visitor.page("link.html", token=token)
 
 

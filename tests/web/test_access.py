@@ -233,3 +233,11 @@ def test_sign_in_requests_are_rate_limited_per_client(api: Api) -> None:
         for i in range(21)
     ]
     assert codes == [200] * 20 + [429]
+
+
+def test_a_link_opened_while_signed_in_as_that_customer_goes_straight_in(api: Api) -> None:
+    tenant, customer = _customer(api)
+    link = manage_link(api, tenant, str(customer["id"]))
+    sign_in(api.client, link)
+    again = api.client.get(link)
+    assert str(again.url).endswith("/me") and "<h1>Your alerts</h1>" in again.text
