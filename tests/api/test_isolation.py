@@ -92,6 +92,7 @@ BODIES: dict[str, Any] = {
     "POST /v1/customers": {"name": "Someone"},
     "PATCH /v1/customers/{customer_id}": {"name": "Changed"},
     "POST /v1/customers/{customer_id}/tokens": {"ttl_seconds": 600},
+    "POST /v1/customers/{customer_id}/consents": {"channel": "sms", "granted": True},
     "PATCH /v1/me": {"name": "Changed"},
     "POST /v1/me/consents": {"channel": "sms", "granted": True},
     "PATCH /v1/me/preferences": {"urgent_override": True},
