@@ -144,8 +144,10 @@ def save_settings(me: MeDep, form: FormDep) -> Response:
     patch: dict[str, Any] = {"quiet_hours": {}, "frequency_caps": {}}
     for channel in CHANNELS:
         kind = ChannelKind(channel)
-        quiet = _quiet_from(form, channel, me, errors)
-        if quiet is not None and quiet != current.quiet_hours.get(kind, []):
+        quiet, stored = _quiet_from(form, channel, me, errors), current.quiet_hours.get(kind, [])
+        if quiet:  # the page edits the first period; further ones (set elsewhere) stay
+            quiet = quiet + stored[1:]
+        if quiet is not None and quiet != stored:
             patch["quiet_hours"][channel] = [q.model_dump() for q in quiet]
         cap = _cap_from(form, channel, me, errors)
         if cap != current.frequency_caps.get(kind):

@@ -184,3 +184,31 @@ def _plan_now(customer: dict[str, Any], prefs: dict[str, Any]) -> object:
     )
     recipient = Recipient(row, {"email": "ada@example.com"}, [], preferences)
     return plan(notification, recipient, now, lambda channel, since: 0)
+
+
+def test_saving_the_page_keeps_quiet_periods_it_does_not_show(api: Api) -> None:
+    tenant, customer, token = _signed_in(api)
+    periods = [
+        {"start": "22:00", "end": "07:00", "days": [0, 1, 2, 3, 4]},
+        {"start": "12:00", "end": "14:00", "days": [5, 6]},
+    ]
+    api.ok("PATCH", "/v1/me/preferences", token, json={"quiet_hours": {"sms": periods}})
+    page = api.client.get("/me/settings")
+    form = {
+        "csrf_token": csrf(page.text),
+        "q_sms_on": "on",
+        "q_sms_start": "22:00",
+        "q_sms_end": "07:00",
+        "q_sms_days": ["0", "1", "2", "3", "4"],
+        "q_voice_on": "on",
+        "q_voice_start": "21:00",
+        "q_voice_end": "08:00",
+        "q_voice_days": [str(d) for d in range(7)],
+        "urgent_override": "on",
+    }
+    api.client.post("/me/settings", data=form)
+    prefs = api.ok("GET", "/v1/me/preferences", token)
+    assert prefs["quiet_hours"]["sms"] == periods and prefs["urgent_override"] is True
+    api.client.post("/me/settings", data={**form, "q_sms_start": "23:00"})
+    changed = api.ok("GET", "/v1/me/preferences", token)["quiet_hours"]["sms"]
+    assert changed == [{**periods[0], "start": "23:00"}, periods[1]]
