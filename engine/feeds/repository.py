@@ -1,9 +1,13 @@
 """SQL for readings and window aggregates: the ingest hot path, written in bulk.
 
-Statements go straight to the driver cursor (``executemany`` with positional parameters),
-inside the session's transaction: ORM objects, per-row statement compilation and result
-wrapping would cost more than the rest of ingest together. Errors therefore arrive as the
-driver's own (``sqlite3`` or ``psycopg``), and engine events do not see these statements.
+Statements go straight to the driver cursor (``executemany`` with positional parameters on
+SQLite; on PostgreSQL one statement over one array per column), inside the session's
+transaction: ORM objects, per-row statement compilation and result wrapping would cost more
+than the rest of ingest together. Errors therefore arrive as the driver's own (``sqlite3`` or
+``psycopg``), and engine events do not see these statements.
+
+On PostgreSQL, concurrent batches lock the rows they write in key order, and a window's
+aggregate row is held before its readings are re-read (see `engine.evaluation.aggregation`).
 """
 
 from __future__ import annotations
