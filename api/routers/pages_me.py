@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from api.web.deps import FormDep, MeDep
+from api.web.deps import FormDep, Me, MeDep
+from api.web.texts import LANGUAGES, language_of
+from engine.customers.schemas import CustomerUpdate
 from engine.models import HistoryKind
 from engine.portal.repository import PortalRepository
 from engine.portal.wiring import portal_views
+from engine.validation import check_timezone
 
 router = APIRouter(prefix="/me", tags=["pages"], include_in_schema=False)
 
 RECENT_MESSAGES = 5
 HISTORY_PAGE = 30
+MAX_NAME = 200
 DONE = {"logout.done"}
 
 
@@ -80,9 +85,45 @@ def why(me: MeDep, notification_id: str) -> HTMLResponse:
 
 
 @router.get("/data", response_class=HTMLResponse)
-def my_data(me: MeDep) -> HTMLResponse:
-    v = me.visitor
-    return v.page("data.html", title=v.t("data.title"), section="data")
+def my_data(me: MeDep, done: str | None = None) -> HTMLResponse:
+    return _data_page(me, done=done if done == "profile.saved" else None)
+
+
+@router.post("/data/profile", response_model=None)
+def save_profile(me: MeDep, form: FormDep) -> Response:
+    """Name, the language of their messages and their time zone (as ``PATCH /v1/me``)."""
+    v, customer = me.visitor, me.customer
+    typed = {k: str(form.get(k) or "").strip() for k in ("name", "language", "timezone")}
+    errors, fields = [], {}
+    if len(typed["name"]) > MAX_NAME:
+        errors.append(("name", v.t("profile.name.error")))
+    elif typed["name"] != (customer.name or "") and typed["name"]:
+        fields["name"] = typed["name"]
+    if typed["language"] in LANGUAGES and typed["language"] != language_of(customer.locale):
+        fields["locale"] = typed["language"]
+    try:
+        zone = check_timezone(typed["timezone"])
+        if zone != customer.timezone:
+            fields["timezone"] = zone
+    except ValueError:
+        errors.append(("timezone", v.t("profile.timezone.error")))
+    if errors:
+        return _data_page(me, 400, errors=errors, profile=typed)
+    if fields:
+        me.services.customers.update(customer, CustomerUpdate.model_validate(fields), by="customer")
+    return v.redirect("/me/data", done="profile.saved")
+
+
+def _data_page(me: Me, status: int = 200, **values: Any) -> HTMLResponse:
+    v, c = me.visitor, me.customer
+    profile = values.pop("profile", None) or {
+        "name": c.name or "",
+        "language": language_of(c.locale) or "en",
+        "timezone": c.timezone,
+    }
+    return v.page(
+        "data.html", status, title=v.t("data.title"), section="data", profile=profile, **values
+    )
 
 
 @router.get("/data/export")

@@ -212,3 +212,32 @@ def test_saving_the_page_keeps_quiet_periods_it_does_not_show(api: Api) -> None:
     api.client.post("/me/settings", data={**form, "q_sms_start": "23:00"})
     changed = api.ok("GET", "/v1/me/preferences", token)["quiet_hours"]["sms"]
     assert changed == [{**periods[0], "start": "23:00"}, periods[1]]
+
+
+def test_details_name_language_and_time_zone(api: Api) -> None:
+    tenant, customer, token = _signed_in(api, name="Ada")
+    page = api.client.get("/me/data")
+    bad = api.client.post(
+        "/me/data/profile",
+        data={
+            "csrf_token": csrf(page.text),
+            "name": "Ada",
+            "language": "en",
+            "timezone": "Mars/Base",
+        },
+    )
+    assert bad.status_code == 400 and '<a href="#timezone">' in bad.text
+    saved = api.client.post(
+        "/me/data/profile",
+        data={
+            "csrf_token": csrf(page.text),
+            "name": "Ada King",
+            "language": "de",
+            "timezone": "Europe/Vienna",
+        },
+    )
+    assert "Ihre Angaben sind gespeichert." in saved.text and '<html lang="de">' in saved.text
+    me = api.ok("GET", "/v1/me", token)
+    assert (me["name"], me["locale"], me["timezone"]) == ("Ada King", "de", "Europe/Vienna")
+    entry = history(api, token)[0]
+    assert entry["kind"] == "profile" and entry["data"]["source"] == "web"
