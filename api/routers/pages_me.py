@@ -9,7 +9,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from api.web.deps import FormDep, Me, MeDep
+from api.web.history_text import describe
 from api.web.texts import LANGUAGES, language_of
+from api.web.topics import topic_names
 from engine.customers.schemas import CustomerUpdate
 from engine.models import HistoryKind
 from engine.portal.repository import PortalRepository
@@ -50,11 +52,13 @@ def overview(me: MeDep) -> HTMLResponse:
 def history(me: MeDep, cursor: str | None = None) -> HTMLResponse:
     v = me.visitor
     page = me.services.history.page(me.customer.id, cursor, HISTORY_PAGE)
+    topics = {str(e.data.get("topic")) for e in page.items if e.data.get("topic")} - {"*"}
+    names = topic_names(me, topics)
     return v.page(
         "history.html",
         title=v.t("history.title"),
         section="history",
-        entries=page.items,
+        entries=[(e, describe(e, v.t, names)) for e in page.items],
         next_cursor=page.next_cursor,
         first_page=cursor is None,
     )

@@ -15,8 +15,8 @@ from starlette.datastructures import FormData
 from api.web.deps import FormDep, Me, MeDep
 from api.web.masking import mask
 from api.web.texts import EN
+from api.web.topics import topic_names
 from engine.consent.service import ConsentCell
-from engine.inbound import messages
 from engine.models import ALL_TOPICS, ChannelKind
 from engine.preferences.schemas import (
     FrequencyCap,
@@ -74,20 +74,6 @@ def save_order(me: MeDep, form: FormDep) -> Response:
     return me.visitor.redirect("/me/channels", done="channels.order.saved")
 
 
-def _topic_names(me: Me, topics: list[str]) -> dict[str, str]:
-    """Each topic by the titles of the rules in it, in the page's language."""
-    rules = me.services.catalog.published(me.customer.tenant_id)
-    return {
-        topic: messages.topic_name(
-            topic,
-            [dict(r.definition.title) for r in rules if r.definition.topic == topic],
-            me.visitor.lang,
-            quoted=False,
-        )
-        for topic in topics
-    }
-
-
 def _channels_page(
     me: Me, status: int = 200, errors: list[tuple[str, str]] | None = None, **values: Any
 ) -> HTMLResponse:
@@ -106,7 +92,7 @@ def _channels_page(
         section="channels",
         channels=CHANNELS,
         topics=topics,
-        topic_names=_topic_names(me, topics),
+        topic_names=topic_names(me, topics),
         grid=grid,
         provenance={key: _provenance(me, cell) for key, cell in grid.items()},
         cell_id=cell_id,

@@ -163,7 +163,8 @@ def test_from_an_email_to_deleting_the_account(live: Live, page: Any) -> None:
     # The history, and why the email came.
     page.get_by_role("link", name="History").click()
     problems += axe_violations(page)
-    assert page.get_by_text("signed in on the web page").count() >= 1
+    assert page.get_by_text("Signed in on this page").count() >= 1
+    assert page.get_by_text("SMS no longer allowed for All topics").is_visible()
     page.get_by_role("link", name="Why did I get this?").first.click()
     page.get_by_role("heading", name="Why did I get this?").wait_for()
     assert page.get_by_text("Daily electricity use above your limit").is_visible()

@@ -241,3 +241,14 @@ def test_details_name_language_and_time_zone(api: Api) -> None:
     assert (me["name"], me["locale"], me["timezone"]) == ("Ada King", "de", "Europe/Vienna")
     entry = history(api, token)[0]
     assert entry["kind"] == "profile" and entry["data"]["source"] == "web"
+
+
+def test_the_history_speaks_the_pages_language(api: Api) -> None:
+    tenant, customer, token = _signed_in(api, locale="de-AT")
+    page = api.client.get("/me/channels")
+    api.client.post("/me/channels", data={"csrf_token": csrf(page.text), "c_email_all": "on"})
+    shown = api.client.get("/me/history").text
+    assert "Auf dieser Seite angemeldet" in shown
+    assert "SMS nicht mehr erlaubt für Alle Themen" in shown
+    assert "E-Mail erlaubt für" in shown  # granted by the business at sign-up
+    assert "von Ihnen auf dieser Seite" in shown
