@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import pages, problems
+from api import console, pages, problems
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, IdempotencyMiddleware
 from api.retry import RetryOnContentionMiddleware
 from api.routers import (
@@ -51,6 +51,7 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
     app.state.runtime = runtime
     problems.install(app)
     pages.install(app)
+    console.install(app)
     routers = (
         health.router,
         tenants.router,

@@ -1,0 +1,1 @@
+"""Services behind the operations console: rule overviews, moving triggers, rule tests."""
