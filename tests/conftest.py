@@ -96,6 +96,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _say(config, [f"NOT TESTED, so this run fails: {why}" for why in _untested.values()])
 
 
+@pytest.fixture(autouse=True)
+def _conditions_compiled_afresh_under_mutation() -> None:
+    """Under `make mutation` each mutant compiles conditions itself: a cache filled before the
+    mutant was switched on would otherwise hide it."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        from rules import condition
+
+        condition._compile_cached.cache_clear()
+        condition._environment.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; absent in a fresh clone: the test skips and the run fails (unless

@@ -11,7 +11,7 @@ import pytest
 
 from rules.aggregates import Reading, WindowStats, aggregate, stats_from_totals
 from rules.backtest import BacktestHit, backtest, backtest_events
-from rules.context import Context, Customer, Event
+from rules.context import Context, Customer, Event, context_values
 from rules.errors import ParameterError, RuleError
 from rules.params import ParameterSpec, coerce_value, validate_params
 from rules.schedule import local_to_utc, parse_local_time, reminder_at
@@ -331,3 +331,22 @@ def test_state_read_back_from_json_with_a_z_suffix() -> None:
         }
     )
     assert state.window_start == datetime(2026, 3, 1, 23, tzinfo=UTC)
+
+
+# --- conditions that fail at run time --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("customer.attributes.missing == 'x'", 'NOT_FOUND: Key not found in map : "missing"'),
+        ("int(window.sum) / 0 > 1", "INVALID_ARGUMENT: divide by zero"),
+    ],
+)
+def test_a_failing_condition_is_false_and_keeps_what_it_saw(source: str, error: str) -> None:
+    rule = compile_rule(RuleDefinition.model_validate({**DAILY_RULE, "condition": source}))
+    window = window_for("day", NOW, "UTC")
+    ctx = Context({"limit": 10.0}, VIENNA, NOW, WindowStats.empty(window, NOW))
+    _, _, evaluation = assess(rule, ctx, None)
+    assert (evaluation.result, evaluation.error) == (False, error)
+    assert evaluation.values == context_values(ctx)
