@@ -142,3 +142,31 @@ def test_unknown_timezone_is_invalid_input() -> None:
     with pytest.raises(InvalidInput) as caught:
         zone("Mars/Olympus_Mons")
     assert caught.value.errors[0].loc == ("timezone",)
+
+
+@pytest.mark.parametrize(
+    ("locale", "value", "unit", "decimals", "expected"),
+    [
+        ("de-DE", 1, "kWh", 1, "1 Kilowattstunde"),
+        ("de-DE", 2, "kWh", 1, "2 Kilowattstunden"),
+        ("de-DE", 0.96, "kWh", 1, "1 Kilowattstunde"),  # shown as 1, so singular
+        ("de-DE", 1.25, "kWh", 1, "1,2 Kilowattstunden"),
+        ("de-DE", 1234.5, "kWh", 1, "1.234,5 Kilowattstunden"),
+        ("de-DE", 1, "day", 0, "1 Tag"),
+        ("de-DE", 14, "day", 0, "14 Tage"),
+        ("en-US", 1, "day", 0, "1 day"),
+        ("pl-PL", 2, "kWh", 1, "2 kilowatogodziny"),  # Polish "few"
+        ("pl-PL", 5, "kWh", 1, "5 kilowatogodzin"),  # Polish "many"
+        ("de-DE", 3, "parsec", 0, "3 parsec"),  # no CLDR name: as given
+    ],
+)
+def test_units_spelled_out_take_the_languages_plural_form(
+    locale: str, value: float, unit: str, decimals: int, expected: str
+) -> None:
+    formatter = Formatter.for_customer(locale, BERLIN)
+    assert formatter.unit(value, unit, decimals, "long") == expected
+
+
+def test_an_unknown_unit_length_fails_the_render_with_its_reason() -> None:
+    with pytest.raises(TemplateRenderFailed, match="length must be one of short, long, narrow"):
+        render({"text": '{{ 2|kwh(1, "longest") }}'}, {}, "de-DE", "Europe/Berlin")
