@@ -54,8 +54,11 @@ class Visitor:
         return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">')
 
     def start_session(self, tenant_id: str, customer_id: str) -> None:
+        """A new session, with a new CSRF secret (none set before signing in carries over)."""
         self.session = WebSession(tenant_id, customer_id, self.now, self.now)
         self._keep_session()
+        self.nonce = web_session.new_nonce()
+        self.set_cookies[CSRF_COOKIE] = (self.nonce, None)
 
     def end_session(self) -> None:
         self.session = None

@@ -43,8 +43,10 @@ def test_link_asks_first_then_signs_in_with_a_session_cookie(api: Api) -> None:
     assert "script" not in page.headers["content-security-policy"]
     assert history(api, token) == before  # a GET changes nothing
     assert SESSION_COOKIE not in api.client.cookies
+    csrf_before = api.client.cookies[CSRF_COOKIE]
 
     answer = sign_in(api.client, link)
+    assert api.client.cookies[CSRF_COOKIE] != csrf_before  # a new CSRF secret per session
     assert answer.status_code == 200 and str(answer.url).endswith("/me")
     cookie = answer.history[0].headers["set-cookie"]
     assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
