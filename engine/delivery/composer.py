@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from engine.channels.base import OutboundMessage
 from engine.config import Settings
+from engine.errors import NudgeError
 from engine.delivery.links import (
     Unsubscribe,
     ack_url,
@@ -89,23 +90,52 @@ def render_context(
     }
 
 
+TemplateKey = tuple[str, str, str, str, str | None]
+
+
 class Composer:
+    """Renders a dispatch batch's messages. Templates are looked up first (``prefetch``, in
+    the claim's short transaction); rendering then touches no database, so a slow template
+    never holds a write lock."""
+
     def __init__(self, settings: Settings, resolve: Resolve) -> None:
         self.settings = settings
         self._resolve = resolve
-        self._templates: dict[
-            tuple[str, str, str, str, str | None], tuple[str, Mapping[str, str]]
-        ] = {}
+        self._templates: dict[TemplateKey, tuple[str, Mapping[str, str]] | NudgeError] = {}
+
+    def prefetch(self, keys: Iterable[TemplateKey]) -> None:
+        """Look up these templates now; a template that cannot be found fails its message
+        when it is composed, not the batch."""
+        for key in keys:
+            if key not in self._templates:
+                try:
+                    self._templates[key] = self._resolve(*key)
+                except NudgeError as exc:
+                    self._templates[key] = exc
 
     def resolve(
         self, tenant_id: str, key: str, channel: str, locale: str, default_locale: str | None
     ) -> tuple[str, Mapping[str, str]]:
-        """The template for these, looked up once per composer (one dispatch batch)."""
+        """The template for these, as prefetched (looked up now if it was not)."""
         cache_key = (tenant_id, key, channel, locale, default_locale)
-        found = self._templates.get(cache_key)
-        if found is None:
-            found = self._templates[cache_key] = self._resolve(*cache_key)
+        if cache_key not in self._templates:
+            self.prefetch([cache_key])
+        found = self._templates[cache_key]
+        if isinstance(found, NudgeError):
+            raise found
         return found
+
+    @staticmethod
+    def template_key(
+        notification: Notification,
+        channel: str,
+        customer: Customer,
+        tenant: Tenant,
+        rule: Mapping[str, Any],
+    ) -> TemplateKey:
+        """Which template a message of ``notification`` on ``channel`` is written with."""
+        key = str(rule.get("template_key") or notification.rule_key)
+        return (notification.tenant_id, key, channel, customer.locale, tenant.default_locale)
 
     def compose(
         self,
@@ -119,9 +149,8 @@ class Composer:
     ) -> OutboundMessage:
         """The rendered message (raises a domain error if no template fits or it fails)."""
         links = self._links(notification, customer, channel, now)
-        template_key = str(rule.get("template_key") or notification.rule_key)
         written_in, parts = self.resolve(
-            notification.tenant_id, template_key, channel, customer.locale, tenant.default_locale
+            *self.template_key(notification, channel, customer, tenant, rule)
         )
         # One fallback chain decides the words and how values are written in them.
         language = formatting_locale(customer.locale, written_in, tenant.default_locale)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlmodel import Session
+
 from engine.channels.base import (
     ChannelError,
     OutboundMessage,
@@ -42,7 +44,9 @@ from engine.delivery.planner import (
 from engine.delivery.recorder import Recorder, Sent
 from engine.delivery.repository import DeliveryRepository
 from engine.errors import NudgeError
-from engine.models import Notification, NotificationStatus
+from engine.history.repository import HistoryRepository
+from engine.history.service import HistoryService
+from engine.models import Notification, NotificationStatus, Tenant
 from engine.preferences.service import public_preferences
 from engine.runtime import Runtime
 
@@ -70,6 +74,18 @@ class Outcome:
     result: SendResult | ChannelError
     started: datetime
     recorded: asyncio.Future[None]
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A claimed batch with everything preparing it needs, loaded in the claim's transaction."""
+
+    claimed: list[Notification]
+    recipients: dict[str, Recipient]
+    rules: dict[tuple[str, str, int], dict[str, Any]]
+    tenants: dict[str, Tenant]
+    composer: Composer
+    sent: SentLog
 
 
 class Dispatcher:
@@ -186,7 +202,32 @@ class Dispatcher:
         return len(due)
 
     def _claim_and_prepare(self) -> tuple[list[Job], int]:
+        """Claim a batch and look up what it needs (one short transaction), render it with
+        no transaction open, then record the batch's deferrals, stops and fallbacks (one
+        more): a slow template never holds the database."""
         now = self.runtime.clock.now()
+        batch = self._claim(now)
+        if not batch.claimed:
+            return [], 0
+        with Session(self.runtime.db, expire_on_commit=False, autoflush=False) as session:
+            # Nothing below queries: rows are only added, and written by the commit.
+            repo = DeliveryRepository(session)
+            history = HistoryService(HistoryRepository(session), self.runtime.clock)
+            recorder = Recorder(repo, history, self.runtime.settings.max_send_attempts)
+            self._sent, self._planned = batch.sent, Counter[tuple[str, str]]()
+            jobs = []
+            for n in batch.claimed:
+                session.add(n)
+                rule = batch.rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
+                recipient, tenant = batch.recipients[n.customer_id], batch.tenants[n.tenant_id]
+                job = self._prepare(n, recipient, rule, tenant, batch.composer, recorder, repo, now)
+                if job is not None:
+                    jobs.append(job)
+            session.commit()
+        self.claimed.update(job.notification_id for job in jobs)
+        return jobs, len(batch.claimed)
+
+    def _claim(self, now: datetime) -> _Batch:
         with self.runtime.services() as services:
             repo = DeliveryRepository(services.session)
             claimed = (
@@ -200,26 +241,16 @@ class Dispatcher:
             )
             tenants = repo.tenants(list({n.tenant_id for n in claimed}))
             composer = Composer(services.settings, services.templates.resolve)
-            recorder = self._recorder(services, repo)
-            self._sent = self._sent_log(repo, recipients, now)
-            jobs = []
-            self._planned = Counter[tuple[str, str]]()
-            for n in claimed:
-                rule = rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
-                job = self._prepare(
-                    n,
-                    recipients[n.customer_id],
-                    rule,
-                    tenants[n.tenant_id],
-                    composer,
-                    recorder,
-                    repo,
-                    now,
+            composer.prefetch(
+                Composer.template_key(
+                    n, channel, recipients[n.customer_id].customer, tenants[n.tenant_id], rule
                 )
-                if job is not None:
-                    jobs.append(job)
-        self.claimed.update(job.notification_id for job in jobs)
-        return jobs, len(claimed)
+                for n in claimed
+                for rule in [rules.get((n.tenant_id, n.rule_key, n.rule_version), {})]
+                for channel in channel_order(n, recipients[n.customer_id])[n.channel_index :]
+            )
+            sent = self._sent_log(repo, recipients, now)
+        return _Batch(claimed, recipients, rules, tenants, composer, sent)
 
     def _prepare(
         self,

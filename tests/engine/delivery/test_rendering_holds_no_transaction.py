@@ -1,0 +1,47 @@
+"""Templates are tenant code: the dispatcher renders them with no database transaction open,
+so a slow template cannot hold SQLite's write lock (or PostgreSQL row locks) against anyone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+import engine.delivery.composer as composer_module
+from tests.engine.delivery.conftest import EMAIL_ONLY, World
+
+pytestmark = pytest.mark.anyio
+
+
+@EMAIL_ONLY
+async def test_messages_are_rendered_with_no_transaction_open(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.customer("m1", channels=("email", "sms"))
+    world.trigger("m1", channels=["email"])
+    world.cross_threshold("m1")
+    open_transactions = [0]
+
+    def began(_connection: Any) -> None:
+        open_transactions[0] += 1
+
+    def ended(_connection: Any) -> None:
+        open_transactions[0] -= 1
+
+    for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+        event.listen(world.runtime.db, name, listener)
+    open_while_rendering: list[int] = []
+    render = composer_module.render
+
+    def watched_render(*args: Any, **kwargs: Any) -> Any:
+        open_while_rendering.append(open_transactions[0])
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(composer_module, "render", watched_render)
+    await world.dispatch()
+
+    assert open_while_rendering == [0]
+    assert len(world.smtp.handler.received) == 1
+    [notification] = world.notifications()
+    assert notification.status == "sent"
