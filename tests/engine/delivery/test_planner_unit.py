@@ -47,6 +47,7 @@ def recipient(
     quiet: dict[str, list[dict[str, Any]]] | None = None,
     caps: dict[str, dict[str, Any]] | None = None,
     override: bool = False,
+    paused_until: datetime | None = None,
     erased_at: datetime | None = None,
     zone: str = "Europe/Berlin",
 ) -> Recipient:
@@ -69,6 +70,7 @@ def recipient(
             ChannelKind(c): FrequencyCap.model_validate(v) for c, v in (caps or {}).items()
         },
         urgent_override=override,
+        paused_until=paused_until,
         updated_at=None,
     )
     entries = [ConsentEntry(c, t, g, i + 1) for i, (c, t, g) in enumerate(consents)]
@@ -244,3 +246,24 @@ def test_the_longest_cap_says_how_far_back_to_read() -> None:
     assert earliest_cap_start(recipient(), NOW) is None
     who = recipient(caps={"email": {"max": 1, "per": "hour"}, "sms": {"max": 3, "per": "week"}})
     assert earliest_cap_start(who, NOW) == datetime(2026, 6, 7, 22, 0, tzinfo=UTC)
+
+
+def test_a_pause_holds_everything_until_it_ends() -> None:
+    until = NOW + timedelta(days=3)
+    who = recipient(paused_until=until)
+    decided = plan(notification(channel_index=1), who, NOW, never_sent)
+    assert isinstance(decided, Defer) and not decided.skipped
+    assert (decided.until, decided.channel, decided.index) == (until, "sms", 1)
+    assert decided.reason == "paused by the customer until 2026-06-13T10:00:00+00:00"
+    assert plan(notification(), who, until, never_sent) == sends("email", 0, EMAIL)
+    assert plan(notification(), recipient(paused_until=NOW), NOW, never_sent) == sends(
+        "email", 0, EMAIL
+    )
+
+
+def test_a_pause_does_not_hold_what_has_no_channel_left() -> None:
+    who = recipient(paused_until=NOW + timedelta(days=1), order=("email",))
+    decided = plan(notification(channel_index=1), who, NOW, never_sent)
+    assert decided == stops(
+        NotificationStatus.suppressed, "no channel left with a contact point and consent"
+    )
