@@ -144,7 +144,7 @@ class PortalAccess:
         return None
 
     def _letter(self, customer: Customer, address: Address) -> OutboundMessage | None:
-        channel = "email" if address.kind is ContactKind.email else "sms"
+        channel = "email" if address.kind == ContactKind.email else "sms"
         tenant = self.tenants.get(customer.tenant_id)
         if tenant is None or not self._consented(customer.id, channel):
             return None

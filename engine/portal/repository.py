@@ -30,7 +30,7 @@ class PortalRepository:
         stored = col(ContactPoint.address)
         same = (
             func.lower(stored) == address.lower()
-            if kind is ContactKind.email
+            if kind == ContactKind.email
             else stored == address
         )
         query = (

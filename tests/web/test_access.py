@@ -243,3 +243,15 @@ def test_a_link_opened_while_signed_in_as_that_customer_goes_straight_in(api: Ap
     sign_in(api.client, link)
     again = api.client.get(link)
     assert str(again.url).endswith("/me") and "<h1>Your alerts</h1>" in again.text
+
+
+def test_an_expired_link_sends_a_fresh_one_on_request(
+    mail_api: Api, smtp_server: SmtpServer, settings: Settings
+) -> None:
+    api = mail_api
+    tenant, customer = _customer(api)
+    old = manage_token(settings, tenant.id, str(customer["id"]), time.time() - 90_000, ttl_s=60)
+    page = api.client.get(path_of(manage_url(settings, old)))
+    answer = api.client.post("/me/link/fresh", data={"token": old, "csrf_token": csrf(page.text)})
+    assert answer.status_code == 200 and "a new link is on its way" in answer.text
+    assert str(sign_in(api.client, _link_in(smtp_server)).url).endswith("/me")
