@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -69,7 +70,11 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         app.include_router(router)
     limit = runtime.settings.max_body_bytes
     app.add_middleware(RetryOnContentionMiddleware, policy=lambda: runtime.retry_policy)
-    app.add_middleware(IdempotencyMiddleware, get_db=lambda: (runtime.db, runtime.clock))
+    app.add_middleware(
+        IdempotencyMiddleware,
+        get_db=lambda: (runtime.db, runtime.clock),
+        ttl=timedelta(hours=runtime.settings.idempotency_ttl_hours),
+    )
     app.add_middleware(BodyLimitMiddleware, limit=limit, feed_limit=limit * FEED_BODY_FACTOR)
     app.add_middleware(AccessLogMiddleware)
     return app

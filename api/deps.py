@@ -67,12 +67,13 @@ def require_feed(principal: PrincipalDep, services: ServicesDep) -> Tenant:
     return _tenant_of(principal, services)
 
 
-def current_customer(principal: PrincipalDep, services: ServicesDep) -> Customer:
+def current_customer(principal: PrincipalDep, services: ServicesDep, request: Request) -> Customer:
     principal.require("customer")
     assert principal.tenant_id is not None and principal.customer_id is not None
     customer = services.customers.repo.get(principal.tenant_id, principal.customer_id)
     if customer is None:
         raise Unauthorized("this token's customer no longer exists")
+    request.state.customer_id = customer.id  # whose data a stored answer may hold
     return customer
 
 

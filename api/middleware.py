@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 import time
 from collections.abc import Callable, MutableMapping
+from datetime import timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +18,7 @@ from api.problems import problem
 from engine.db import unit_of_work
 from engine.errors import BadRequest, NudgeError, PayloadTooLarge
 from engine.idempotency.repository import IdempotencyRepository
-from engine.idempotency.service import IdempotencyService, StoredResponse
+from engine.idempotency.service import IdempotencyService, StoredResponse, redact
 from engine.metrics import http_requests
 
 BODY_KEY = "nudge.body"
@@ -78,12 +81,40 @@ class BodyLimitMiddleware:
         await self.app(scope, _replay(body), send)
 
 
+SECRET_FIELDS_HEADER = b"x-nudge-secret-fields"
+_CUSTOMER_PATH = re.compile(r"^/v1/customers/(cus_[A-Za-z0-9]+)")
+
+
+def secret_fields(response: Any, *names: str) -> None:
+    """Mark fields of a route's answer as secret: never cached, never stored for replay."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers[SECRET_FIELDS_HEADER.decode()] = ",".join(names)
+
+
+def _subject(scope: Scope, body: bytes) -> str | None:
+    """The customer whose data an answer may hold: the caller, the one named in the path,
+    or the one it created."""
+    state = scope.get("state") or {}
+    if state.get("customer_id"):
+        return str(state["customer_id"])
+    match = _CUSTOMER_PATH.match(scope.get("path", ""))
+    if match:
+        return match.group(1)
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    created = document.get("id") if isinstance(document, dict) else None
+    return created if isinstance(created, str) and created.startswith("cus_") else None
+
+
 class IdempotencyMiddleware:
     """Same ``Idempotency-Key`` and request → the stored answer; a different request → 422."""
 
-    def __init__(self, app: ASGIApp, get_db: Callable[[], tuple[Any, Any]]) -> None:
+    def __init__(self, app: ASGIApp, get_db: Callable[[], tuple[Any, Any]], ttl: timedelta) -> None:
         self.app = app
         self.get_db = get_db
+        self.ttl = ttl
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
@@ -115,20 +146,26 @@ class IdempotencyMiddleware:
 
         def work() -> Any:
             with unit_of_work(db) as session:
-                return action(IdempotencyService(IdempotencyRepository(session), clock))
+                repo = IdempotencyRepository(session)
+                return action(IdempotencyService(repo, clock, self.ttl))
 
         return await run_in_threadpool(work)
 
     async def _capture(self, scope: Scope, receive: Receive, send: Send) -> StoredResponse | None:
-        status, ctype, body = 0, "application/json", bytearray()
+        status, ctype, body, secrets = 0, "application/json", bytearray(), ""
 
         async def capture(message: Message) -> None:
-            nonlocal status, ctype
+            nonlocal status, ctype, secrets
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, headers = message["status"], []
                 for k, v in message.get("headers", []):
                     if k == b"content-type":
                         ctype = v.decode("latin-1")
+                    if k == SECRET_FIELDS_HEADER:
+                        secrets = v.decode("latin-1")
+                    else:
+                        headers.append((k, v))
+                message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
                 body.extend(message.get("body", b""))
             await send(message)
@@ -137,7 +174,10 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, capture)
         except Exception:
             return None
-        return StoredResponse(status, ctype, bytes(body)) if status else None
+        if not status:
+            return None
+        answer = StoredResponse(status, ctype, bytes(body), _subject(scope, bytes(body)))
+        return redact(answer, secrets.split(","))
 
     @staticmethod
     async def _send_stored(send: Send, stored: StoredResponse) -> None:

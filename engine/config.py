@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         description="Signs customer tokens and one-click links.",
     )
     customer_token_ttl_seconds: int = 3600
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="How long a POST's answer is kept for replay."
+    )
 
     max_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cached_property
 
 from sqlmodel import Session
@@ -29,10 +30,13 @@ from engine.feeds.repository import ReadingRepository
 from engine.feeds.service import FeedService
 from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
+from engine.idempotency.repository import IdempotencyRepository
+from engine.idempotency.service import IdempotencyService
 from engine.inbound.repository import InboundRepository
 from engine.inbound.service import InboundService
 from engine.message_templates.repository import TemplateRepository
 from engine.message_templates.service import TemplateService
+from engine.models import Customer
 from engine.notifications.repository import NotificationRepository
 from engine.preferences.repository import PreferencesRepository
 from engine.preferences.service import PreferencesService
@@ -106,8 +110,13 @@ class Services:
             self.consent,
             self.clock,
             sections={"triggers": self.triggers.export_for},
-            erasers=[self.triggers.erase_for],
+            erasers=[self.triggers.erase_for, self._forget_answers],
         )
+
+    def _forget_answers(self, customer: Customer) -> None:
+        ttl = timedelta(hours=self.settings.idempotency_ttl_hours)
+        repo = IdempotencyRepository(self.session)
+        IdempotencyService(repo, self.clock, ttl).forget_customer(customer.id)
 
     @cached_property
     def catalog(self) -> CatalogService:

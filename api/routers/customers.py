@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import BusinessTenant, ServicesDep
+from api.middleware import secret_fields
 from engine.consent.resolution import BUSINESS
 from engine.consent.schemas import BusinessConsentChange, ConsentPublic
 from engine.customers.schemas import (
@@ -99,9 +100,12 @@ def issue_token(
     customer_id: str,
     tenant: BusinessTenant,
     services: ServicesDep,
+    response: Response,
     body: TokenRequest | None = None,
 ) -> TokenIssued:
-    """A signed, expiring token that lets this one customer act on ``/v1/me``."""
+    """A signed, expiring token that lets this one customer act on ``/v1/me``. The token is
+    in this answer only: a replay with the same ``Idempotency-Key`` says it was shown once."""
+    secret_fields(response, "token")
     customer = services.customers.get(tenant.id, customer_id)
     ttl = (body.ttl_seconds if body else None) or services.settings.customer_token_ttl_seconds
     token = services.auth.issue_customer_token(tenant.id, customer.id, ttl)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import BusinessTenant, ServicesDep
+from api.middleware import secret_fields
 from engine.portal.wiring import portal_access
 from engine.validation import RequestModel
 
@@ -31,9 +32,11 @@ def mint_manage_link(
     customer_id: str,
     tenant: BusinessTenant,
     services: ServicesDep,
+    response: Response,
     body: ManageLinkRequest | None = None,
 ) -> ManageLink:
     """A signed, expiring link to this customer's page (default lifetime: that of tokens)."""
+    secret_fields(response, "url")
     customer = services.customers.get(tenant.id, customer_id)
     url, expires = portal_access(services).mint(customer, body.ttl_seconds if body else None)
     return ManageLink(url=url, customer_id=customer.id, expires_at=expires)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import AdminDep, ServicesDep
+from api.middleware import secret_fields
 from engine.tenants.schemas import KeyCreate, KeyIssued, TenantCreate, TenantPublic
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
@@ -22,6 +23,10 @@ def get_tenant(tenant_id: str, _: AdminDep, services: ServicesDep) -> TenantPubl
 
 
 @router.post("/{tenant_id}/keys", status_code=status.HTTP_201_CREATED)
-def create_key(tenant_id: str, body: KeyCreate, _: AdminDep, services: ServicesDep) -> KeyIssued:
-    """Issue an ``ops`` or ``feed`` key. The key is in this answer only; store it now."""
+def create_key(
+    tenant_id: str, body: KeyCreate, _: AdminDep, services: ServicesDep, response: Response
+) -> KeyIssued:
+    """Issue an ``ops`` or ``feed`` key. The key is in this answer only; store it now (a
+    replay with the same ``Idempotency-Key`` answers its id and says it was shown once)."""
+    secret_fields(response, "key")
     return services.tenants.create_tenant_key(tenant_id, body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -33,4 +35,14 @@ class IdempotencyRepository:
             delete(IdempotencyRecord).where(
                 col(IdempotencyRecord.scope) == scope, col(IdempotencyRecord.key) == key
             )
+        )
+
+    def remove_older_than(self, cutoff: datetime) -> None:
+        self.session.execute(
+            delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff)
+        )
+
+    def remove_for_customer(self, customer_id: str) -> None:
+        self.session.execute(
+            delete(IdempotencyRecord).where(col(IdempotencyRecord.customer_id) == customer_id)
         )

@@ -11,6 +11,10 @@ from engine.models.types import UTCDateTime
 
 
 class IdempotencyRecord(SQLModel, table=True):
+    """An answer as it may be replayed: secrets are never in ``body`` (see
+    `engine.idempotency.service.redact`); ``customer_id`` names the customer whose data it may
+    hold, so that erasing them erases it too."""
+
     __tablename__ = "idempotency_records"
 
     scope: str = Field(primary_key=True, max_length=64)
@@ -19,4 +23,5 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     content_type: str = Field(max_length=100)
     body: bytes = Field(sa_type=LargeBinary)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    customer_id: str | None = Field(default=None, max_length=40, index=True)
