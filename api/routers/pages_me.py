@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -73,17 +74,20 @@ def why(me: MeDep, notification_id: str) -> HTMLResponse:
         return v.page(
             "message.html", 404, title=v.t("error.not_found"), message=v.t("error.not_found.text")
         )
-    title = portal_views(me.services).rule_title(
-        row.tenant_id, row.rule_key, row.rule_version, v.lang
-    )
+    views, version = portal_views(me.services), (row.tenant_id, row.rule_key, row.rule_version)
+    values = row.why.get("values", {})
+    window = values.get("window") if isinstance(values.get("window"), dict) else {}
+    start = window.get("start") if window else None
     return v.page(
         "why.html",
         title=v.t("why.title"),
         section="history",
-        rule_title=title,
+        rule_title=views.rule_title(*version, v.lang),
+        labels=views.parameter_labels(*version, v.lang),
         notification=row,
+        period=datetime.fromisoformat(str(start).replace("Z", "+00:00")) if start else None,
         params=row.why.get("params", {}),
-        values=row.why.get("values", {}),
+        values=values,
         unit=row.why.get("unit") or "",
     )
 

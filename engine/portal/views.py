@@ -69,11 +69,21 @@ class PortalViews:
 
     def rule_title(self, tenant_id: str, key: str, version: int, lang: str) -> str:
         """A rule version's title (its key if the rule is gone)."""
+        definition = self._definition(tenant_id, key, version)
+        return localized(dict(definition.get("title") or {}), lang) or key
+
+    def parameter_labels(self, tenant_id: str, key: str, version: int, lang: str) -> dict[str, str]:
+        """A rule version's parameters by their labels in ``lang``, with their units."""
+        labels = {}
+        for spec in self._definition(tenant_id, key, version).get("parameters") or []:
+            label = localized(dict(spec.get("label") or {}), lang) or spec["name"]
+            labels[spec["name"]] = f"{label} ({spec['unit']})" if spec.get("unit") else label
+        return labels
+
+    def _definition(self, tenant_id: str, key: str, version: int) -> dict[str, Any]:
         rule = self.catalog.repo.get(tenant_id, key)
         found = self.catalog.repo.version(rule.id, version) if rule is not None else None
-        if found is None:
-            return key
-        return localized(dict(found.definition.get("title") or {}), lang) or key
+        return dict(found.definition) if found is not None else {}
 
     def _alert(
         self, customer: Customer, trigger: Trigger, lang: str, due: datetime | None

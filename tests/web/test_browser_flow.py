@@ -169,6 +169,8 @@ def test_from_an_email_to_deleting_the_account(live: Live, page: Any) -> None:
     page.get_by_role("heading", name="Why did I get this?").wait_for()
     assert page.get_by_text("Daily electricity use above your limit").is_visible()
     assert page.get_by_text("12\u00a0kWh").first.is_visible()  # the limit it fired against
+    assert page.get_by_role("definition").filter(has_text="12").first.is_visible()
+    assert page.get_by_text("Limit (kWh)").is_visible()  # the parameter by its label
     problems += axe_violations(page)
 
     # Export, then delete.
