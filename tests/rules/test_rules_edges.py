@@ -9,14 +9,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.demo.rules import CHECKUP_REMINDER
 from rules.aggregates import Reading, WindowStats, aggregate, stats_from_totals
 from rules.backtest import BacktestHit, backtest, backtest_events
+from rules.condition import Evaluation
 from rules.context import Context, Customer, Event, context_values
 from rules.errors import ParameterError, RuleError
 from rules.params import ParameterSpec, coerce_value, validate_params
 from rules.schedule import local_to_utc, parse_local_time, reminder_at
 from rules.schema import RuleDefinition
-from rules.state import TriggerState
+from rules.state import Decision, Observation, TriggerState, is_late, step, transition_id
 from rules.trigger import assess, compile_rule, evaluate_event
 from rules.windows import as_utc, window_for, zone_of
 
@@ -350,3 +352,72 @@ def test_a_failing_condition_is_false_and_keeps_what_it_saw(source: str, error: 
     _, _, evaluation = assess(rule, ctx, None)
     assert (evaluation.result, evaluation.error) == (False, error)
     assert evaluation.values == context_values(ctx)
+
+
+# --- rule definitions and trigger state ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({**BILL_RULE, "rearm": {"mode": "on_leave"}}, "rearm.mode: only threshold rules re-arm"),
+        (
+            {**DAILY_RULE, "event_type": "bill.issued"},
+            "event_type: threshold rules watch a metric, not events",
+        ),
+    ],
+)
+def test_a_rule_that_mixes_kinds_is_refused_with_its_reason(
+    changes: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        RuleDefinition.model_validate(changes)
+
+
+def test_a_reminder_may_come_on_the_day_itself_but_not_after_it() -> None:
+    unbounded = [{"name": "days_before", "type": "int", "default": 14}]
+    local_time = [p for p in CHECKUP_REMINDER["parameters"] if p["name"] == "local_time"]
+    reminder = RuleDefinition.model_validate(
+        {**CHECKUP_REMINDER, "parameters": unbounded + local_time}
+    )
+    assert reminder.validate_params({"days_before": 0})["days_before"] == 0
+    with pytest.raises(ParameterError) as info:
+        reminder.validate_params({"days_before": -1})
+    assert info.value.errors == [("days_before", "must be a whole number of days, 0 or more")]
+
+
+def test_a_late_transition_is_one_past_the_allowed_hours() -> None:
+    rule = RuleDefinition.model_validate({**DAILY_RULE, "late_policy": {"notify_within_hours": 6}})
+    window = window_for("day", NOW, "UTC")
+    limit = window.end + timedelta(hours=6)
+    assert not is_late(window, rule, limit)
+    assert is_late(window, rule, limit + timedelta(seconds=1))
+    assert not is_late(window_for("none", NOW, "UTC"), rule, limit + timedelta(days=999))
+
+
+def test_firing_records_the_window_and_the_value_it_fired_at() -> None:
+    rule = RuleDefinition.model_validate(DAILY_RULE)
+    window = window_for("day", NOW, "UTC")
+    fired = Observation(window, Evaluation(True, {"x": 1}), value=12.0)
+    state, decision = step(None, fired, rule, NOW)
+    assert state == TriggerState(window.start, "fired", 1, 12.0, 12.0)
+    assert decision == Decision(
+        "fire", transition_id(window, 1), window.start, window.end, NOW, 12.0, {"x": 1}
+    )
+    later = Observation(window, Evaluation(True), value=13.0)
+    assert step(state, later, rule, NOW) == (
+        TriggerState(window.start, "fired", 1, 13.0, 12.0),
+        None,
+    )
+    failed = Observation(window, Evaluation(False, error="boom"), value=14.0)
+    assert step(state, failed, rule, NOW)[0] == TriggerState(window.start, "fired", 1, 14.0, 12.0)
+
+
+def test_re_arming_keeps_the_value_it_left_at() -> None:
+    rule = RuleDefinition.model_validate(
+        {**DAILY_RULE, "aggregate": "last", "rearm": {"mode": "on_leave"}}
+    )
+    window = window_for("day", NOW, "UTC")
+    state = TriggerState(window.start, "fired", 1, 12.0, 12.0)
+    left = Observation(window, Evaluation(False), value=3.0)
+    assert step(state, left, rule, NOW) == (TriggerState(window.start, "armed", 1, 3.0, None), None)
