@@ -117,7 +117,8 @@ def _form(
     labels = {p.name: localized(dict(p.label), v.lang) for p in d.parameters}
     fields = param_form.fields(d.parameters, labels, {**values, **typed}, v.lang)
     preview = None
-    if not errors:
+    complete = all(p.name in values for p in d.parameters if p.required)
+    if not errors and complete:  # a new alert without defaults: nothing to try yet
         try:
             preview = preview_service(me.services).preview(me.customer, rule.compiled, values)
         except InvalidInput as exc:

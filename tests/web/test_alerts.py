@@ -13,6 +13,7 @@ from tests.fixtures.api import Api, TenantHandle
 from tests.fixtures.rules import (
     CHECKUP_REMINDER,
     DAILY_ENERGY,
+    POWER_ABOVE,
     hourly,
     post_events,
     post_readings,
@@ -170,3 +171,18 @@ def test_a_reminder_shows_its_next_date(api: Api) -> None:
     assert f"Next reminder: {when}, 9:00" in page.text
     form = api.client.get(f"/me/alerts/{api.ok('GET', '/v1/me/triggers', token)[0]['id']}")
     assert "there is nothing to try it on" in form.text  # no preview for a date-based rule
+
+
+def test_a_rule_without_defaults_asks_before_it_previews(api: Api) -> None:
+    tenant = api.tenant()
+    publish(api, tenant, POWER_ABOVE)  # its limit has no default
+    customer = api.customer(tenant, locale="en", email="a@example.com")
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+    page = api.client.get("/me/alerts/new?rule=power.above")
+    assert page.status_code == 200 and "There is a problem" not in page.text
+    assert 'id="p_limit_kwh" name="p_limit_kwh" type="text" value=""' in page.text
+    empty = api.client.post(
+        "/me/alerts/new",
+        data={"csrf_token": csrf(page.text), "rule": "power.above", "action": "save"},
+    )
+    assert empty.status_code == 400 and '<a href="#p_limit_kwh">Enter a value</a>' in empty.text
