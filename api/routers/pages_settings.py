@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 
 from api.web.deps import FormDep, Me, MeDep
 from api.web.masking import mask
-from api.web.texts import EN
+from api.web.texts_en import EN
 from api.web.topics import topic_names
 from engine.consent.service import ConsentCell
 from engine.models import ALL_TOPICS, ChannelKind
