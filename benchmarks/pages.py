@@ -6,6 +6,7 @@ the preview's back-test and the template."""
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import statistics
@@ -81,16 +82,18 @@ def _setup(api: Api, runtime: Runtime) -> tuple[dict[str, Any], list[str]]:
 
 
 def _sign_in(client: TestClient, link: str) -> str:
+    """Sign in by the link; the CSRF token of the session that starts."""
     path = re.sub(r"^https?://[^/]+", "", link)
     page = client.get(path)
     token = re.search(r'name="token" value="([^"]+)"', page.text)
     csrf = CSRF.search(page.text)
     assert token and csrf
-    client.post(
-        "/me/link",
-        data={"token": token.group(1).replace("&#43;", "+"), "csrf_token": csrf.group(1)},
+    overview = client.post(
+        "/me/link", data={"token": html.unescape(token.group(1)), "csrf_token": csrf.group(1)}
     )
-    return csrf.group(1)
+    signed_in = CSRF.search(overview.text)
+    assert overview.status_code == 200 and signed_in, overview.text[:300]
+    return signed_in.group(1)
 
 
 def _time(call: Callable[[], httpx.Response], rounds: int) -> tuple[list[float], list[float]]:
