@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routers import console_access, console_backtests, console_rules
+from api.routers import console_access, console_backtests, console_impact, console_rules
 from api.web import console_errors
 
 
@@ -15,4 +15,9 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
 
 
-CONSOLE_ROUTERS = (console_access.router, console_backtests.router, console_rules.router)
+CONSOLE_ROUTERS = (
+    console_access.router,
+    console_backtests.router,
+    console_impact.router,
+    console_rules.router,
+)

@@ -117,9 +117,16 @@ EN: dict[str, str] = {
     "impact.days": "Days",
     "impact.run": "Estimate the impact",
     "impact.answer": "This version would have sent {draft} notifications to {customers} "
-    "customers in the last {days} days; the published one sent {published}.",
+    "customers in the last {days} days; the published versions decided {published}.",
     "impact.chart": "Notifications per day: the draft (bars) against the published version (line)",
     "impact.day": "Day",
+    "impact.days.hint": "The last days of stored data, from 1 to 90",
+    "impact.days.error": "Enter a whole number of days from 1 to {max}",
+    "impact.running": "Replaying: {done} of {total} customers",
+    "impact.progress": "Progress",
+    "impact.subscribers": "Replayed for {count} customers; {skipped} triggers skipped (their "
+    "values do not fit the draft's parameters).",
+    "impact.table": "Notifications per day as a table",
     "impact.draft": "Draft",
     "impact.published": "Published",
     "tests.title": "Rule tests",
@@ -254,11 +261,18 @@ DE: dict[str, str] = {
     "impact.days": "Tage",
     "impact.run": "Auswirkung abschätzen",
     "impact.answer": "Diese Version hätte in den letzten {days} Tagen {draft} "
-    "Benachrichtigungen an {customers} Kundinnen und Kunden gesendet; die veröffentlichte "
-    "sendete {published}.",
+    "Benachrichtigungen an {customers} Kundinnen und Kunden gesendet; die veröffentlichten "
+    "Versionen entschieden {published}.",
     "impact.chart": "Benachrichtigungen je Tag: der Entwurf (Balken) gegen die veröffentlichte "
     "Version (Linie)",
     "impact.day": "Tag",
+    "impact.days.hint": "Die letzten Tage gespeicherter Daten, von 1 bis 90",
+    "impact.days.error": "Geben Sie eine ganze Zahl von Tagen von 1 bis {max} ein",
+    "impact.running": "Wird nachgerechnet: {done} von {total} Kundinnen und Kunden",
+    "impact.progress": "Fortschritt",
+    "impact.subscribers": "Nachgerechnet für {count} Kundinnen und Kunden; {skipped} Auslöser "
+    "übersprungen (ihre Werte passen nicht zu den Parametern des Entwurfs).",
+    "impact.table": "Benachrichtigungen je Tag als Tabelle",
     "impact.draft": "Entwurf",
     "impact.published": "Veröffentlicht",
     "tests.title": "Regeltests",

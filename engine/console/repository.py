@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
-from engine.models import RuleVersion, Trigger
+from engine.models import Customer, Notification, RuleVersion, Trigger
+from engine.models.types import decoded
 
 
 class ConsoleRepository:
@@ -40,3 +45,87 @@ class ConsoleRepository:
     def save(self, trigger: Trigger) -> None:
         self.session.add(trigger)
         self.session.flush()
+
+
+class ImpactRow(NamedTuple):
+    """One complete window's final totals for one customer."""
+
+    customer_id: str
+    start: int
+    end: int
+    total: float
+    samples: int
+    low: float
+    high: float
+    last: float
+
+
+class Subscriber(NamedTuple):
+    customer_id: str
+    params: dict[str, Any]
+    timezone: str
+    locale: str
+    attributes: dict[str, Any]
+
+
+class ImpactRepository:
+    """The impact of a draft reads many rows: plain SQL, no ORM objects."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def subscribers(self, tenant_id: str, rule_key: str) -> list[Subscriber]:
+        sql = text(
+            "SELECT t.customer_id, t.params, c.timezone, c.locale, c.attributes "
+            "FROM triggers t JOIN customers c ON c.id = t.customer_id "
+            "WHERE t.tenant_id = :t AND t.rule_key = :k AND t.deleted_at IS NULL "
+            "AND t.enabled = :on ORDER BY t.customer_id"
+        )
+        rows = self.session.execute(sql, {"t": tenant_id, "k": rule_key, "on": True})
+        return [Subscriber(c, decoded(p), z, lo, decoded(a) or {}) for c, p, z, lo, a in rows]
+
+    def customers_with_data(
+        self, tenant_id: str, metric: str, window: str, since: int
+    ) -> list[Subscriber]:
+        sql = text(
+            "SELECT c.id, c.timezone, c.locale, c.attributes FROM customers c WHERE "
+            "c.tenant_id = :t AND EXISTS (SELECT 1 FROM window_aggregates a WHERE "
+            'a.customer_id = c.id AND a.metric = :m AND a."window" = :w AND a.start >= :s) '
+            "ORDER BY c.id"
+        )
+        rows = self.session.execute(sql, {"t": tenant_id, "m": metric, "w": window, "s": since})
+        return [Subscriber(c, {}, z, lo, decoded(a) or {}) for c, z, lo, a in rows]
+
+    def windows(
+        self, customer_ids: Sequence[str], metric: str, window: str, since: int, until: int
+    ) -> list[ImpactRow]:
+        """Complete windows (ending by ``until``) starting from ``since``, by customer and
+        start."""
+        sql = text(
+            'SELECT customer_id, start, "end", sum, count, min, max, last_value '
+            'FROM window_aggregates WHERE metric = :m AND "window" = :w AND start >= :s '
+            'AND "end" <= :u AND customer_id IN :ids ORDER BY customer_id, start'
+        ).bindparams(bindparam("ids", expanding=True))
+        params = {"m": metric, "w": window, "s": since, "u": until, "ids": list(customer_ids)}
+        return [ImpactRow(*row) for row in self.session.execute(sql, params)]
+
+    def decided_since(
+        self, tenant_id: str, rule_key: str, since: datetime
+    ) -> list[tuple[str, datetime, str, str]]:
+        """(occurrence, created_at, customer, their zone) of every notification the rule
+        decided since ``since``."""
+        query = (
+            select(
+                Notification.occurrence,
+                Notification.created_at,
+                Notification.customer_id,
+                Customer.timezone,
+            )
+            .join(Customer, col(Customer.id) == col(Notification.customer_id))
+            .where(
+                Notification.tenant_id == tenant_id,
+                Notification.rule_key == rule_key,
+                col(Notification.created_at) >= since,
+            )
+        )
+        return [tuple(row) for row in self.session.exec(query)]  # type: ignore[misc]
