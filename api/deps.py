@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from engine.auth.service import Principal
+from engine.auth.service import Principal, key_id_of
 from engine.container import Services
 from engine.errors import Unauthorized
 from engine.models import Customer, Role, Tenant
@@ -30,13 +30,25 @@ ServicesDep = Annotated[Services, Depends(get_services, scope="function")]
 
 
 def get_principal(
+    request: Request,
     services: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
+    """The caller. Failed attempts are counted per client and per key id; past the limit
+    the answer is 429 with Retry-After, whatever the credential."""
     scheme, _, credential = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():
         raise Unauthorized("send Authorization: Bearer <key or token>")
-    return services.auth.authenticate(credential.strip())
+    credential = credential.strip()
+    limiter = get_runtime(request).auth_failures
+    names = [f"client:{request.client.host if request.client else '-'}"]
+    names += [f"key:{key_id}"] if (key_id := key_id_of(credential)) else []
+    limiter.check(names)
+    try:
+        return services.auth.authenticate(credential)
+    except Unauthorized:
+        limiter.failed(names)
+        raise
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

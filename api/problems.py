@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import PROBLEM_BASE, Busy, InvalidInput, NudgeError
+from engine.errors import PROBLEM_BASE, InvalidInput, NudgeError, RetryLater
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("nudge.api")
@@ -63,7 +63,7 @@ def render_domain_error(request: Request, exc: NudgeError) -> JSONResponse:
     if exc.errors:
         extra["errors"] = [{**e.as_dict(), "field": _field_path(e.loc)} for e in exc.errors]
     headers: dict[str, str] = {}
-    if isinstance(exc, Busy):
+    if isinstance(exc, RetryLater):
         headers["Retry-After"] = str(exc.retry_after)
         extra["retry_after"] = exc.retry_after
     elif exc.status >= 500:

@@ -13,7 +13,7 @@ from engine.errors import NudgeError
 from engine.logging import configure_logging
 from engine.migrations import upgrade
 from engine.models import Role
-from engine.process import tune_garbage_collector
+from engine.process import UnsafeSettings, check_settings, tune_garbage_collector
 from engine.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
         # Links and callbacks follow the address served on, unless NUDGE_PUBLIC_BASE_URL is set.
         settings = Settings(host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_level)
+    _refuse_unsafe(settings)
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"nudge on {url}  (API docs: {url}/docs)", highlight=False)
     console.print(f"links in messages point at {settings.public_base_url}", highlight=False)
@@ -98,6 +99,16 @@ def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
     app_ = create_app(Runtime.from_settings(settings), dispatch=dispatch)
     tune_garbage_collector(settings)
     uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+def _refuse_unsafe(settings: Settings) -> None:
+    try:
+        problems = check_settings(settings)
+    except UnsafeSettings as exc:
+        console.print(f"[bold red]nudge will not start:[/] {exc.detail}", highlight=False)
+        raise typer.Exit(2) from None
+    for problem in problems:
+        console.print(f"[bold red]WARNING (development only):[/] {problem}", highlight=False)
 
 
 @app.command()
@@ -121,6 +132,7 @@ def worker() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    _refuse_unsafe(settings)
     console.print(f"nudge worker on {settings.database_url}")
     tune_garbage_collector(settings)
     asyncio.run(run_worker(Runtime.from_settings(settings)))

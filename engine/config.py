@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-in-production"
 
 
 class Settings(BaseSettings):
@@ -22,11 +25,23 @@ class Settings(BaseSettings):
     )
 
     admin_key: SecretStr | None = None
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start with the default secret key; development "
+        "starts with a loud warning.",
+    )
     secret_key: SecretStr = Field(
-        default=SecretStr("change-me-in-production"),
+        default=SecretStr(DEFAULT_SECRET_KEY),
         description="Signs customer tokens and one-click links.",
     )
     customer_token_ttl_seconds: int = 3600
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications per client (and per key id) within the window "
+        "before further attempts get 429.",
+    )
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="How long a POST's answer is kept for replay."
     )
@@ -97,3 +112,14 @@ def served_url(host: str, port: int) -> str:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def unsafe_settings(settings: Settings) -> list[str]:
+    """What makes these settings unfit for serving real customers."""
+    problems = []
+    if settings.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+        problems.append(
+            "NUDGE_SECRET_KEY is the published default: anyone can sign customer tokens and "
+            "links for this deployment; set a long random value"
+        )
+    return problems

@@ -103,12 +103,22 @@ class IdempotencyMismatch(InvalidInput):
 
 
 @dataclass
-class Busy(NudgeError):
+class RetryLater(NudgeError):
+    """Refused for now: the same request may be sent again after ``retry_after`` seconds."""
+
+    retry_after: int = 1
+
+
+class TooManyRequests(RetryLater):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many failed attempts: wait before trying again"
+
+
+class Busy(RetryLater):
     """The database kept refusing this unit of work (deadlock, serialisation failure) after
     a bounded number of retries. Nothing of it was stored; the same request may be sent again
     after ``retry_after`` seconds."""
-
-    retry_after: int = 1
 
     status = 503
     slug = "busy"

@@ -10,8 +10,27 @@ just less often.
 from __future__ import annotations
 
 import gc
+import logging
 
-from engine.config import Settings
+from engine.config import Settings, unsafe_settings
+from engine.errors import NudgeError
+
+log = logging.getLogger("nudge.process")
+
+
+class UnsafeSettings(NudgeError):
+    title = "Refusing to start with unsafe settings"
+
+
+def check_settings(settings: Settings) -> list[str]:
+    """Refuse unsafe settings in production (`UnsafeSettings`); in development, log each
+    problem as an error and return them for the console."""
+    problems = unsafe_settings(settings)
+    if problems and settings.environment == "production":
+        raise UnsafeSettings("; ".join(problems))
+    for problem in problems:
+        log.error("unsafe setting (development only): %s", problem)
+    return problems
 
 
 def tune_garbage_collector(settings: Settings) -> None:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from engine.auth.limits import FailedAuthLimiter
 from engine.clock import Clock, SystemClock
 from engine.config import Settings, get_settings
 from engine.container import Services
@@ -26,6 +27,14 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     cache: IngestCache = field(default_factory=IngestCache)
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    auth_failures: FailedAuthLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.auth_failures = FailedAuthLimiter(
+            self.settings.auth_failure_limit,
+            self.settings.auth_failure_window_seconds,
+            now=lambda: self.clock.now().timestamp(),
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Runtime:

@@ -24,6 +24,12 @@ CUSTOMER_TOKEN = "customer-token"
 ENV_ADMIN_KEY_ID = "env-admin"
 
 
+def key_id_of(credential: str) -> str | None:
+    """The id part of an API key (``nk_….secret``), None for anything else."""
+    key_id, sep, _ = credential.partition(".")
+    return key_id if sep and key_id.startswith(KEY_PREFIX) and len(key_id) <= 64 else None
+
+
 @dataclass(frozen=True)
 class Principal:
     """An authenticated caller. ``role`` is ``admin``, ``ops``, ``feed`` or ``customer``."""
