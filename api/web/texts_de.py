@@ -86,8 +86,14 @@ DE: dict[str, str] = {
     "letzten {windows} {period} benachrichtigt worden.",
     "alerts.preview.no_data": "Wir haben dafür noch keine Messwerte von Ihnen und können "
     "nicht zeigen, wie oft Sie benachrichtigt worden wären.",
-    "alerts.preview.not_threshold": "Diese Benachrichtigung gilt Terminen und Ereignissen, "
-    "nicht Messwerten: Es gibt nichts, woran sie sich ausprobieren ließe.",
+    "alerts.preview.no_events": "Sie hatten in den letzten 12 Monaten keine solchen "
+    "Ereignisse; wir können nicht zeigen, wie oft Sie benachrichtigt worden wären.",
+    "alerts.preview.not_threshold": "Diese Benachrichtigung erinnert an Termine: Es gibt "
+    "nichts, woran sie sich ausprobieren ließe.",
+    "alerts.preview.sentence_events": "Mit {limit} wären Sie bei {hits} Ihrer {windows} "
+    "Ereignisse der letzten 12 Monate benachrichtigt worden.",
+    "alerts.preview.chart_events": "Der Betrag jedes Ereignisses im Vergleich zur Grenze; "
+    "benachrichtigte Ereignisse sind markiert.",
     "alerts.preview.chart": "Ihr {aggregate} je {window} im Vergleich zur Grenze; "
     "benachrichtigte Zeiträume sind markiert.",
     "alerts.preview.table": "Die Werte als Tabelle",

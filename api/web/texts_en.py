@@ -85,8 +85,14 @@ EN: dict[str, str] = {
     "{hits} of the last {windows} {period}.",
     "alerts.preview.no_data": "We have no readings of yours for this yet, so we cannot show "
     "how often it would have notified you.",
-    "alerts.preview.not_threshold": "This alert is about dates and events, not readings: "
-    "there is nothing to try it on.",
+    "alerts.preview.no_events": "You have had no such events in the last 12 months, so we "
+    "cannot show how often it would have notified you.",
+    "alerts.preview.not_threshold": "This alert reminds you of dates: there is nothing to try "
+    "it on.",
+    "alerts.preview.sentence_events": "With {limit} you would have been notified for {hits} "
+    "of your {windows} events in the last 12 months.",
+    "alerts.preview.chart_events": "Each event's amount against the limit; events that would "
+    "have notified are marked.",
     "alerts.preview.chart": "Your {aggregate} per {window} against the limit; notified "
     "periods are marked.",
     "alerts.preview.table": "The values as a table",

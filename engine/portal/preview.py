@@ -9,16 +9,20 @@ from typing import Any
 
 from engine.catalog.compiled import CompiledRule
 from engine.clock import Clock
+from engine.evaluation.occurrences import event_context
 from engine.feeds.repository import ReadingRepository
 from engine.models import Customer
+from engine.portal.repository import PortalRepository
 from engine.triggers.service import check_params
 from rules.aggregates import Reading
-from rules.backtest import backtest
+from rules.backtest import backtest, backtest_events
 from rules.context import Customer as CustomerContext
 from rules.windows import Window, window_for, zone_of
 
-# How far back a preview looks, in windows of the rule's kind.
+# How far back a preview looks, in windows of the rule's kind (event rules: a year of events).
 LOOK_BACK = {"hour": 7 * 24, "day": 90, "week": 26, "month": 12}
+EVENTS_LOOK_BACK = timedelta(days=365)
+EVENT = "event"  # the preview's "window" for event rules: one bar per event
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +63,17 @@ def limit_parameter(rule: CompiledRule) -> tuple[str, str | None] | None:
 
 
 class PreviewService:
-    def __init__(self, readings: ReadingRepository, clock: Clock) -> None:
+    def __init__(self, readings: ReadingRepository, repo: PortalRepository, clock: Clock) -> None:
         self.readings = readings
+        self.repo = repo
         self.clock = clock
 
     def preview(self, customer: Customer, rule: CompiledRule, values: dict[str, Any]) -> Preview:
         """Raises InvalidInput naming each parameter that does not fit the rule."""
         d = rule.definition
         params = check_params(d, values)
+        if d.kind == "event" and d.event_type:
+            return self._events(customer, rule, params)
         if d.kind != "threshold" or d.window not in LOOK_BACK or d.aggregate is None:
             return Preview(params, applicable=False)
         windows = self._windows(d.window, customer.timezone)
@@ -87,6 +94,27 @@ class PreviewService:
             d.window,
             d.aggregate,
             _per_window(windows, readings, d.aggregate, fired),
+            float(params[limit[0]]) if limit else None,
+            limit[1] if limit else None,
+        )
+
+    def _events(self, customer: Customer, rule: CompiledRule, params: dict[str, Any]) -> Preview:
+        """Event rules: each of the last year's events of the rule's type, and whether the
+        condition would have been true for it."""
+        since = self.clock.now() - EVENTS_LOOK_BACK
+        events = self.repo.events_since(customer.id, rule.definition.event_type or "", since)
+        contexts = [event_context(e) for e in events]
+        context = CustomerContext(customer.locale, customer.timezone, customer.attributes)
+        fired = {h.at for h in backtest_events(rule.core, params, context, contexts)}
+        limit = limit_parameter(rule)
+        return Preview(
+            params,
+            EVENT,
+            "amount",
+            [
+                PreviewWindow(e.occurred_at, e.occurred_at, e.amount, e.occurred_at in fired)
+                for e in contexts
+            ],
             float(params[limit[0]]) if limit else None,
             limit[1] if limit else None,
         )

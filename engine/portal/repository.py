@@ -12,6 +12,7 @@ from engine.models import (
     ContactKind,
     ContactPoint,
     Customer,
+    Event,
     HistoryEntry,
     HistoryKind,
     Notification,
@@ -70,3 +71,12 @@ class PortalRepository:
     def notification(self, customer_id: str, notification_id: str) -> Notification | None:
         row = self.session.get(Notification, notification_id)
         return row if row is not None and row.customer_id == customer_id else None
+
+    def events_since(self, customer_id: str, type_: str, since: datetime) -> list[Event]:
+        """The customer's events of one type that occurred since ``since``, oldest first."""
+        query = select(Event).where(
+            Event.customer_id == customer_id,
+            Event.type == type_,
+            col(Event.occurred_at) >= since,
+        )
+        return list(self.session.exec(query.order_by(col(Event.occurred_at))))

@@ -29,4 +29,4 @@ def portal_views(services: Services) -> PortalViews:
 
 
 def preview_service(services: Services) -> PreviewService:
-    return PreviewService(services.readings, services.clock)
+    return PreviewService(services.readings, PortalRepository(services.session), services.clock)

@@ -11,6 +11,7 @@ from babel.dates import format_date
 
 from tests.fixtures.api import Api, TenantHandle
 from tests.fixtures.rules import (
+    BILL_EVENT,
     CHECKUP_REMINDER,
     DAILY_ENERGY,
     POWER_ABOVE,
@@ -186,3 +187,26 @@ def test_a_rule_without_defaults_asks_before_it_previews(api: Api) -> None:
         data={"csrf_token": csrf(page.text), "rule": "power.above", "action": "save"},
     )
     assert empty.status_code == 400 and '<a href="#p_limit_kwh">Enter a value</a>' in empty.text
+
+
+def test_an_event_rule_previews_on_the_customers_own_bills(api: Api) -> None:
+    tenant = api.tenant()
+    publish(api, tenant, BILL_EVENT)  # event.amount > params.limit, default 50
+    customer = api.customer(tenant, locale="en", email="a@example.com")
+    now = datetime.now(UTC)
+    bills = [
+        {
+            "customer": customer["external_id"],
+            "type": "bill.issued",
+            "id": f"inv-{months}",
+            "amount": amount,
+            "currency": "EUR",
+            "occurred_at": (now - timedelta(days=30 * months)).isoformat(),
+        }
+        for months, amount in ((1, 42.0), (2, 61.2), (3, 55.0), (4, 30.0), (14, 90.0))
+    ]
+    post_events(api, tenant, bills)
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+    page = api.client.get("/me/alerts/new?rule=bill.issued_above")
+    assert "With 50 you would have been notified for 2 of your 4 events" in page.text
+    assert page.text.count('class="bar bar--fired"') == 2  # a year back: the 14th is older
