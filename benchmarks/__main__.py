@@ -12,6 +12,7 @@ MODULES = [
     "benchmarks.workers",
     "benchmarks.concurrency",
     "benchmarks.pages",
+    "benchmarks.impact",
 ]
 
 

@@ -23,7 +23,6 @@ from engine.console.repository import ImpactRepository, ImpactRow, Subscriber
 from engine.errors import InvalidInput
 from engine.triggers.service import check_params
 from rules.aggregates import WindowStats, stats_at
-from rules.condition import evaluate
 from rules.context import Context
 from rules.context import Customer as CustomerContext
 from rules.windows import Window
@@ -191,12 +190,23 @@ def _judge(rule: CompiledRule) -> Judge:
         s: Subscriber,
         now: datetime,
     ) -> bool:
-        previous = _stats(rule, before, s) if before and before.end == row.start else None
+        follows = rule.reads_previous and before is not None and before.end == row.start
+        previous = _stats(rule, before, s) if follows and before else None
         customer = CustomerContext(s.locale, s.timezone, s.attributes)
         context = Context(params, customer, now, _stats(rule, row, s), previous)
-        return evaluate(rule.condition, context).result
+        return _true(rule, context)
 
     return full
+
+
+def _true(rule: CompiledRule, context: Context) -> bool:
+    """The condition's verdict, failing closed as live evaluation does; without the JSON
+    "why" that `rules.condition.evaluate` builds for a notification."""
+    try:
+        data = {name: get(context) for name, get in rule.condition.bindings}
+        return rule.condition.expression.eval(data=data).value() is True
+    except Exception:  # the runtime raises RuntimeError; getters may raise anything
+        return False
 
 
 def _aggregate(row: ImpactRow, name: str) -> float:

@@ -107,7 +107,7 @@ class ImpactRepository:
             'AND "end" <= :u AND customer_id IN :ids ORDER BY customer_id, start'
         ).bindparams(bindparam("ids", expanding=True))
         params = {"m": metric, "w": window, "s": since, "u": until, "ids": list(customer_ids)}
-        return [ImpactRow(*row) for row in self.session.execute(sql, params)]
+        return [ImpactRow(*row) for row in self.session.execute(sql, params).all()]
 
     def decided_since(
         self, tenant_id: str, rule_key: str, since: datetime
