@@ -10,7 +10,6 @@ from typing import Any
 
 from engine.channels.base import OutboundMessage
 from engine.config import Settings
-from engine.errors import NudgeError
 from engine.delivery.links import (
     Unsubscribe,
     ack_url,
@@ -19,6 +18,7 @@ from engine.delivery.links import (
     unsubscribe_url,
     voice_gather_url,
 )
+from engine.errors import NudgeError
 from engine.models import Customer, Notification, Tenant
 from engine.templating import formatting_locale, localized, render
 
