@@ -28,6 +28,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+rules_app = typer.Typer(help="Rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 console = Console(stderr=True)
 
 
@@ -41,6 +43,23 @@ def db_upgrade(
     settings = get_settings()
     upgrade(settings.database_url, revision)
     console.print(f"database at {revision}: {settings.database_url}")
+
+
+@rules_app.command("test")
+def rules_test(
+    files: Annotated[list[Path], typer.Argument(help="rule test files (YAML or JSON)")],
+) -> None:
+    """Run rule test files: readings or events in, expected notifications out. Prints a
+    diff (- expected, + got) for each failing test; exits 1 if any fails."""
+    from engine.console.rule_tests import run_file
+
+    failed = 0
+    for path in files:
+        report = run_file(path)
+        typer.echo(report.text())
+        failed += report.failed
+    typer.echo(f"{failed} failed" if failed else "all passed")
+    raise typer.Exit(1 if failed else 0)
 
 
 @keys_app.command("create")

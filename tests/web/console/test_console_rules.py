@@ -129,3 +129,32 @@ def test_retire_asks_first(api: Api) -> None:
     done = post_form(api.client, editor + "/retire", editor + "/retire")
     assert "The rule is retired." in done.text
     assert api.ok("GET", "/v1/rules/energy.daily_above", tenant.ops)["status"] == "retired"
+
+
+def test_saving_runs_the_rules_tests_and_shows_the_diff(api: Api) -> None:
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    console_sign_in(api.client, tenant.ops_key)
+    editor = "/console/rules/energy.daily_above"
+    page = api.client.get(editor).text
+    values = {
+        k: unescape(v) for k, v in re.findall(r'name="(\w+)" type="text" value="([^"]*)"', page)
+    }
+    form = {**FORM, **values, "window": "day", "requires_ack": "", "late_hours": ""}
+    form["parameters"] = json.dumps(DAILY_ENERGY["parameters"])
+    form["condition"] = "window.sum > params.limit_kwh"
+    form.pop("key")
+    tests = (
+        "timezone: Europe/Berlin\ntests:\n"
+        "  - name: right\n    params: {limit_kwh: 10}\n"
+        '    readings: [{start: "2026-03-02T08:00:00+01:00", value: 11}]\n'
+        '    expect: [{window_start: "2026-03-02", value: 11}]\n'
+        "  - name: wrong\n    params: {limit_kwh: 10}\n"
+        '    readings: [{start: "2026-03-02T08:00:00+01:00", value: 11}]\n'
+        "    expect: []\n"
+    )
+    saved = post_form(api.client, editor, editor, **form, tests=tests)
+    text = unescape(saved.text)
+    assert "The draft is saved. Its tests: 1 passed, 1 failed." in text
+    assert "FAIL tests: wrong\n  + 2026-03-02" in text
+    assert tests in text  # the tests stay in the editor
