@@ -33,6 +33,14 @@ from tests.fixtures.delivery import send
 from tests.fixtures.rules import hourly, post_readings, publish
 
 HOURS = 365 * 24
+# A month-long window over the same hourly readings: the longest preview to replay.
+MONTHLY_ENERGY = {
+    **DAILY_ENERGY,
+    "key": "energy.monthly_above",
+    "title": {"en": "Monthly electricity use above your limit"},
+    "window": "month",
+    "parameters": [{**DAILY_ENERGY["parameters"][0], "default": 200, "max": 5000}],
+}
 MESSAGES = 300
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -41,7 +49,7 @@ def _setup(api: Api, runtime: Runtime) -> tuple[dict[str, Any], list[str]]:
     """A tenant with three rules; a customer with a year of hourly readings, three triggers
     and a few hundred messages in their history."""
     tenant = api.tenant()
-    for rule in (DAILY_ENERGY, BILL_MONTHLY, CHECKUP_REMINDER):
+    for rule in (DAILY_ENERGY, MONTHLY_ENERGY, BILL_MONTHLY, CHECKUP_REMINDER):
         publish(api, tenant, rule)
     customer = api.customer(
         tenant,
@@ -135,6 +143,7 @@ def run(rounds: int) -> None:
                 "alert_new_preview": "/me/alerts/new?rule=energy.daily_above",
                 "alert_edit_preview": f"/me/alerts/{triggers[0]}",
                 "alert_monthly_preview": f"/me/alerts/{triggers[1]}",
+                "alert_monthly_energy_preview": "/me/alerts/new?rule=energy.monthly_above",
                 "channels": "/me/channels",
                 "settings": "/me/settings",
                 "history": "/me/history",
@@ -157,7 +166,12 @@ def run(rounds: int) -> None:
         runtime.db.dispose()
     wall = {name: p95(w) for name, (w, _) in timings.items()}
     cpu = {name: p95(c) for name, (_, c) in timings.items()}
-    previews = ("alert_new_preview", "alert_edit_preview", "preview_post")
+    previews = (
+        "alert_new_preview",
+        "alert_edit_preview",
+        "alert_monthly_energy_preview",
+        "preview_post",
+    )
     emit(
         "customer_pages",
         readings=HOURS,

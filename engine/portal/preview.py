@@ -3,6 +3,7 @@ readings, per window, by the same back-test the operations staff use (live seman
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from rules.windows import Window, window_for, zone_of
 LOOK_BACK = {"hour": 7 * 24, "day": 90, "week": 26, "month": 12}
 EVENTS_LOOK_BACK = timedelta(days=365)
 EVENT = "event"  # the preview's "window" for event rules: one bar per event
+MAX_REPLAY = 2_400  # readings one preview replays: 90 days of hourly readings and a few more
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +79,15 @@ class PreviewService:
         if d.kind != "threshold" or d.window not in LOOK_BACK or d.aggregate is None:
             return Preview(params, applicable=False)
         windows = self._windows(d.window, customer.timezone)
-        earliest = windows[0]
-        if rule.reads_previous or rule.reads_baseline:  # they need the windows before
-            for _ in range(d.baseline_windows if rule.reads_baseline else 1):
-                earliest = earliest.previous()
-        readings = self._readings(customer.id, d.metric or "", earliest.start, windows[-1].end)
+        before = (
+            (d.baseline_windows if rule.reads_baseline else 1)
+            if (rule.reads_previous or rule.reads_baseline)
+            else 0
+        )  # previous and baseline read the windows before the first shown
+        readings = self._readings(
+            customer.id, d.metric or "", _back(windows[0], before).start, windows[-1].end
+        )
+        windows, readings = _within_budget(windows, readings, before)
         context = CustomerContext(customer.locale, customer.timezone, customer.attributes)
         fired = {
             h.window_start
@@ -136,6 +142,32 @@ class PreviewService:
         return [
             Reading(datetime.fromtimestamp(s, UTC), timedelta(seconds=d), v) for s, d, v, _ in rows
         ]
+
+
+def _back(window: Window, count: int) -> Window:
+    for _ in range(count):
+        window = window.previous()
+    return window
+
+
+def _within_budget(
+    windows: list[Window], readings: list[Reading], before: int
+) -> tuple[list[Window], list[Reading]]:
+    """The most recent windows whose readings the back-test replays within ``MAX_REPLAY``
+    (at least one window): a page stays fast, and says how many windows it looked at."""
+    starts = [r.start for r in readings]
+    while True:
+        first = bisect_left(starts, _back(windows[0], before).start)
+        excess = len(readings) - first - MAX_REPLAY
+        if excess <= 0 or len(windows) == 1:
+            return windows, readings[first:]
+        per_window = max(_count(starts, windows[0]), _count(starts, windows[-1]), 1)
+        skip = max(1, excess // per_window)  # windows hold about as many as the fuller end
+        windows = windows[min(skip, len(windows) - 1) :]
+
+
+def _count(starts: list[datetime], window: Window) -> int:
+    return bisect_left(starts, window.end) - bisect_left(starts, window.start)
 
 
 def _per_window(

@@ -210,3 +210,25 @@ def test_an_event_rule_previews_on_the_customers_own_bills(api: Api) -> None:
     page = api.client.get("/me/alerts/new?rule=bill.issued_above")
     assert "With 50 you would have been notified for 2 of your 4 events" in page.text
     assert page.text.count('class="bar bar--fired"') == 2  # a year back: the 14th is older
+
+
+def test_a_long_window_previews_the_recent_windows_it_can_replay(api: Api) -> None:
+    monthly = {
+        **DAILY_ENERGY,
+        "key": "energy.monthly_above",
+        "title": {"en": "Monthly electricity use above your limit"},
+        "window": "month",
+        "parameters": [{**DAILY_ENERGY["parameters"][0], "default": 200, "max": 5000}],
+    }
+    tenant = api.tenant()
+    publish(api, tenant, monthly)
+    customer = api.customer(tenant, timezone="Europe/Berlin", locale="en", email="a@example.com")
+    first = _berlin_midnight(400)
+    hours = int((_berlin_midnight(0) - first).total_seconds() // 3600)
+    rows = hourly(customer["external_id"], first, [0.5] * hours)
+    for start in range(0, len(rows), 5000):
+        post_readings(api, tenant, rows[start : start + 5000])
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+    page = api.client.get("/me/alerts/new?rule=energy.monthly_above")
+    # about 365 kWh a month: every month above 200; three months fit the preview's replay
+    assert "With 200\u00a0kWh you would have been notified on 3 of the last 3 months." in page.text
