@@ -8,11 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from engine.demo.rules import CHECKUP_REMINDER
+from engine.feeds.parsing.units import is_currency, normalise
 from rules.aggregates import Reading, WindowStats, aggregate, stats_from_totals
 from rules.backtest import BacktestHit, backtest, backtest_events
-from rules.condition import Evaluation
+from rules.condition import Evaluation, _compile_error, compile_condition, evaluate
 from rules.context import Context, Customer, Event, context_values
 from rules.errors import ParameterError, RuleError
 from rules.params import ParameterSpec, coerce_value, validate_params
@@ -258,8 +260,9 @@ def test_an_event_rule_reads_the_event_and_the_customer() -> None:
     assert evaluate_event(rule, Context({"limit": 50.0}, VIENNA, NOW, event=bill)).result is True
     other = Customer(locale="en", timezone="UTC")
     assert evaluate_event(rule, Context({"limit": 50.0}, other, NOW, event=bill)).result is False
-    with pytest.raises(RuleError, match="event and schedule rules need a context with an event"):
+    with pytest.raises(RuleError) as info:
         evaluate_event(rule, Context({"limit": 50.0}, VIENNA, NOW))
+    assert str(info.value) == "event and schedule rules need a context with an event"
 
 
 def test_assess_refuses_what_is_not_a_threshold_window() -> None:
@@ -268,10 +271,12 @@ def test_assess_refuses_what_is_not_a_threshold_window() -> None:
     window = window_for("day", NOW, "UTC")
     stats = WindowStats.empty(window, NOW)
     message = "assess needs a threshold rule and a context with a window"
-    with pytest.raises(RuleError, match=message):
+    with pytest.raises(RuleError) as info:
         assess(event_rule, Context({"limit": 50.0}, VIENNA, NOW, stats), None)
-    with pytest.raises(RuleError, match=message):
+    assert str(info.value) == message
+    with pytest.raises(RuleError) as info:
         assess(daily, Context({"limit": 50.0}, VIENNA, NOW), None)
+    assert str(info.value) == message
 
 
 def test_event_back_tests_report_each_hit_in_full() -> None:
@@ -318,8 +323,9 @@ def test_threshold_back_tests_see_the_customer_and_refuse_event_rules() -> None:
         backtest(daily, {"limit": 10}, Customer(timezone="Europe/Berlin", locale="de-AT"), readings)
         == []
     )
-    with pytest.raises(RuleError, match="backtest replays readings: use backtest_events"):
+    with pytest.raises(RuleError) as info:
         backtest(compile_rule(RuleDefinition.model_validate(BILL_RULE)), {}, VIENNA, readings)
+    assert str(info.value) == "backtest replays readings: use backtest_events for event rules"
 
 
 def test_state_read_back_from_json_with_a_z_suffix() -> None:
@@ -370,8 +376,9 @@ def test_a_failing_condition_is_false_and_keeps_what_it_saw(source: str, error: 
 def test_a_rule_that_mixes_kinds_is_refused_with_its_reason(
     changes: dict[str, Any], problem: str
 ) -> None:
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(ValidationError) as info:
         RuleDefinition.model_validate(changes)
+    assert [e["msg"] for e in info.value.errors()] == [f"Value error, {problem}"]
 
 
 def test_a_reminder_may_come_on_the_day_itself_but_not_after_it() -> None:
@@ -421,3 +428,61 @@ def test_re_arming_keeps_the_value_it_left_at() -> None:
     state = TriggerState(window.start, "fired", 1, 12.0, 12.0)
     left = Observation(window, Evaluation(False), value=3.0)
     assert step(state, left, rule, NOW) == (TriggerState(window.start, "armed", 1, 3.0, None), None)
+
+
+def test_only_schedule_rules_limit_days_before() -> None:
+    param = [{"name": "days_before", "type": "int", "min": -5, "default": 0}]
+    rule = RuleDefinition.model_validate(
+        {**DAILY_RULE, "parameters": param, "condition": "window.sum > 1.0"}
+    )
+    assert rule.validate_params({"days_before": -1}) == {"days_before": -1}
+
+
+def test_a_compiler_message_without_a_position_points_at_the_start() -> None:
+    error = _compile_error("  something broke  ")
+    assert (error.message, error.line, error.column) == ("something broke", 1, 1)
+    empty = _compile_error("")
+    assert (empty.message, empty.line, empty.column) == ("condition does not compile", 1, 1)
+
+
+def test_a_failure_with_an_unreadable_context_still_answers() -> None:
+    condition = compile_condition("window.sum > 1.0", "threshold", ())
+    naive = Context({}, VIENNA, datetime(2026, 3, 1, 12))  # no window, and a naive clock
+    evaluation = evaluate(condition, naive)
+    assert (evaluation.result, evaluation.values) == (False, {})
+    assert evaluation.error == "'NoneType' object has no attribute 'sum'"
+
+
+HYSTERESIS_RULE = {
+    **DAILY_RULE,
+    "aggregate": "last",
+    "condition": "window.last > params.limit",
+    "rearm": {"mode": "on_leave", "hysteresis": 1.0},
+}
+
+
+@pytest.mark.parametrize(
+    ("last", "fired_value", "status"),
+    [
+        (9.5, 12.0, "fired"),  # 9.5 + 1 is still above 10: too close to re-arm
+        (8.5, 12.0, "armed"),  # a full step below: re-armed
+        (9.5, None, "armed"),  # nothing to measure against: re-armed
+    ],
+)
+def test_hysteresis_keeps_a_trigger_fired_until_the_value_has_really_left(
+    last: float, fired_value: float | None, status: str
+) -> None:
+    rule = compile_rule(RuleDefinition.model_validate(HYSTERESIS_RULE))
+    window = window_for("day", NOW, "UTC")
+    stats = aggregate([Reading(window.start, timedelta(hours=1), last)], window, NOW)
+    state = TriggerState(window.start, "fired", 1, 12.0, fired_value)
+    new_state, decision, evaluation = assess(
+        rule, Context({"limit": 10.0}, VIENNA, NOW, stats), state
+    )
+    assert (new_state.status, decision, evaluation.result) == (status, None, False)
+    assert new_state.last_value == last
+
+
+def test_units_and_currencies_are_told_apart() -> None:
+    assert is_currency("EUR") and not is_currency("kWh") and not is_currency("eur")
+    assert normalise(1.0, " MWh ") == (1000.0, "kWh")
