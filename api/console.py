@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routers import console_access, console_backtests, console_impact, console_rules
+from api.routers import (
+    console_access,
+    console_backtests,
+    console_impact,
+    console_rules,
+    console_templates,
+)
 from api.web import console_errors
 
 
@@ -20,4 +26,5 @@ CONSOLE_ROUTERS = (
     console_backtests.router,
     console_impact.router,
     console_rules.router,
+    console_templates.router,
 )

@@ -16,8 +16,8 @@ def console_sign_in(client: TestClient, ops_key: str) -> httpx.Response:
     return client.post("/console/login", data={"key": ops_key, "csrf_token": csrf(page.text)})
 
 
-def post_form(client: TestClient, page_path: str, action: str, **fields: Any) -> httpx.Response:
-    """Load ``page_path`` for its CSRF token, then post ``fields`` to ``action``."""
+def post_form(client: TestClient, page_path: str, to: str, /, **fields: Any) -> httpx.Response:
+    """Load ``page_path`` for its CSRF token, then post ``fields`` to ``to``."""
     page = client.get(page_path)
     assert page.status_code == 200, page.text
-    return client.post(action, data={"csrf_token": csrf(page.text), **fields})
+    return client.post(to, data={"csrf_token": csrf(page.text), **fields})

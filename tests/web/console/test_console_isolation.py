@@ -32,21 +32,27 @@ def test_no_console_route_shows_or_changes_another_tenants_things(api: Api) -> N
     secret = {**DAILY_ENERGY, "title": {"en": "Owner Secret Rule"}}
     publish(api, owner, secret)
     ada = api.customer(owner, name="Ada Secret", external_id="ada-ext")
+    secret_parts = {"text": "Owner Secret Template"}
+    variant = {"key": "energy.daily_above", "channel": "sms", "locale": "de"}
+    api.ok("POST", "/v1/templates", owner.ops, 201, json={**variant, "parts": secret_parts})
     before = api.ok("GET", "/v1/rules/energy.daily_above", owner.ops)
 
     intruder = api.tenant("Other Energy")
     ids = {"key": "energy.daily_above", "external_id": "ada-ext", "customer_id": ada["id"]}
+    ids.update(channel="sms", locale="de")
     console_sign_in(api.client, intruder.ops_key)
     token = csrf(api.client.get("/console/rules").text)
     routes = _routes()
     assert {p for _, p in routes} >= {"/console/rules/{key}", "/console/rules/{key}/publish"}
     for method, template in routes:
         path = PARAM.sub(lambda m: ids[m.group(1)], template)
-        data = {"csrf_token": token, "customer": "ada-ext", "condition": "true"}
+        data = {"csrf_token": token, "customer": "ada-ext", "condition": "true", "text": "x"}
         answer = api.client.request(method, path, data=data if method == "POST" else None)
         shown = re.sub(r'next=[^"]*', "", answer.text)
         assert "Owner Secret Rule" not in shown and "Ada Secret" not in shown, (method, path)
-        if PARAM.search(template):
+        assert "Owner Secret Template" not in shown, (method, path)
+        # a template key names the shipped defaults too: the intruder sees those, not the owner's
+        if PARAM.search(template) and not template.startswith("/console/templates"):
             assert answer.status_code == 404, (
                 method,
                 path,
@@ -54,6 +60,8 @@ def test_no_console_route_shows_or_changes_another_tenants_things(api: Api) -> N
                 answer.text[-1500:],
             )
     assert api.ok("GET", "/v1/rules/energy.daily_above", owner.ops) == before
+    owned = api.ok("GET", "/v1/templates/energy.daily_above", owner.ops)["variants"]
+    assert [v["parts"] for v in owned if v["source"] == "tenant"] == [secret_parts]
 
 
 def test_without_a_session_every_route_sends_to_sign_in(api: Api) -> None:
