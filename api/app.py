@@ -9,7 +9,12 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from api import console, pages, problems
-from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, IdempotencyMiddleware
+from api.middleware import (
+    AccessLogMiddleware,
+    BodyLimitMiddleware,
+    IdempotencyMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from api.retry import RetryOnContentionMiddleware
 from api.routers import (
     customers,
@@ -76,5 +81,6 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         ttl=timedelta(hours=runtime.settings.idempotency_ttl_hours),
     )
     app.add_middleware(BodyLimitMiddleware, limit=limit, feed_limit=limit * FEED_BODY_FACTOR)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -15,8 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
-from engine.db import unit_of_work
-from engine.errors import BadRequest, NudgeError, PayloadTooLarge
+from engine.db import is_unavailable, unit_of_work
+from engine.errors import (
+    BadRequest,
+    DatabaseUnavailable,
+    NudgeError,
+    PayloadTooLarge,
+    RetryLater,
+)
 from engine.idempotency.repository import IdempotencyRepository
 from engine.idempotency.service import IdempotencyService, StoredResponse, redact
 from engine.metrics import http_requests
@@ -46,7 +52,12 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _send_problem(scope: Scope, send: Send, exc: NudgeError) -> None:
-    response = problem(exc.status, exc.type, exc.title, exc.detail, scope.get("path", ""))
+    headers, extra = {}, {}
+    if isinstance(exc, RetryLater):
+        headers["Retry-After"] = str(exc.retry_after)
+        extra["retry_after"] = exc.retry_after
+    path = scope.get("path", "")
+    response = problem(exc.status, exc.type, exc.title, exc.detail, path, headers, **extra)
     await response(scope, _replay(b""), send)
 
 
@@ -135,7 +146,11 @@ class IdempotencyMiddleware:
             return await _send_problem(scope, send, exc)
         if stored is not None:
             return await self._send_stored(send, stored)
-        captured = await self._capture(scope, receive, send)
+        try:
+            captured = await self._capture(scope, receive, send)
+        except Exception:
+            await self._run(lambda s: s.abandon(scope_id, key))
+            raise
         if captured is None or captured.status_code >= 500:
             await self._run(lambda s: s.abandon(scope_id, key))
         else:
@@ -170,10 +185,7 @@ class IdempotencyMiddleware:
                 body.extend(message.get("body", b""))
             await send(message)
 
-        try:
-            await self.app(scope, receive, capture)
-        except Exception:
-            return None
+        await self.app(scope, receive, capture)
         if not status:
             return None
         answer = StoredResponse(status, ctype, bytes(body), _subject(scope, bytes(body)))
@@ -225,3 +237,40 @@ class AccessLogMiddleware:
                     "ms": round(elapsed * 1000, 2),
                 },
             )
+
+
+class UnexpectedErrorMiddleware:
+    """The last word on errors nothing else handled: a problem+json answer (503 with
+    Retry-After when the database cannot take requests, 500 otherwise) sent as a complete
+    response, so the server keeps the client's connection open for its next request."""
+
+    def __init__(self, app: ASGIApp, retry_after: int = 5) -> None:
+        self.app = app
+        self.retry_after = retry_after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise  # half an answer went out: only closing the connection is honest
+            await _send_problem(scope, send, self._error(scope, exc))
+
+    def _error(self, scope: Scope, exc: Exception) -> NudgeError:
+        path = scope.get("path", "")
+        if is_unavailable(exc):
+            log.warning("database unavailable", extra={"path": path, "error": type(exc).__name__})
+            return DatabaseUnavailable(
+                "the database cannot take requests right now", retry_after=self.retry_after
+            )
+        log.error("unhandled error", exc_info=exc, extra={"path": path})
+        return NudgeError("an unexpected error; it was logged")

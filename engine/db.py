@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session, SQLModel
 
 import engine.models  # noqa: F401  (tables and naming convention)
@@ -109,6 +111,45 @@ def is_contention(exc: BaseException) -> bool:
             orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
         )
     return False
+
+
+# PostgreSQL: connection failures (08), read-only transaction (25006), out of resources
+# (53: disk full, too many connections), shutting down or starting up (57P0x).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "25006", "53", "57P01", "57P02", "57P03")
+_SQLITE_UNAVAILABLE = (
+    "readonly database",
+    "database is locked",
+    "disk i/o error",
+    "unable to open database file",
+    "database or disk is full",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database cannot take this request now
+    (unreachable, read-only, full, locked past the busy timeout), not that it was wrong."""
+    for current in _causes(exc):
+        if isinstance(current, PoolTimeoutError):
+            return True
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
+            return True
+        if isinstance(current, sqlite3.OperationalError):
+            message = str(current).lower()
+            return any(known in message for known in _SQLITE_UNAVAILABLE)
+    return False
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        orig = getattr(current, "orig", None)
+        current = (
+            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+        )
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,12 @@ class TooManyRequests(RetryLater):
     title = "Too many failed attempts: wait before trying again"
 
 
+class DatabaseUnavailable(RetryLater):
+    status = 503
+    slug = "database-unavailable"
+    title = "The database cannot take requests right now: nothing was stored, retry later"
+
+
 class Busy(RetryLater):
     """The database kept refusing this unit of work (deadlock, serialisation failure) after
     a bounded number of retries. Nothing of it was stored; the same request may be sent again
