@@ -7,6 +7,7 @@ evaluates window by window."""
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import tempfile
@@ -130,11 +131,12 @@ def _draft(condition: str) -> CompiledRule:
 
 def _timed(
     runtime: Runtime, tenant_id: str, rule: CompiledRule, now: datetime
-) -> tuple[float, int, int]:
-    started = time.perf_counter()
+) -> tuple[float, float, int, int]:
+    started, started_cpu = time.perf_counter(), time.process_time()
     with runtime.services() as services:
         impact = ImpactService(ImpactRepository(services.session)).run(tenant_id, rule, DAYS, now)
-    return time.perf_counter() - started, impact.draft, impact.customers
+    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    return wall, cpu, impact.draft, impact.customers
 
 
 def run(customers: int) -> None:
@@ -147,10 +149,10 @@ def run(customers: int) -> None:
         set_up = time.perf_counter()
         tenant_id = _setup(runtime, Path(directory) / "bench.db", customers, now)
         setup_s = time.perf_counter() - set_up
-        simple_s, notifications, reached = _timed(
+        simple_s, simple_cpu, notifications, reached = _timed(
             runtime, tenant_id, _draft("window.sum > params.limit_kwh"), now
         )
-        cel_s, cel_notifications, _ = _timed(
+        cel_s, cel_cpu, cel_notifications, _ = _timed(
             runtime, tenant_id, _draft("window.sum > params.limit_kwh * 1.0"), now
         )
         runtime.db.dispose()
@@ -164,6 +166,9 @@ def run(customers: int) -> None:
         customers_reached=reached,
         impact_seconds=round(simple_s, 2),
         impact_cel_seconds=round(cel_s, 2),
+        impact_cpu_seconds=round(simple_cpu, 2),
+        impact_cel_cpu_seconds=round(cel_cpu, 2),
+        load_average=round(os.getloadavg()[0], 1),
         target_seconds=30,
         setup_seconds=round(setup_s, 1),
     )
