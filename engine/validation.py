@@ -72,6 +72,9 @@ LocalTime = Annotated[str, Field(max_length=5), AfterValidator(check_local_time)
 
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_DEPTH = 4
+# What a rule's condition may iterate over is bounded here (see `rules.cost`).
+MAX_JSON_LIST = 100
+MAX_JSON_STRING = 1000
 
 
 def _check_json_value(value: object, depth: int) -> None:
@@ -79,6 +82,10 @@ def _check_json_value(value: object, depth: int) -> None:
         raise ValueError(f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels")
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         raise ValueError("NaN and infinity are not allowed")
+    if isinstance(value, str) and len(value) > MAX_JSON_STRING:
+        raise ValueError(f"strings are at most {MAX_JSON_STRING} characters")
+    if isinstance(value, list | dict) and len(value) > MAX_JSON_LIST:
+        raise ValueError(f"lists and objects hold at most {MAX_JSON_LIST} items")
     if isinstance(value, dict):
         for item in value.values():
             _check_json_value(item, depth + 1)

@@ -16,6 +16,7 @@ from typing import Any
 from cel_expr_python import cel
 
 from rules.context import Context, Getter, Variable, context_values, declarations
+from rules.cost import check_cost
 from rules.errors import ConditionCompileError
 from rules.params import ParameterSpec, ParamType
 
@@ -75,6 +76,7 @@ def evaluate(
 @lru_cache(maxsize=4096)
 def _compile_cached(source: str, kind: str, signature: ParamSignature) -> CompiledCondition:
     variables = declarations(kind, signature)
+    check_cost(source)
     try:
         expression = _environment(kind, signature).compile(source)
     except RuntimeError as exc:

@@ -99,11 +99,13 @@ def test_runtime_errors_fail_closed_and_are_reported(source: str) -> None:
     assert evaluation.error
 
 
-def test_iteration_budget_error_names_the_budget() -> None:
+def test_comprehensions_nested_in_comprehensions_are_refused_where_they_start() -> None:
     nested = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"
     source = f"{nested}.all(a, {nested}.all(b, {nested}.all(c, {nested}.all(d, a > 0))))"
-    evaluation = evaluate(compile_condition(source, "threshold", LIMIT), day_stats(1))
-    assert evaluation.error is not None and "budget" in evaluation.error.lower()
+    with pytest.raises(ConditionCompileError) as caught:
+        compile_condition(source, "threshold", LIMIT)
+    assert (caught.value.line, caught.value.column) == (1, source.index(".all(b") + 1)
+    assert "inside another comprehension" in caught.value.message
 
 
 def test_missing_window_fails_closed() -> None:

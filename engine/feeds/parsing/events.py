@@ -28,6 +28,7 @@ from engine.feeds.parsing.values import (
     future_limit,
     require,
 )
+from engine.validation import MAX_JSON_LIST, MAX_JSON_STRING
 
 JsonValue: TypeAlias = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Status = Literal["active", "cancelled"]
@@ -183,6 +184,10 @@ def _check_json(value: object, path: str, depth: int) -> None:
         raise RowError(path, f"'{path}' is nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, float) and not math.isfinite(value):
         raise RowError(path, f"'{path}': NaN and infinity are not allowed")
+    if isinstance(value, str) and len(value) > MAX_JSON_STRING:
+        raise RowError(path, f"'{path}' is longer than {MAX_JSON_STRING} characters")
+    if isinstance(value, list | dict) and len(value) > MAX_JSON_LIST:
+        raise RowError(path, f"'{path}' holds more than {MAX_JSON_LIST} items")
     if isinstance(value, dict):
         for key, item in value.items():
             _check_json(item, f"{path}.{key}", depth + 1)
