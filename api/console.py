@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from api.routers import (
     console_access,
     console_backtests,
+    console_deliveries,
     console_impact,
     console_rules,
     console_templates,
@@ -27,4 +28,5 @@ CONSOLE_ROUTERS = (
     console_impact.router,
     console_rules.router,
     console_templates.router,
+    console_deliveries.router,
 )

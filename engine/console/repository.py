@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
-from engine.models import Customer, Notification, RuleVersion, Trigger
+from engine.models import (
+    Customer,
+    DeliveryAttempt,
+    HistoryEntry,
+    Notification,
+    RuleVersion,
+    Trigger,
+)
 from engine.models.types import decoded
 
 
@@ -129,3 +137,73 @@ class ImpactRepository:
             )
         )
         return [tuple(row) for row in self.session.exec(query)]  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    status: str | None = None
+    channel: str | None = None
+    rule_key: str | None = None
+    customer_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class DeliveryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def notifications(
+        self, tenant_id: str, where: DeliveryFilter, before_id: str | None, limit: int
+    ) -> list[Notification]:
+        """Newest first, strictly older than ``before_id``."""
+        query = select(Notification).where(Notification.tenant_id == tenant_id)
+        if where.status:
+            query = query.where(Notification.status == where.status)
+        if where.channel:
+            query = query.where(Notification.channel == where.channel)
+        if where.rule_key:
+            query = query.where(Notification.rule_key == where.rule_key)
+        if where.customer_id:
+            query = query.where(Notification.customer_id == where.customer_id)
+        if where.since:
+            query = query.where(col(Notification.created_at) >= where.since)
+        if where.until:
+            query = query.where(col(Notification.created_at) < where.until)
+        if before_id:
+            query = query.where(Notification.id < before_id)
+        query = query.order_by(col(Notification.id).desc()).limit(limit)
+        return list(self.session.exec(query))
+
+    def get(
+        self, tenant_id: str, notification_id: str, *, for_update: bool = False
+    ) -> Notification | None:
+        query = select(Notification).where(
+            Notification.tenant_id == tenant_id, Notification.id == notification_id
+        )
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.exec(query).first()
+
+    def attempts(self, notification_id: str) -> list[DeliveryAttempt]:
+        query = select(DeliveryAttempt).where(DeliveryAttempt.notification_id == notification_id)
+        return list(self.session.exec(query.order_by(col(DeliveryAttempt.number))))
+
+    def history(self, tenant_id: str, notification_id: str) -> list[HistoryEntry]:
+        query = select(HistoryEntry).where(
+            HistoryEntry.tenant_id == tenant_id, HistoryEntry.notification_id == notification_id
+        )
+        return list(self.session.exec(query.order_by(col(HistoryEntry.id))))
+
+    def counts(self, tenant_id: str, since: datetime) -> list[tuple[str, str, int]]:
+        """(channel or "", status, count) of the notifications decided since ``since``."""
+        query = (
+            select(Notification.channel, Notification.status, func.count())
+            .where(Notification.tenant_id == tenant_id, col(Notification.created_at) >= since)
+            .group_by(col(Notification.channel), col(Notification.status))
+        )
+        return [(str(c or ""), str(s), int(n)) for c, s, n in self.session.exec(query)]
+
+    def save(self, row: Notification) -> None:
+        self.session.add(row)
+        self.session.flush()

@@ -9,7 +9,10 @@ import re
 from fastapi.routing import APIRoute
 
 from api.console import CONSOLE_ROUTERS
+from engine.models import NotificationStatus
+from engine.runtime import Runtime
 from tests.fixtures.api import Api
+from tests.fixtures.delivery import send
 from tests.fixtures.rules import DAILY_ENERGY, publish
 from tests.web.console.console import console_sign_in
 from tests.web.pages import csrf
@@ -27,7 +30,9 @@ def _routes() -> list[tuple[str, str]]:
     return sorted(routes, key=lambda r: (r[1] == "/console/logout", r))  # logout last
 
 
-def test_no_console_route_shows_or_changes_another_tenants_things(api: Api) -> None:
+def test_no_console_route_shows_or_changes_another_tenants_things(
+    api: Api, runtime: Runtime
+) -> None:
     owner = api.tenant("Owner Energy")
     secret = {**DAILY_ENERGY, "title": {"en": "Owner Secret Rule"}}
     publish(api, owner, secret)
@@ -35,11 +40,15 @@ def test_no_console_route_shows_or_changes_another_tenants_things(api: Api) -> N
     secret_parts = {"text": "Owner Secret Template"}
     variant = {"key": "energy.daily_above", "channel": "sms", "locale": "de"}
     api.ok("POST", "/v1/templates", owner.ops, 201, json={**variant, "parts": secret_parts})
+    ada_token = api.token(owner, ada["id"])
+    body = {"rule": "energy.daily_above", "params": {"limit_kwh": 10}}
+    trigger = api.ok("POST", "/v1/me/triggers", ada_token, 201, json=body)
+    pending = send(runtime, trigger["id"], channel="email", status=NotificationStatus.pending)
     before = api.ok("GET", "/v1/rules/energy.daily_above", owner.ops)
 
     intruder = api.tenant("Other Energy")
     ids = {"key": "energy.daily_above", "external_id": "ada-ext", "customer_id": ada["id"]}
-    ids.update(channel="sms", locale="de")
+    ids.update(channel="sms", locale="de", notification_id=pending.id)
     console_sign_in(api.client, intruder.ops_key)
     token = csrf(api.client.get("/console/rules").text)
     routes = _routes()
@@ -51,6 +60,7 @@ def test_no_console_route_shows_or_changes_another_tenants_things(api: Api) -> N
         shown = re.sub(r'next=[^"]*', "", answer.text)
         assert "Owner Secret Rule" not in shown and "Ada Secret" not in shown, (method, path)
         assert "Owner Secret Template" not in shown, (method, path)
+        assert pending.id not in shown.replace(path, ""), (method, path)
         # a template key names the shipped defaults too: the intruder sees those, not the owner's
         if PARAM.search(template) and not template.startswith("/console/templates"):
             assert answer.status_code == 404, (
@@ -62,6 +72,8 @@ def test_no_console_route_shows_or_changes_another_tenants_things(api: Api) -> N
     assert api.ok("GET", "/v1/rules/energy.daily_above", owner.ops) == before
     owned = api.ok("GET", "/v1/templates/energy.daily_above", owner.ops)["variants"]
     assert [v["parts"] for v in owned if v["source"] == "tenant"] == [secret_parts]
+    statuses = api.ok("GET", "/v1/notifications?status=pending", owner.ops)["items"]
+    assert [n["id"] for n in statuses] == [pending.id]
 
 
 def test_without_a_session_every_route_sends_to_sign_in(api: Api) -> None:
