@@ -10,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web.deps import CsrfRejected, LoginRequired
 from api.web.visitor import Visitor, visitor_for
+from engine.db import is_unavailable
 from engine.errors import NudgeError
 
 log = logging.getLogger("nudge.api")
@@ -94,3 +96,31 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, _pages_first(previous))
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf)
+    app.add_middleware(PageErrorMiddleware)  # inside the API's own error middleware
+
+
+class PageErrorMiddleware:
+    """An unexpected error on a page route answers with an error page (logged); a database
+    that cannot take requests is left to the API's own answer (503 with Retry-After)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == PAGE_PREFIX or path.startswith("/me/")):
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started or is_unavailable(exc):
+                raise
+            log.error("unhandled error", exc_info=exc, extra={"path": path})
+            await error_page(Request(scope), 500)(scope, receive, send)
