@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from api.routers import (
     console_access,
     console_backtests,
+    console_customers,
     console_deliveries,
     console_impact,
     console_rules,
@@ -29,4 +30,5 @@ CONSOLE_ROUTERS = (
     console_rules.router,
     console_templates.router,
     console_deliveries.router,
+    console_customers.router,
 )

@@ -196,6 +196,10 @@ EN: dict[str, str] = {
     "customer.version": "Version",
     "customer.params": "Values",
     "customer.enabled": "On",
+    "customer.locale": "Language",
+    "history.why": "Why, and its delivery",
+    "customer.timezone": "Time zone",
+    "customer.contacts": "Email and phone",
 }
 
 DE: dict[str, str] = {
@@ -395,6 +399,10 @@ DE: dict[str, str] = {
     "customer.version": "Version",
     "customer.params": "Werte",
     "customer.enabled": "An",
+    "customer.locale": "Sprache",
+    "history.why": "Warum, und die Zustellung",
+    "customer.timezone": "Zeitzone",
+    "customer.contacts": "E-Mail und Telefon",
 }
 
 TEXTS = {"en": EN, "de": DE}
