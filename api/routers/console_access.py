@@ -3,10 +3,10 @@ out and the language switch."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import ServicesDep
+from api.deps import ServicesDep, get_runtime
 from api.web import console_session
 from api.web.console_deps import OpsDep, end_console_session, keep_console_session
 from api.web.console_render import console_page
@@ -16,7 +16,8 @@ from api.web.deps import FormDep, VisitorDep
 from api.web.session import LANG_COOKIE
 from api.web.texts import language_of
 from api.web.visitor import LANG_MAX_AGE
-from engine.errors import NudgeError
+from engine.auth.service import key_id_of
+from engine.errors import NudgeError, TooManyRequests
 from engine.models import Role
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -37,13 +38,25 @@ def login_page(visitor: VisitorDep, done: str | None = None) -> HTMLResponse:
 
 
 @router.post("/login", response_model=None)
-def sign_in(visitor: VisitorDep, services: ServicesDep, form: FormDep) -> Response:
+def sign_in(
+    request: Request, visitor: VisitorDep, services: ServicesDep, form: FormDep
+) -> Response:
+    """Failed keys count against the client and the key id as for the API (429 past it)."""
     key = str(form.get("key") or "").strip()[:MAX_KEY_LENGTH]
+    limiter = get_runtime(request).auth_failures
+    names = [f"client:{request.client.host if request.client else '-'}"]
+    names += [f"key:{key_id}"] if (key_id := key_id_of(key)) else []
+    try:
+        limiter.check(names)
+    except TooManyRequests:
+        errors = [("key", console_text(visitor.lang, "signin.too_many"))]
+        return console_page(visitor, "login.html", 429, errors=errors)
     try:
         principal = services.auth.authenticate(key) if key else None
     except NudgeError:
         principal = None
     if principal is None or principal.role != Role.ops or principal.tenant_id is None:
+        limiter.failed(names)
         errors = [("key", console_text(visitor.lang, "signin.key.error"))]
         return console_page(visitor, "login.html", 400, errors=errors)
     now = visitor.now

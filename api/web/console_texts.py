@@ -16,6 +16,7 @@ EN: dict[str, str] = {
     "signin.key.hint": "The key your administrator issued for this business (it starts with nk_)",
     "signin.key.error": "Enter a valid ops key",
     "signin.button": "Sign in",
+    "signin.too_many": "Too many failed attempts. Wait a few minutes, then try again.",
     "signin.done": "You have signed out.",
     "error.not_found.text": "There is nothing here, or it is not yours to see.",
     "error.csrf.text": "Reload the page and send the form again.",
@@ -215,6 +216,8 @@ DE: dict[str, str] = {
     "ausgestellt hat (er beginnt mit nk_)",
     "signin.key.error": "Geben Sie einen gültigen Betriebsschlüssel ein",
     "signin.button": "Anmelden",
+    "signin.too_many": "Zu viele Fehlversuche. Warten Sie einige Minuten und versuchen Sie es "
+    "dann noch einmal.",
     "signin.done": "Sie haben sich abgemeldet.",
     "error.not_found.text": "Hier gibt es nichts, oder es ist nicht für Sie bestimmt.",
     "error.csrf.text": "Laden Sie die Seite neu und senden Sie das Formular noch einmal.",

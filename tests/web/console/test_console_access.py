@@ -78,3 +78,13 @@ def _key_id(api: Api, key: str) -> str:
 def _sent_to_login(api: Api) -> bool:
     answer = api.client.get("/console/rules", follow_redirects=False)
     return answer.status_code == 303 and answer.headers["location"] == "/console/login"
+
+
+def test_guessing_keys_is_limited_like_the_api(api: Api, runtime: Runtime) -> None:
+    tenant = api.tenant()
+    limit = runtime.settings.auth_failure_limit
+    for _ in range(limit):
+        assert console_sign_in(api.client, tenant.ops_key + "x").status_code == 400
+    blocked = console_sign_in(api.client, tenant.ops_key)  # even the right key, for a while
+    assert blocked.status_code == 429 and "Too many failed attempts" in blocked.text
+    assert CONSOLE_COOKIE not in blocked.headers.get("set-cookie", "")
