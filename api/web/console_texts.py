@@ -125,6 +125,8 @@ EN: dict[str, str] = {
     "impact.days.error": "Enter a whole number of days from 1 to {max}",
     "impact.running": "Replaying: {done} of {total} customers",
     "impact.progress": "Progress",
+    "impact.baseline": "The condition reads baseline, which this estimate does not replay: it "
+    "counts too few. Back-test single customers for the exact answer.",
     "impact.subscribers": "Replayed for {count} customers; {skipped} triggers skipped (their "
     "values do not fit the draft's parameters).",
     "impact.table": "Notifications per day as a table",
@@ -330,6 +332,8 @@ DE: dict[str, str] = {
     "impact.days.error": "Geben Sie eine ganze Zahl von Tagen von 1 bis {max} ein",
     "impact.running": "Wird nachgerechnet: {done} von {total} Kundinnen und Kunden",
     "impact.progress": "Fortschritt",
+    "impact.baseline": "Die Bedingung liest baseline, das diese Schätzung nicht nachrechnet: sie "
+    "zählt zu wenig. Rückrechnungen einzelner Kundinnen und Kunden geben die genaue Antwort.",
     "impact.subscribers": "Nachgerechnet für {count} Kundinnen und Kunden; {skipped} Auslöser "
     "übersprungen (ihre Werte passen nicht zu den Parametern des Entwurfs).",
     "impact.table": "Benachrichtigungen je Tag als Tabelle",

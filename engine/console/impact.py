@@ -50,6 +50,7 @@ class Impact:
     published_customers: int = 0
     subscribers: int = 0
     skipped: int = 0  # triggers whose values do not fit the draft's parameters
+    without_baseline: bool = False  # the condition reads baseline, which is not replayed here
     draft_per_day: Counter[date] = field(default_factory=Counter)
     published_per_day: Counter[date] = field(default_factory=Counter)
 
@@ -79,7 +80,7 @@ class ImpactService:
         subscribers = self.repo.subscribers(tenant_id, d.key) or (
             self.repo.customers_with_data(tenant_id, d.metric or "", d.window, _ts(since))
         )
-        impact = Impact(days, subscribers=len(subscribers))
+        impact = Impact(days, subscribers=len(subscribers), without_baseline=rule.reads_baseline)
         judge = _judge(rule)
         hit_customers: set[str] = set()
         for done, chunk in _chunks(subscribers):
