@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -11,7 +12,8 @@ from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-_ZONES = frozenset(available_timezones())
+# The tz database's zones, without the host's own ("localtime") and placeholder ones.
+_ZONES = frozenset(available_timezones()) - {"localtime", "Factory", "posixrules"}
 _LOCALE_SHAPE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -69,6 +71,10 @@ PhoneNumber = Annotated[str, Field(max_length=32), AfterValidator(check_phone)]
 EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
 LocalTime = Annotated[str, Field(max_length=5), AfterValidator(check_local_time)]
 
+
+# Bounds on values from outside, checked where they enter (feeds, back-test samples).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_MAGNITUDE = 1e12  # in the canonical unit (kWh, m³, therm, minor units of money, count)
 
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_DEPTH = 4

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from engine.models import RuleStatus
-from engine.validation import RequestModel, TimezoneName
+from engine.validation import EARLIEST, MAX_MAGNITUDE, RequestModel, TimezoneName
 
 
 class RuleVersionPublic(BaseModel):
@@ -27,10 +27,20 @@ class RulePublic(BaseModel):
     versions: list[RuleVersionPublic] = Field(default_factory=list)
 
 
+LATEST_SAMPLE = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 class BacktestReading(RequestModel):
-    start: AwareDatetime
+    start: AwareDatetime = Field(description="from 1970-01-01 to the end of 2199")
     duration: int = Field(gt=0, le=366 * 86400, description="seconds")
-    value: float
+    value: float = Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
+
+    @field_validator("start")
+    @classmethod
+    def _in_range(cls, start: datetime) -> datetime:
+        if not EARLIEST <= start <= LATEST_SAMPLE:
+            raise ValueError(f"start must be from {EARLIEST.date()} to {LATEST_SAMPLE.date()}")
+        return start
 
 
 class BacktestRequest(RequestModel):

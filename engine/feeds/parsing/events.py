@@ -24,11 +24,13 @@ from engine.feeds.parsing.values import (
     as_number,
     as_text,
     as_timestamp,
+    check_magnitude,
     check_not_future,
+    check_not_past,
     future_limit,
     require,
 )
-from engine.validation import MAX_JSON_LIST, MAX_JSON_STRING
+from engine.validation import EARLIEST, MAX_JSON_LIST, MAX_JSON_STRING
 
 JsonValue: TypeAlias = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Status = Literal["active", "cancelled"]
@@ -37,6 +39,7 @@ EVENT_FIELDS = frozenset(
     {"customer", "type", "id", "occurred_at", "due", "status", "amount", "currency", "fields"}
 )
 MAX_FIELDS = 100
+LATEST_DUE = date(2199, 12, 31)  # far enough for any contract; reminders stay computable
 MAX_DEPTH = 5
 _STATUSES: dict[str, Status] = {
     "active": "active",
@@ -115,6 +118,7 @@ def _event(raw: Mapping[str, object], now: datetime, limit: datetime, index: int
     occurred_at = _optional(raw, "occurred_at")
     moment = now if occurred_at is None else as_timestamp(occurred_at, "occurred_at")
     check_not_future(moment, limit, "occurred_at")
+    check_not_past(moment, "occurred_at")
     amount, currency = _money(raw.get("amount"), raw.get("currency"))
     return EventRow(
         customer=customer,
@@ -141,9 +145,14 @@ def _due(raw: object) -> date | None:
     if not isinstance(raw, str) or len(raw.strip()) != 10:
         raise RowError("due", f"'due' must be a date YYYY-MM-DD, got {raw!r}")
     try:
-        return date.fromisoformat(raw.strip())
+        due = date.fromisoformat(raw.strip())
     except ValueError:
         raise RowError("due", f"'due' is not a valid date: {raw!r}") from None
+    if not EARLIEST.date() <= due <= LATEST_DUE:
+        raise RowError(
+            "due", f"'due' {due.isoformat()} is outside {EARLIEST.date()} to {LATEST_DUE}"
+        )
+    return due
 
 
 def _status(raw: object) -> Status:
@@ -165,7 +174,7 @@ def _money(amount: object, currency: object) -> tuple[float | None, str | None]:
         raise RowError("currency", "'amount' needs a 'currency' (ISO 4217 code such as EUR)")
     if not isinstance(currency, str) or not is_currency(currency):
         raise RowError("currency", f"unknown currency {currency!r}")
-    return to_minor_units(value, currency), currency
+    return check_magnitude(to_minor_units(value, currency), currency, "amount"), currency
 
 
 def _fields(raw: object) -> dict[str, JsonValue]:

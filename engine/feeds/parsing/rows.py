@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from engine.feeds.parsing.units import CONVERSIONS, UnitError, normalise
 from engine.feeds.parsing.values import (
+    MAX_DURATION_S,
     MAX_TEXT,
     RowError,
     as_duration,
@@ -19,10 +20,13 @@ from engine.feeds.parsing.values import (
     as_number,
     as_text,
     as_timestamp,
+    check_magnitude,
     check_not_future,
+    check_not_past,
     future_limit,
     require,
 )
+from engine.validation import MAX_MAGNITUDE
 
 FIELDS = ("customer", "metric", "start", "duration", "end", "value", "unit", "quality")
 KNOWN_FIELDS = frozenset(FIELDS)
@@ -98,7 +102,7 @@ class ReadingParser:
             or type(metric) is not str
             or metric not in self._metrics
             or type(duration) is not int
-            or duration <= 0
+            or not 0 < duration <= MAX_DURATION_S
             or type(value) is not float
             or value - value != 0.0  # false for NaN and infinities
             or type(stamp) is not str
@@ -112,6 +116,8 @@ class ReadingParser:
         canonical, num, den = conversion
         if num != den:
             value = value * num / den
+        if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+            return None  # the full path names the reason
         return ReadingRow(customer, metric, start, duration, value, canonical, None, index)
 
     def _full(self, raw: Mapping[str, object], index: int) -> ReadingRow:
@@ -136,6 +142,7 @@ class ReadingParser:
         if start is None:
             start = as_timestamp(raw, "start")
             check_not_future(start, self._limit, "start")
+            check_not_past(start, "start")
             if type(raw) is str:
                 self._starts[raw] = start
         return start
@@ -170,9 +177,10 @@ def _value_and_unit(raw: Mapping[str, object]) -> tuple[float, str]:
     if not isinstance(unit, str):
         raise RowError("unit", f"unknown unit {unit!r}")
     try:
-        return normalise(value, unit)
+        converted, canonical = normalise(value, unit)
     except UnitError as err:
         raise RowError("unit", str(err)) from None
+    return check_magnitude(converted, canonical), canonical
 
 
 def _duration(raw: Mapping[str, object], start: datetime) -> int:
@@ -194,6 +202,8 @@ def _seconds_until(end: object, start: datetime) -> int:
         raise RowError("end", "'end' must be after 'start'")
     if not seconds.is_integer():
         raise RowError("end", "'end' - 'start' must be whole seconds")
+    if seconds > MAX_DURATION_S:
+        raise RowError("end", f"'end' is more than {MAX_DURATION_S} s (366 days) after 'start'")
     return int(seconds)
 
 

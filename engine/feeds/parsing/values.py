@@ -7,7 +7,10 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from engine.validation import EARLIEST, MAX_MAGNITUDE
+
 MAX_FUTURE = timedelta(days=1)
+MAX_DURATION_S = 366 * 86_400
 MAX_TEXT = 200
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*")
@@ -89,7 +92,22 @@ def as_duration(value: object, field: str = "duration") -> int:
         seconds = _whole_seconds(as_number(value, field), field)
     if seconds <= 0:
         raise RowError(field, f"duration must be positive, got {seconds} s")
+    if seconds > MAX_DURATION_S:
+        raise RowError(field, f"duration is at most {MAX_DURATION_S} s (366 days), got {seconds}")
     return seconds
+
+
+def check_magnitude(value: float, unit: str, field: str = "value") -> float:
+    """A converted value must stay finite and within MAX_MAGNITUDE of zero."""
+    if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:  # also false for NaN
+        raise RowError(field, f"{value!r} {unit} is beyond the accepted ±{MAX_MAGNITUDE:g} {unit}")
+    return value
+
+
+def check_not_past(moment: datetime, field: str) -> None:
+    """Reject a timestamp before EARLIEST."""
+    if moment < EARLIEST:
+        raise RowError(field, f"'{field}' {moment.isoformat()} is before {EARLIEST.isoformat()}")
 
 
 def check_not_future(moment: datetime, limit: datetime, field: str) -> None:
