@@ -175,3 +175,17 @@ def test_write_backtest_publish_template_and_follow_a_delivery(live: Live, page:
         assert page.locator("html").get_attribute("lang") == "de"
         problems += axe_violations(page)
     assert problems == []
+
+
+def test_the_email_preview_renders_in_its_sandboxed_frame(live: Live, page: Any) -> None:
+    tenant = live.api.tenant()
+    page.goto(f"{live.url}/console/login")
+    page.get_by_label("Ops key").fill(tenant.ops_key)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live.url}/console/templates/energy.daily_above/email/en")
+    frame = page.frame_locator("iframe.email-preview")
+    frame.locator("body").wait_for()
+    assert "kWh" in frame.locator("body").inner_text()  # the HTML part, rendered
+    scripts = page.evaluate("document.querySelector('iframe').getAttribute('sandbox')")
+    assert scripts == ""  # sandboxed with nothing allowed: no script, no forms, no top navigation
+    assert axe_violations(page) == []
