@@ -68,6 +68,8 @@ def save_rule(ops: OpsDep, key: Key, form: FormDep) -> Response:
         rule = ops.services.catalog.update(ops.tenant.id, key, changes)
     except InvalidInput as exc:
         return _editor(ops, rule, values, exc, 422, tests=tests)
+    rule.tests = tests if tests.strip() else None
+    ops.services.catalog.repo.add(rule)
     report = run_rule_tests(rule.draft, tests) if tests.strip() else None
     said = ops.t("editor.saved")
     if report is not None:
@@ -99,7 +101,7 @@ def _editor(
 ) -> HTMLResponse:
     row = console_rules(ops.services).row(ops.tenant.id, rule.key) if rule else None
     position = position_of(error, values["condition"]) if error else None
-    extra.setdefault("tests", "")
+    extra.setdefault("tests", (rule.tests or "") if rule is not None else "")
     extra.setdefault("report", None)
     title = ops.t("editor.title", key=rule.key) if rule else ops.t("editor.title.new")
     return ops.page(
@@ -146,8 +148,12 @@ def retire(ops: OpsDep, key: Key, form: FormDep) -> RedirectResponse:
 
 
 def _confirm(ops: Ops, rule: Rule, action: str, version: int) -> HTMLResponse:
+    """Publishing shows the rule's tests run against the draft first."""
     title = ops.t(f"rule.{action}.confirm", key=rule.key, version=version)
-    return ops.page("confirm.html", title=title, rule=rule, action=action, section="rules")
+    report = run_rule_tests(rule.draft, rule.tests) if action == "publish" and rule.tests else None
+    return ops.page(
+        "confirm.html", title=title, rule=rule, action=action, report=report, section="rules"
+    )
 
 
 @router.get("/{key}/compare", response_class=HTMLResponse)

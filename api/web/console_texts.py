@@ -72,6 +72,7 @@ EN: dict[str, str] = {
     "editor.tests": "Rule tests",
     "editor.tests.hint": "YAML or JSON test cases run on every save (see nudge rules test --help)",
     "rule.publish": "Publish",
+    "rule.tests_result": "The rule's tests on this draft: {passed} passed, {failed} failed.",
     "rule.retire": "Retire",
     "rule.publish.confirm": "Publish version {version} of {key}?",
     "rule.publish.text": "Customers can subscribe to the new version. Existing triggers keep "
@@ -277,6 +278,8 @@ DE: dict[str, str] = {
     "editor.tests.hint": "YAML- oder JSON-Testfälle, bei jedem Speichern ausgeführt (siehe "
     "nudge rules test --help)",
     "rule.publish": "Veröffentlichen",
+    "rule.tests_result": "Die Tests der Regel auf diesem Entwurf: {passed} bestanden, "
+    "{failed} fehlgeschlagen.",
     "rule.retire": "Zurückziehen",
     "rule.publish.confirm": "Version {version} von {key} veröffentlichen?",
     "rule.publish.text": "Kundinnen und Kunden können die neue Version abonnieren. Bestehende "

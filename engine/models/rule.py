@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.models.types import JSONType, Name, UTCDateTime
@@ -30,6 +30,7 @@ class Rule(SQLModel, table=True):
     latest_version: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    tests: str | None = Field(default=None, sa_type=Text)  # rule tests (YAML), run on save
 
 
 class RuleVersion(SQLModel, table=True):

@@ -158,3 +158,6 @@ def test_saving_runs_the_rules_tests_and_shows_the_diff(api: Api) -> None:
     assert "The draft is saved. Its tests: 1 passed, 1 failed." in text
     assert "FAIL tests: wrong\n  + 2026-03-02" in text
     assert tests in text  # the tests stay in the editor
+    assert tests in unescape(api.client.get(editor).text)  # and are kept with the rule
+    ask = unescape(api.client.get(editor + "/publish").text)
+    assert "The rule's tests on this draft: 1 passed, 1 failed." in ask
