@@ -1,6 +1,6 @@
 """Impact of a draft before it is published: every current trigger of the rule (or, with
-none, the draft's defaults for every customer with data) replayed over the complete windows
-of the last N days of stored aggregates, beside what the published versions decided.
+none, the draft's defaults for every customer with readings) replayed over the complete
+windows of the last N days, beside what the published versions decided.
 
 Each window is judged on its final totals, as at its end, with the window before it as
 ``previous``: exact for once-per-window rules whose condition, once true, stays true as the
@@ -25,7 +25,7 @@ from engine.triggers.service import check_params
 from rules.aggregates import WindowStats, stats_at
 from rules.context import Context
 from rules.context import Customer as CustomerContext
-from rules.windows import Window
+from rules.windows import Window, window_for
 
 CHUNK = 2_000  # customers per query
 MAX_DAYS = 90
@@ -77,16 +77,19 @@ class ImpactService:
         if not 1 <= days <= MAX_DAYS:
             raise InvalidInput.at(("query", "days"), f"from 1 to {MAX_DAYS} days")
         since = now - timedelta(days=days)
-        subscribers = self.repo.subscribers(tenant_id, d.key) or (
-            self.repo.customers_with_data(tenant_id, d.metric or "", d.window, _ts(since))
-        )
+        subscribers = self.repo.subscribers(tenant_id, d.key)
+        # Without triggers nothing keeps the rule's window totals: they are summed from
+        # the readings of everyone who has any.
+        windows = self._windows if subscribers else self._windows_from_readings
+        if not subscribers:
+            subscribers = self.repo.customers_with_data(tenant_id, d.metric or "", _ts(since))
         impact = Impact(days, subscribers=len(subscribers), without_baseline=rule.reads_baseline)
         judge = _judge(rule)
         hit_customers: set[str] = set()
         for done, chunk in _chunks(subscribers):
             params = {s.customer_id: self._params(rule, s, impact) for s in chunk}
-            rows = self.repo.windows(list(params), d.metric or "", d.window, _ts(since), _ts(now))
             by_id = {s.customer_id: s for s in chunk}
+            rows = windows(rule, by_id, since, now)
             before: ImpactRow | None = None
             for row in rows:
                 checked = params.get(row.customer_id)
@@ -103,6 +106,35 @@ class ImpactService:
         impact.customers = len(hit_customers)
         self._published(tenant_id, d.key, since, now, impact)
         return impact
+
+    def _windows(
+        self, rule: CompiledRule, by_id: dict[str, Subscriber], since: datetime, now: datetime
+    ) -> list[ImpactRow]:
+        d = rule.definition
+        window = d.window or ""
+        return self.repo.windows(list(by_id), d.metric or "", window, _ts(since), _ts(now))
+
+    def _windows_from_readings(
+        self, rule: CompiledRule, by_id: dict[str, Subscriber], since: datetime, now: datetime
+    ) -> list[ImpactRow]:
+        """Complete windows that begin within the period, totalled from their readings."""
+        kind = rule.definition.window
+        assert kind is not None
+        readings = self.repo.readings(
+            list(by_id), rule.definition.metric or "", _ts(since), _ts(now)
+        )
+        totals: dict[tuple[str, int], list[float]] = {}
+        ends: dict[tuple[str, int], int] = {}
+        for customer_id, start, value in readings:
+            window = window_for(kind, datetime.fromtimestamp(start, UTC), _zone(by_id[customer_id]))
+            key = (customer_id, _ts(window.start))
+            totals.setdefault(key, []).append(value)
+            ends[key] = _ts(window.end)
+        return [
+            ImpactRow(c, s, ends[(c, s)], sum(v), len(v), min(v), max(v), v[-1])
+            for (c, s), v in sorted(totals.items())
+            if s >= _ts(since) and ends[(c, s)] <= _ts(now)
+        ]
 
     def _params(self, rule: CompiledRule, s: Subscriber, impact: Impact) -> dict[str, Any] | None:
         try:

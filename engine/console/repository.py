@@ -92,17 +92,26 @@ class ImpactRepository:
         rows = self.session.execute(sql, {"t": tenant_id, "k": rule_key, "on": True})
         return [Subscriber(c, decoded(p), z, lo, decoded(a) or {}) for c, p, z, lo, a in rows]
 
-    def customers_with_data(
-        self, tenant_id: str, metric: str, window: str, since: int
-    ) -> list[Subscriber]:
+    def customers_with_data(self, tenant_id: str, metric: str, since: int) -> list[Subscriber]:
+        """Customers with readings of ``metric`` since ``since`` (epoch seconds)."""
         sql = text(
             "SELECT c.id, c.timezone, c.locale, c.attributes FROM customers c WHERE "
-            "c.tenant_id = :t AND EXISTS (SELECT 1 FROM window_aggregates a WHERE "
-            'a.customer_id = c.id AND a.metric = :m AND a."window" = :w AND a.start >= :s) '
-            "ORDER BY c.id"
+            "c.tenant_id = :t AND c.erased_at IS NULL AND EXISTS (SELECT 1 FROM readings r "
+            "WHERE r.customer_id = c.id AND r.metric = :m AND r.start >= :s) ORDER BY c.id"
         )
-        rows = self.session.execute(sql, {"t": tenant_id, "m": metric, "w": window, "s": since})
+        rows = self.session.execute(sql, {"t": tenant_id, "m": metric, "s": since})
         return [Subscriber(c, {}, z, lo, decoded(a) or {}) for c, z, lo, a in rows]
+
+    def readings(
+        self, customer_ids: Sequence[str], metric: str, since: int, until: int
+    ) -> list[tuple[str, int, float]]:
+        """(customer, start, value) of the readings starting in ``[since, until)``, in order."""
+        sql = text(
+            "SELECT customer_id, start, value FROM readings WHERE metric = :m AND start >= :s "
+            "AND start < :u AND customer_id IN :ids ORDER BY customer_id, start"
+        ).bindparams(bindparam("ids", expanding=True))
+        params = {"m": metric, "s": since, "u": until, "ids": list(customer_ids)}
+        return [(c, int(st), float(v)) for c, st, v in self.session.execute(sql, params).all()]
 
     def windows(
         self, customer_ids: Sequence[str], metric: str, window: str, since: int, until: int

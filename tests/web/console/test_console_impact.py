@@ -95,3 +95,29 @@ def _draft(api: Api, condition: str) -> dict[str, str]:
     form["parameters"] = unescape(params.group(1))
     form["condition"] = condition
     return form
+
+
+def test_a_new_rule_without_triggers_uses_its_defaults_for_everyone_with_data(api: Api) -> None:
+    tenant = api.tenant()
+    today = datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0)
+    for name, value in {"ada": 15.0, "bob": 9.0}.items():
+        api.customer(tenant, external_id=name, timezone="UTC")
+        rows = [
+            {
+                "customer": name,
+                "metric": DAILY_ENERGY["metric"],
+                "start": (today - timedelta(days=day)).isoformat(),
+                "duration": 3600,
+                "value": value,
+                "unit": "kWh",
+            }
+            for day in range(1, 4)
+        ]
+        post_readings(api, tenant, rows)
+    api.ok("POST", "/v1/rules", tenant.ops, 201, json=DAILY_ENERGY)  # a draft; default 12 kWh
+    console_sign_in(api.client, tenant.ops_key)
+    started = post_form(api.client, EDITOR + "/impact", EDITOR + "/impact", days="7")
+    page = _finished(api, str(started.url))
+    found = ANSWER.search(page)
+    assert found and tuple(map(int, found.groups())) == (3, 1, 7, 0), page
+    assert "Replayed for 2 customers" in page
