@@ -4,6 +4,7 @@ refreshes itself (no script), then the answer in a sentence, a chart per day and
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -57,9 +58,13 @@ def start_impact(request: Request, ops: OpsDep, key: Key, form: FormDep) -> Resp
             raise InvalidInput.at(("path", "key"), ops.t("backtest.only_threshold"))
     except InvalidInput as exc:
         return _page(ops, rule, None, days, [("days", exc.detail)], 422)
+    jobs = jobs_of(request)
+    busy = jobs.running(ops.tenant.id)
+    if busy is not None:  # one replay at a time per tenant: show the one under way
+        return ops.redirect(f"/console/rules/{busy.subject}/impact", job=busy.id)
     runtime: Runtime = request.app.state.runtime
     work = _work(runtime, ops.tenant.id, compiled, days)
-    job = jobs_of(request).start(ops.tenant.id, rule.key, work, days=days)
+    job = jobs.start(ops.tenant.id, rule.key, work, days=days)
     return ops.redirect(f"/console/rules/{rule.key}/impact", job=job.id)
 
 
@@ -109,7 +114,5 @@ def _page(
     )
 
 
-def _zone(ops: Ops) -> Any:
-    from zoneinfo import ZoneInfo
-
+def _zone(ops: Ops) -> ZoneInfo:
     return ZoneInfo(ops.tenant.default_timezone)

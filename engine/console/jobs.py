@@ -52,6 +52,14 @@ class Jobs:
         threading.Thread(target=self._run, args=(job, work), daemon=True).start()
         return job
 
+    def running(self, tenant_id: str) -> Job | None:
+        """The tenant's unfinished job, if any: one at a time per tenant."""
+        with self._lock:
+            return next(
+                (j for j in self._jobs.values() if j.tenant_id == tenant_id and not j.finished),
+                None,
+            )
+
     def get(self, tenant_id: str, job_id: str) -> Job | None:
         job = self._jobs.get(job_id)
         return job if job is not None and job.tenant_id == tenant_id else None
