@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from api import console, pages, problems
+from api import console, openapi, pages, problems
 from api.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -53,9 +53,17 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         async with dispatching(runtime):
             yield
 
-    app = FastAPI(title="nudge", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="nudge",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     problems.install(app)
+    openapi.install(app)
     pages.install(app)
     console.install(app)
     routers = (

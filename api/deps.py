@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine.auth.service import Principal, key_id_of
 from engine.container import Services
@@ -29,17 +30,23 @@ def get_services(request: Request) -> Iterator[Services]:
 ServicesDep = Annotated[Services, Depends(get_services, scope="function")]
 
 
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API key (`nk_…`, roles admin, ops, feed) or a customer token (`nct.…`).",
+)
+
+
 def get_principal(
     request: Request,
     services: ServicesDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    authorization: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> Principal:
     """The caller. Failed attempts are counted per client and per key id; past the limit
     the answer is 429 with Retry-After, whatever the credential."""
-    scheme, _, credential = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
+    credential = authorization.credentials.strip() if authorization else ""
+    if not credential:
         raise Unauthorized("send Authorization: Bearer <key or token>")
-    credential = credential.strip()
     limiter = get_runtime(request).auth_failures
     names = [f"client:{request.client.host if request.client else '-'}"]
     names += [f"key:{key_id}"] if (key_id := key_id_of(credential)) else []

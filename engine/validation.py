@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
 # The tz database's zones, without the host's own ("localtime") and placeholder ones.
 _ZONES = frozenset(available_timezones()) - {"localtime", "Factory", "posixrules"}
@@ -65,10 +65,43 @@ def check_local_time(value: str) -> str:
     return value
 
 
-TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
-LocaleTag = Annotated[str, Field(max_length=35), AfterValidator(check_locale)]
-PhoneNumber = Annotated[str, Field(max_length=32), AfterValidator(check_phone)]
-EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
+TimezoneName = Annotated[
+    str,
+    Field(
+        max_length=64,
+        description="an IANA tz database zone",
+        examples=["Europe/Berlin"],
+        json_schema_extra={"format": "iana-timezone"},
+    ),
+    AfterValidator(check_timezone),
+]
+LocaleTag = Annotated[
+    str,
+    Field(
+        max_length=35,
+        description="a BCP 47 language tag",
+        examples=["de-AT"],
+        json_schema_extra={"format": "bcp47", "pattern": _LOCALE_SHAPE.pattern},
+    ),
+    AfterValidator(check_locale),
+]
+PhoneNumber = Annotated[
+    str,
+    Field(
+        max_length=32,
+        description="E.164, normalised on input",
+        examples=["+4915112345678"],
+        json_schema_extra={"format": "e164", "pattern": r"^\+[1-9]\d{6,14}$"},
+    ),
+    AfterValidator(check_phone),
+]
+EmailAddress = Annotated[
+    str,
+    Field(max_length=320, examples=["ada@example.com"], json_schema_extra={"format": "email"}),
+    AfterValidator(check_email),
+]
+# JSON true or false only: "yes", 1 and "true" are refused, not guessed.
+Flag = Annotated[bool, Strict()]
 LocalTime = Annotated[str, Field(max_length=5), AfterValidator(check_local_time)]
 
 

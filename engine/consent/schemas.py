@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.models import ChannelKind
-from engine.validation import RequestModel
+from engine.validation import Flag, RequestModel
 
 if TYPE_CHECKING:
     from engine.consent.service import ConsentCell
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class ConsentChange(RequestModel):
     channel: ChannelKind
     topic: str = Field(default="*", min_length=1, max_length=100, pattern=r"^(\*|[a-z0-9_.-]+)$")
-    granted: bool
+    granted: Flag
 
 
 class BusinessConsentChange(ConsentChange):

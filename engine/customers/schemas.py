@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from engine.models import ChannelKind
 from engine.validation import (
     EmailAddress,
+    Flag,
     JSONObject,
     LocaleTag,
     PhoneNumber,
@@ -23,7 +24,7 @@ class InitialConsent(RequestModel):
 
     channel: ChannelKind
     topic: str = Field(default="*", min_length=1, max_length=100)
-    granted: bool = True
+    granted: Flag = True
 
 
 class CustomerCreate(RequestModel):

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from engine.models import ChannelKind
-from engine.validation import LocalTime, RequestModel
+from engine.validation import Flag, LocalTime, RequestModel
 
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
 
@@ -49,7 +49,7 @@ class PreferencesUpdate(RequestModel):
     channel_order: list[ChannelKind] | None = Field(default=None, min_length=1, max_length=3)
     quiet_hours: dict[ChannelKind, list[QuietPeriod] | None] | None = None
     frequency_caps: dict[ChannelKind, FrequencyCap | None] | None = None
-    urgent_override: bool | None = None
+    urgent_override: Flag | None = None
     paused_until: AwareDatetime | None = Field(
         default=None, description="nothing is sent before this instant; null resumes"
     )

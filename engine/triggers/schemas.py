@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from engine.models import ChannelKind
-from engine.validation import RequestModel
+from engine.validation import Flag, RequestModel
 
 
 def _distinct(channels: list[ChannelKind] | None) -> list[ChannelKind] | None:
@@ -26,7 +26,7 @@ class TriggerCreate(RequestModel):
         max_length=3,
         description="channel order for this trigger; default: the customer's preferences",
     )
-    enabled: bool = True
+    enabled: Flag = True
 
     _channels = field_validator("channels")(_distinct)
 
@@ -34,8 +34,8 @@ class TriggerCreate(RequestModel):
 class TriggerUpdate(RequestModel):
     params: dict[str, Any] | None = None
     channels: list[ChannelKind] | None = Field(default=None, min_length=1, max_length=3)
-    enabled: bool | None = None
-    upgrade: bool = Field(default=False, description="move to the rule's latest published version")
+    enabled: Flag | None = None
+    upgrade: Flag = Field(default=False, description="move to the rule's latest published version")
 
     _channels = field_validator("channels")(_distinct)
 

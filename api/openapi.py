@@ -1,0 +1,137 @@
+"""The OpenAPI document says what the API does: bearer security, problem+json for every error
+status an operation can answer, the shapes of cursors; and /docs works with no network
+(Swagger UI's assets are served from an installed package, not a CDN)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+PROBLEM_JSON = "application/problem+json"
+ASSETS = "/docs/assets"
+
+
+# Swagger UI 5 (OpenAPI 3.1), as the fastapi-offline package ships it.
+def _swagger_ui() -> Path:
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the fastapi-offline package (Swagger UI's assets) is not installed")
+    return Path(spec.origin).parent / "static"
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": "machine-readable kind"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "for invalid input: each field's path and why",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "field": {"type": "string"},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+        "retry_after": {"type": "integer", "description": "seconds, as in Retry-After"},
+    },
+}
+_WHY = {
+    "400": "Malformed request (for example an unusable Idempotency-Key)",
+    "401": "Missing, invalid or expired credentials",
+    "403": "These credentials may not do this",
+    "404": "No such resource (also for another tenant's)",
+    "409": "Conflicts with the current state",
+    "413": "Request body too large",
+    "422": "Invalid input: `errors` names each field",
+    "429": "Too many failed authentication attempts: see Retry-After",
+    "500": "Unexpected error (logged)",
+    "503": "Database busy or unavailable: nothing was stored, retry after Retry-After",
+}
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+CURSOR = {
+    "type": "string",
+    "maxLength": 200,
+    "pattern": "^[A-Za-z0-9_=-]*$",
+    "description": "opaque; pass the previous page's next_cursor",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Replace the default /docs (CDN assets) and document errors and security."""
+    app.mount(ASSETS, StaticFiles(directory=_swagger_ui()), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="nudge API",
+            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS}/favicon.png",
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = describe_errors(document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation lists the error statuses it can answer, as problem+json."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            for status in _statuses(path, method, operation):
+                operation.setdefault("responses", {})[status] = _problem_response(status)
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "cursor" and parameter.get("in") == "query":
+                    parameter["schema"] = {"anyOf": [CURSOR, {"type": "null"}]}
+    return document
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+    statuses = ["500", "503"]
+    if operation.get("security"):
+        statuses += ["401", "403", "429"]
+    if "{" in path:
+        statuses.append("404")
+    if operation.get("requestBody") or operation.get("parameters"):
+        statuses.append("422")
+    if method in ("post", "put", "patch"):
+        statuses += ["413", "409"] + (["400"] if method == "post" else [])
+    return sorted(set(statuses))
+
+
+def _problem_response(status: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _WHY[status],
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if status in ("429", "503"):
+        response["headers"] = _RETRY_AFTER
+    return response
