@@ -8,10 +8,13 @@ of filters and bounds on operators that could build huge values.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
-from jinja2 import BaseLoader, Environment, StrictUndefined, Template, Undefined
+from jinja2 import BaseLoader, Environment, StrictUndefined, Template, Undefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -31,6 +34,7 @@ SAFE_FILTERS = frozenset(
     }
 )  # fmt: skip
 SAFE_GLOBALS = frozenset({"range", "dict", "namespace", "cycler", "joiner"})
+BUDGET_GLOBAL = "_nudge_budgeted"
 # str methods whose arguments set the output size, and formatting that bypasses the filters.
 UNSAFE_STR_METHODS = frozenset(
     {"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"}
@@ -44,10 +48,53 @@ class _NoFiles(BaseLoader):
         raise SecurityError(f"templates cannot include, import or extend others ({template!r})")
 
 
+class RenderBudget:
+    """How long one render may run: loops check it as they go (`budgeted`)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.perf_counter() + seconds
+
+    def check(self) -> None:
+        if time.perf_counter() > self.deadline:
+            raise RenderTimeout(f"rendering took longer than {self.seconds * 1000:g} ms")
+
+
+class RenderTimeout(Exception):
+    """A render ran past its `RenderBudget`."""
+
+
+CURRENT_BUDGET: ContextVar[RenderBudget | None] = ContextVar("render_budget", default=None)
+_CHECK_EVERY = 256
+
+
+def budgeted(iterable: Any) -> Iterator[Any]:
+    """Every ``{% for %}`` iterates through this: entering a loop and every 256 steps, the
+    render's time budget is checked (loops are where templates spend unbounded time)."""
+    budget = CURRENT_BUDGET.get()
+    if budget is None:
+        yield from iterable
+        return
+    budget.check()
+    for step, item in enumerate(iterable, start=1):
+        if step % _CHECK_EVERY == 0:
+            budget.check()
+        yield item
+
+
 class NudgeSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox plus bounds on ``*``, ``**`` and ``%``."""
+    """The immutable sandbox plus bounds on ``*``, ``**`` and ``%``, and a time budget that
+    every loop checks."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(
+                nodes.Name(BUDGET_GLOBAL, "load"), [loop.iter], [], None, None, lineno=loop.lineno
+            )
+        return tree
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, str) and attr in UNSAFE_STR_METHODS:
@@ -103,6 +150,7 @@ def _build(autoescape: bool) -> NudgeSandbox:
     )
     env.filters = {k: v for k, v in env.filters.items() if k in SAFE_FILTERS}
     env.globals = {k: v for k, v in env.globals.items() if k in SAFE_GLOBALS}
+    env.globals[BUDGET_GLOBAL] = budgeted
     register_filters(env)
     return env
 

@@ -20,6 +20,11 @@ class TemplateRenderFailed(InvalidInput):
     title = "Template failed to render"
 
 
+class TemplateOverBudget(InvalidInput):
+    slug = "template-over-budget"
+    title = "Template takes too long or writes too much to render"
+
+
 class TemplateNotFound(NotFound):
     slug = "template-not-found"
     title = "No template for this rule, channel and locale"

@@ -12,8 +12,13 @@ from jinja2 import Template, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 
 from engine.errors import FieldError
-from engine.templating.environment import CACHE
-from engine.templating.errors import TemplateInvalid, TemplateRenderFailed, TemplateUnsafe
+from engine.templating.environment import CACHE, CURRENT_BUDGET, RenderBudget, RenderTimeout
+from engine.templating.errors import (
+    TemplateInvalid,
+    TemplateOverBudget,
+    TemplateRenderFailed,
+    TemplateUnsafe,
+)
 from engine.templating.formatting import FORMATTER_VAR, Formatter, zone
 
 CHANNEL_PARTS: Mapping[str, tuple[str, ...]] = {
@@ -28,6 +33,7 @@ REQUIRED_PARTS: Mapping[str, tuple[str, ...]] = {
 }
 HTML_PARTS = frozenset({"html"})
 MAX_PART_CHARS = 100_000
+RENDER_SECONDS = 0.2  # for all parts of one message
 PARTS_LOC: tuple[str, ...] = ("body", "parts")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -50,7 +56,11 @@ def render(
         problem = f"unknown part {unknown[0]!r}" if unknown else "a template needs a text part"
         raise TemplateInvalid.at((*PARTS_LOC, unknown[0] if unknown else "text"), problem)
     values = {**context, FORMATTER_VAR: Formatter.for_customer(locale, zone(timezone))}
-    out = {name: render_part(name, source, values) for name, source in parts.items()}
+    token = CURRENT_BUDGET.set(RenderBudget(RENDER_SECONDS))
+    try:
+        out = {name: render_part(name, source, values) for name, source in parts.items()}
+    finally:
+        CURRENT_BUDGET.reset(token)
     subject = out.get("subject")
     return RenderedMessage(
         subject=" ".join(subject.split()) if subject is not None else None,
@@ -66,6 +76,8 @@ def render_part(name: str, source: str, values: Mapping[str, Any]) -> str:
         output = _bounded(template.generate(values))
     except SecurityError as exc:
         raise _error(TemplateUnsafe, name, exc, "template_unsafe") from exc
+    except (RenderTimeout, OverflowError) as exc:
+        raise _error(TemplateOverBudget, name, exc, "template_budget") from exc
     except Exception as exc:  # the template is staff input: whatever it raises is theirs to fix
         raise _error(TemplateRenderFailed, name, exc, "template_render") from exc
     return _tidy(output)
@@ -99,8 +111,11 @@ def _tidy(text: str) -> str:
 
 
 def _error(
-    kind: type[TemplateUnsafe | TemplateRenderFailed], name: str, exc: Exception, type: str
-) -> TemplateUnsafe | TemplateRenderFailed:
+    kind: type[TemplateUnsafe | TemplateRenderFailed | TemplateOverBudget],
+    name: str,
+    exc: Exception,
+    type: str,
+) -> TemplateUnsafe | TemplateRenderFailed | TemplateOverBudget:
     line = template_line(exc.__traceback__)
     where = f"{name}, line {line}" if line else name
     msg = f"{where}: {exc}"

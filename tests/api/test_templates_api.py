@@ -198,3 +198,12 @@ def test_only_ops_keys_may_use_templates(api: Api) -> None:
             "POST", f"/v1/templates/{KEY}/preview", credential, 403, json={"channel": "sms"}
         )
     api.problem("GET", "/v1/templates", {}, 401)
+
+
+def test_a_template_over_its_render_budget_is_refused_at_save(api: Api) -> None:
+    tenant = api.tenant()
+    slow = "{% for i in range(42000) %}{% for j in range(42000) %}{% endfor %}{% endfor %}x"
+    body = {"key": "energy.daily_above", "channel": "sms", "locale": "en", "parts": {"text": slow}}
+    problem = api.problem("POST", "/v1/templates", tenant.ops, 422, json=body)
+    assert problem["type"].endswith("/template-over-budget")
+    assert problem["errors"][0]["field"] == "body.parts.text"

@@ -45,3 +45,27 @@ async def test_messages_are_rendered_with_no_transaction_open(
     assert len(world.smtp.handler.received) == 1
     [notification] = world.notifications()
     assert notification.status == "sent"
+
+
+@EMAIL_ONLY
+async def test_a_template_over_its_budget_fails_the_message_with_the_reason(
+    world: World,
+) -> None:
+    slow = (
+        "{% set l = customer.attributes.get('l', []) %}{% for a in l %}{% for b in l %}"
+        "{% for c in l %}{% for d in l %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}Hi"
+    )
+    parts = {"subject": "Alert", "text": slow, "html": "<p>Alert</p>"}
+    body = {"key": "energy.daily_above", "channel": "email", "locale": "de", "parts": parts}
+    world.api.ok("POST", "/v1/templates", world.tenant.ops, 201, json=body)  # fine on samples
+    world.customer("m1", attributes={"l": list(range(100))})
+    world.trigger("m1", channels=["email"])
+    world.cross_threshold("m1")
+
+    await world.dispatch()
+
+    assert world.smtp.handler.received == []
+    [notification] = world.notifications()
+    assert notification.status == "failed"
+    assert "rendering took longer than 200 ms" in (notification.reason or "")
+    assert any("longer than 200 ms" in e["summary"] for e in world.history("m1"))

@@ -142,7 +142,7 @@ def test_none_renders_as_nothing() -> None:
 
 
 def test_output_is_bounded() -> None:
-    with pytest.raises(TemplateRenderFailed, match=f"longer than {MAX_PART_CHARS}"):
+    with pytest.raises(TemplateOverBudget, match=f"longer than {MAX_PART_CHARS}"):
         render_text("{% for i in range(20000) %}{{ customer.name }}{% endfor %}")
 
 
