@@ -16,6 +16,7 @@ from engine.templating import (
     sample_context,
 )
 from engine.templating.environment import CACHE
+from engine.templating.errors import TemplateOverBudget
 from engine.templating.render import MAX_PART_CHARS
 
 NOW = dt.datetime(2027, 2, 17, 16, 30, tzinfo=dt.UTC)
