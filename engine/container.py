@@ -186,6 +186,7 @@ class Services:
     def events(self) -> EventFeedService:
         return EventFeedService(
             CustomerRepository(self.session),
+            TenantRepository(self.session),
             self.event_repo,
             self.occurrences,
             self.decisions,

@@ -15,6 +15,7 @@ from engine.feeds.parsing import EventParseResult, EventRow, Rejection
 from engine.feeds.schemas import BatchResult, RejectedRow
 from engine.ids import new_id
 from engine.models import Event
+from engine.tenants.repository import TenantRepository
 
 
 def event_key(row: EventRow) -> str:
@@ -39,12 +40,14 @@ class EventFeedService:
     def __init__(
         self,
         customers: CustomerRepository,
+        tenants: TenantRepository,
         events: EventRepository,
         evaluator: OccurrenceEvaluator,
         writer: DecisionWriter,
         clock: Clock,
     ) -> None:
         self.customers = customers
+        self.tenants = tenants
         self.events = events
         self.evaluator = evaluator
         self.writer = writer
@@ -53,6 +56,9 @@ class EventFeedService:
     def ingest(self, tenant_id: str, parsed: EventParseResult) -> BatchResult:
         result = BatchResult(batch=new_id("bat"), notes=list(parsed.notes))
         rejections = list(parsed.rejections)
+        # Held: a schedule trigger created meanwhile either sees these events when it
+        # catches up, or is among the triggers they are evaluated for.
+        self.tenants.epoch(tenant_id, hold=True)
         found = self.customers.by_refs(tenant_id, sorted({e.customer for e in parsed.events}))
         # Key order (stable, so the last of one event's rows still wins): events locked in the
         # same order by every batch never wait on each other in a cycle.

@@ -44,7 +44,9 @@ class FeedService:
         batch = new_id("bat")
         result = BatchResult(batch=batch, notes=list(parsed.notes))
         rejections = list(parsed.rejections)
-        entries = self.cache.entries(tenant_id, self.tenants.epoch(tenant_id))
+        # Held: a trigger created meanwhile either sees this batch's readings when it builds
+        # its aggregates, or is among the triggers this batch maintains them for.
+        entries = self.cache.entries(tenant_id, self.tenants.epoch(tenant_id, hold=True))
         found = refs_through(
             entries,
             {row.customer for row in parsed.rows},

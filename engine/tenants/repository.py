@@ -21,6 +21,12 @@ class TenantRepository:
     def get_key(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
 
-    def epoch(self, tenant_id: str) -> int:
+    def epoch(self, tenant_id: str, *, hold: bool = False) -> int:
+        """The tenant's configuration epoch (bumped by every change to its customers, triggers
+        and rules). ``hold`` keeps the tenant's row share-locked until the transaction ends
+        (PostgreSQL): such a change waits for this transaction, and this one for a change in
+        progress, so a batch never works from a set of triggers that changes under it."""
         query = select(Tenant.config_epoch).where(Tenant.id == tenant_id)
+        if hold:
+            query = query.with_for_update(read=True)
         return int(self.session.exec(query).one())

@@ -95,23 +95,22 @@ class Drift:
 
 
 def aggregate_drift(url: str) -> list[Drift]:
-    """Every day aggregate whose sum or count differs from its window's stored readings."""
+    """Every window aggregate whose sum or count differs from its window's stored readings."""
     engine = create_engine(url)
     with engine.connect() as conn:
         aggregates = conn.execute(
-            text(
-                'SELECT customer_id, start, "end", sum, count FROM window_aggregates '
-                "WHERE \"window\" = 'day'"
-            )
+            text('SELECT customer_id, metric, start, "end", sum, count FROM window_aggregates')
         ).all()
-        readings = conn.execute(text("SELECT customer_id, start, value FROM readings")).all()
+        readings = conn.execute(
+            text("SELECT customer_id, metric, start, value FROM readings")
+        ).all()
     engine.dispose()
-    by_customer: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for customer, start, value in readings:
-        by_customer[customer].append((int(start), float(value)))
+    streams: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+    for customer, metric, start, value in readings:
+        streams[(customer, metric)].append((int(start), float(value)))
     drift = []
-    for customer, start, end, total, count in aggregates:
-        inside = [v for s, v in by_customer[customer] if start <= s < end]
+    for customer, metric, start, end, total, count in aggregates:
+        inside = [v for s, v in streams[(customer, metric)] if start <= s < end]
         if not math.isclose(sum(inside), total, abs_tol=1e-9) or len(inside) != count:
             drift.append(Drift(customer, start, (total, count), (sum(inside), len(inside))))
     return drift

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from engine.demo.rules import DAILY_ENERGY
 from tests.engine.concurrency.conftest import Cluster2, call
 from tests.engine.concurrency.support import (
     aggregate_drift,
@@ -20,6 +21,7 @@ from tests.engine.concurrency.support import (
     ok,
     reading,
 )
+from tests.fixtures.api import bearer
 
 pytestmark = pytest.mark.postgres
 
@@ -136,3 +138,34 @@ def test_a_random_mix_of_readings_duplicates_and_corrections(two_apis: Cluster2)
 
 def _rows(values: dict[tuple[str, Any, int], float]) -> list[dict[str, Any]]:
     return [reading(ref, hour_of(day, hour), v) for (ref, day, hour), v in values.items()]
+
+
+ALL_TIME: dict[str, Any] = {
+    **DAILY_ENERGY,
+    "key": "energy.total_above",
+    "window": "none",
+}
+
+
+def test_a_trigger_created_while_its_readings_arrive_counts_them(two_apis: Cluster2) -> None:
+    """A customer subscribes on one process while the other stores readings for them: the
+    new trigger's aggregate (built from the stored readings) includes every reading, whichever
+    transaction commits first."""
+    deployment = deploy(two_apis.first, TRIALS, limit_kwh=500)
+    client, ops, feed = two_apis.first, deployment.ops, deployment.feed
+    ok(client.post("/v1/rules", json=ALL_TIME, headers=ops), 201)
+    ok(client.post(f"/v1/rules/{ALL_TIME['key']}/publish", headers=ops))
+    refs = [c["external_id"] for c in deployment.customers]
+    for trial, customer in enumerate(deployment.customers):
+        token = ok(client.post(f"/v1/customers/{customer['id']}/tokens", headers=feed), 201)
+        day = local_day(1 + trial)  # and every other customer's readings of that day
+        rows = [reading(ref, hour_of(day, h), 1.0) for ref in refs for h in range(24)]
+        subscribe = {"rule": ALL_TIME["key"], "params": {"limit_kwh": 100}}
+        answers = two_apis.at_once(
+            [
+                (0, call("POST", "/v1/me/triggers", bearer(token["token"]), json=subscribe)),
+                (1, call("POST", "/v1/feeds/readings", feed, json=rows)),
+            ]
+        )
+        assert [a.status_code for a in answers] == [201, 200], [a.text for a in answers]
+    assert aggregate_drift(two_apis.database_url) == []
