@@ -100,17 +100,7 @@ _CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 def is_contention(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is PostgreSQL refusing to order this transaction
     with a concurrent one: the whole unit of work may simply be run again."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if getattr(current, "sqlstate", None) in _CONTENTION_SQLSTATES:
-            return True
-        orig = getattr(current, "orig", None)  # SQLAlchemy's wrapper of the driver's error
-        current = (
-            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
-        )
-    return False
+    return any(getattr(c, "sqlstate", None) in _CONTENTION_SQLSTATES for c in _causes(exc))
 
 
 # PostgreSQL: connection failures (08), read-only transaction (25006), out of resources

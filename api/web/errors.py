@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web.deps import CsrfRejected, LoginRequired
 from api.web.visitor import Visitor, visitor_for
-from engine.db import is_unavailable
+from engine.db import is_contention, is_unavailable
 from engine.errors import NudgeError
 
 log = logging.getLogger("nudge.api")
@@ -120,7 +120,7 @@ class PageErrorMiddleware:
         try:
             await self.app(scope, receive, tracked)
         except Exception as exc:
-            if started or is_unavailable(exc):
-                raise
+            if started or is_unavailable(exc) or is_contention(exc):
+                raise  # the API's answer (a contended request is run again first)
             log.error("unhandled error", exc_info=exc, extra={"path": path})
             await error_page(Request(scope), 500)(scope, receive, send)
