@@ -20,6 +20,7 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     for router in (
         pages_access.router,
+        pages_access.short_router,
         pages_me.router,
         pages_alerts.router,
         pages_settings.router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ServicesDep
@@ -52,6 +52,20 @@ def _link_problem(visitor: Visitor, check: LinkCheck, token: str) -> HTMLRespons
         message=visitor.t(text),
         token=token if check.customer is not None else None,
     )
+
+
+short_router = APIRouter(prefix="/m", tags=["pages"], include_in_schema=False)
+
+
+@short_router.get("/{code}", response_model=None)
+def open_short_link(
+    visitor: VisitorDep, services: ServicesDep, code: Annotated[str, Path(max_length=80)]
+) -> Response:
+    """An SMS's short link: on to the same question a signed link asks (nothing changes)."""
+    token = portal_access(services).token_for_message(code)
+    if token is None:
+        return _link_problem(visitor, LinkCheck(LinkState.invalid), "")
+    return visitor.redirect("/me/link", token=token)
 
 
 @router.get("/link", response_model=None)

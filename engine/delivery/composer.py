@@ -13,6 +13,7 @@ from engine.config import Settings
 from engine.delivery.links import (
     Unsubscribe,
     ack_url,
+    message_manage_url,
     preferences_url,
     status_callback_url,
     unsubscribe_url,
@@ -189,7 +190,10 @@ class Composer:
         return {
             "unsubscribe": unsubscribe_url(self.settings, target),
             "ack": ack,
-            "preferences": preferences_url(
+            # An SMS has no room for a signed token: it carries a short link to the same page.
+            "preferences": message_manage_url(self.settings, notification.id)
+            if channel == "sms"
+            else preferences_url(
                 self.settings, notification.tenant_id, customer.id, now.timestamp()
             ),
         }

@@ -7,6 +7,9 @@ acknowledgement token never unsubscribes and the reverse; unsubscribe links do n
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -19,6 +22,8 @@ ACK = "ack"
 MANAGE = "manage"
 ACK_TTL_S = 30 * 24 * 3600
 MANAGE_TTL_S = 30 * 24 * 3600
+MESSAGE_MANAGE = "message-manage"
+NOTIFICATION_PREFIX = "ntf_"
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,31 @@ def read_manage(settings: Settings, token: str, now_ts: float) -> Manage:
 def preferences_url(settings: Settings, tenant_id: str, customer_id: str, now_ts: float) -> str:
     """The "manage your alerts" link in every message: this customer's own page."""
     return manage_url(settings, manage_token(settings, tenant_id, customer_id, now_ts))
+
+
+def message_manage_url(settings: Settings, notification_id: str) -> str:
+    """A short "manage your alerts" link for an SMS: the message's id and a MAC of it; the
+    page it opens belongs to that message's customer (for 30 days after it was decided)."""
+    return f"{_base(settings)}/m/{message_code(settings, notification_id)}"
+
+
+def message_code(settings: Settings, notification_id: str) -> str:
+    local = notification_id.removeprefix(NOTIFICATION_PREFIX)
+    return f"{local}.{_short_mac(settings, local)}"
+
+
+def read_message_code(settings: Settings, code: str) -> str:
+    """The notification id a short link names (Unauthorized if it is not one nudge made)."""
+    local, _, mac = code.partition(".")
+    if not local or len(code) > 80 or not hmac.compare_digest(mac, _short_mac(settings, local)):
+        raise Unauthorized("invalid link")
+    return NOTIFICATION_PREFIX + local
+
+
+def _short_mac(settings: Settings, local: str) -> str:
+    secret = settings.secret_key.get_secret_value().encode()
+    digest = hmac.new(secret, f"{MESSAGE_MANAGE}:{local}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode().lower()  # 80 bits, 16 characters
 
 
 def status_callback_url(settings: Settings) -> str:

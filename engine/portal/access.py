@@ -4,7 +4,7 @@ SMS, and the sign-ins they open. The page's session itself lives in the web laye
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from engine.channels.base import OutboundMessage
@@ -12,7 +12,14 @@ from engine.clock import Clock
 from engine.config import Settings
 from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
-from engine.delivery.links import Manage, manage_token, manage_url, read_manage
+from engine.delivery.links import (
+    MANAGE_TTL_S,
+    Manage,
+    manage_token,
+    manage_url,
+    read_manage,
+    read_message_code,
+)
 from engine.delivery.planner import ADDRESS_KIND
 from engine.errors import Unauthorized
 from engine.history.service import HistoryService
@@ -86,6 +93,20 @@ class PortalAccess:
         ttl = ttl_s or self.settings.customer_token_ttl_seconds
         token = manage_token(self.settings, customer.tenant_id, customer.id, now, ttl_s=ttl)
         return manage_url(self.settings, token), datetime.fromtimestamp(int(now + ttl), UTC)
+
+    def token_for_message(self, code: str) -> str | None:
+        """A manage token for the customer a message's short link names (as long as the
+        message is at most 30 days old); None for a link nudge did not make or has let go."""
+        try:
+            notification_id = read_message_code(self.settings, code)
+        except Unauthorized:
+            return None
+        found = self.repo.message_recipient(notification_id)
+        now = self.clock.now()
+        if found is None or now - found[2] > timedelta(seconds=MANAGE_TTL_S):
+            return None
+        tenant_id, customer_id, _ = found
+        return manage_token(self.settings, tenant_id, customer_id, now.timestamp())
 
     def check(self, token: str) -> LinkCheck:
         """Whether ``token`` opens a page now; changes nothing (mail scanners follow links)."""

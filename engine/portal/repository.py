@@ -43,6 +43,14 @@ class PortalRepository:
         )
         return list(self.session.exec(query))
 
+    def message_recipient(self, notification_id: str) -> tuple[str, str, datetime] | None:
+        """(tenant, customer, decided at) of one notification."""
+        query = select(
+            col(Notification.tenant_id), col(Notification.customer_id), col(Notification.created_at)
+        ).where(Notification.id == notification_id)
+        row = self.session.exec(query).first()
+        return (row[0], row[1], row[2]) if row is not None else None
+
     def sign_in_links_since(self, customer_id: str, since: datetime) -> set[int]:
         """The issue times of the one-time links that opened a session since ``since``."""
         query = select(HistoryEntry).where(
