@@ -42,6 +42,8 @@ class IngestCache:
         self.max_entries = max_entries
         self._tenants: dict[str, TenantEntries] = {}
         self._lock = threading.Lock()
+        # (tenant, metric) → its unit; fixed once set, so never stale.
+        self.metric_units: dict[tuple[str, str], str] = {}
 
     def entries(self, tenant_id: str, epoch: int) -> TenantEntries:
         with self._lock:

@@ -107,6 +107,25 @@ class ReadingRepository:
         SQLite runs one writer at a time and needs no order."""
         return rows if self.sqlite else sorted(rows)
 
+    def metric_units(self, tenant_id: str, metrics: Iterable[str]) -> dict[str, str]:
+        """The unit each of these metrics is measured in, for those that have one."""
+        wanted = sorted(metrics)
+        marks = ", ".join([self.mark] * len(wanted))
+        query = (
+            f"SELECT metric, unit FROM metric_units WHERE tenant_id = {self.mark} "
+            f"AND metric IN ({marks})"
+        )
+        return dict(self._query(query, [tenant_id, *wanted])) if wanted else {}
+
+    def claim_metric_units(self, tenant_id: str, first_seen: Mapping[str, str]) -> None:
+        """Give metrics seen for the first time their unit (when concurrent first batches
+        disagree, the first to commit wins; the other reads it back)."""
+        sql = (
+            f"INSERT INTO metric_units (tenant_id, metric, unit) VALUES {self._marks(3)} "
+            "ON CONFLICT (tenant_id, metric) DO NOTHING"
+        )
+        self._execmany(sql, [(tenant_id, m, u) for m, u in sorted(first_seen.items())])
+
     def insert_new(self, rows: Sequence[ReadingRow]) -> int:
         """Insert readings whose key is not stored yet; returns how many were inserted."""
         conflict = "ON CONFLICT (customer_id, metric, start, duration) DO NOTHING"

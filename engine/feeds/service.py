@@ -14,6 +14,7 @@ from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.threshold import ThresholdEvaluator
 from engine.feeds.cache import IngestCache, refs_through
 from engine.feeds.parsing import ParseResult, Rejection
+from engine.feeds.parsing import ReadingRow as ParsedRow
 from engine.feeds.repository import ReadingKey, ReadingRepository, ReadingRow
 from engine.feeds.schemas import BatchResult, RejectedRow
 from engine.ids import new_id
@@ -54,6 +55,7 @@ class FeedService:
         )
         by_id = {c.id: c for c in found.values()}
         received = int(self.clock.now().timestamp())
+        units = self._metric_units(tenant_id, parsed.rows)
         rows: dict[ReadingKey, ReadingRow] = {}
         for row in parsed.rows:
             customer = found.get(row.customer)
@@ -65,6 +67,10 @@ class FeedService:
                         "customer",
                     )
                 )
+                continue
+            if units[row.metric] != row.unit:
+                reason = f"{row.metric} is measured in {units[row.metric]}, not {row.unit}"
+                rejections.append(Rejection(row.index, reason, "unit"))
                 continue
             key = (customer.id, row.metric, int(row.start.timestamp()), row.duration_s)
             if key in rows and rows[key][5] == row.value:
@@ -83,6 +89,22 @@ class FeedService:
         for outcome in ("accepted", "duplicate", "corrected", "rejected"):
             readings_ingested.labels(outcome).inc(getattr(result, outcome))
         return result
+
+    def _metric_units(self, tenant_id: str, rows: Sequence[ParsedRow]) -> dict[str, str]:
+        """Each metric's one unit, set by its first reading ever. Units read back from the
+        database are kept in memory; one claimed by this batch is not, until it has
+        committed (a later batch reads it then)."""
+        known = self.cache.metric_units
+        units = {row.metric: row.unit for row in reversed(rows)}  # the first row's unit wins
+        missing = {m: u for m, u in units.items() if (tenant_id, m) not in known}
+        if missing:
+            stored = self.readings.metric_units(tenant_id, missing)
+            known.update({(tenant_id, m): u for m, u in stored.items()})
+            new = {m: u for m, u in missing.items() if m not in stored}
+            if new:
+                self.readings.claim_metric_units(tenant_id, new)
+                units.update(self.readings.metric_units(tenant_id, new))
+        return {m: known.get((tenant_id, m), u) for m, u in units.items()}
 
     def _store(
         self, rows: Sequence[ReadingRow], batch: str, result: BatchResult

@@ -12,7 +12,7 @@ from engine.models.notification import (
     NotificationStatus,
 )
 from engine.models.preferences import ChannelKind, Preferences
-from engine.models.reading import Reading, WindowAggregate
+from engine.models.reading import MetricUnit, Reading, WindowAggregate
 from engine.models.rule import Rule, RuleStatus, RuleVersion
 from engine.models.template import Template
 from engine.models.tenant import ApiKey, Role, Tenant
@@ -35,6 +35,7 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "Preferences",
+    "MetricUnit",
     "Reading",
     "Role",
     "Rule",

@@ -42,3 +42,14 @@ class WindowAggregate(SQLModel, table=True):
     last_value: float = Field(sa_type=Float)
     covered_until: int = Field(sa_type=BigInteger)
     unit: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+
+
+class MetricUnit(SQLModel, table=True):
+    """The one canonical unit a tenant's metric is measured in, fixed by its first reading:
+    a window never mixes kWh with euros or therms."""
+
+    __tablename__ = "metric_units"
+
+    tenant_id: str = Field(primary_key=True, foreign_key="tenants.id", max_length=40)
+    metric: str = Field(primary_key=True, max_length=80)
+    unit: str = Field(max_length=16)
