@@ -116,6 +116,17 @@ def test_a_quiet_time_the_clocks_skip_is_reached_when_they_jump() -> None:
     assert quiet_until(utc(2026, 3, 29, 0, 59), BERLIN, early) is None  # 01:59 CET
 
 
+def test_the_customers_date_decides_which_periods_have_begun_not_the_servers() -> None:
+    # 00:30 on 11 June in Auckland is still 10 June in UTC; 02:00 in Honolulu is 12:00 UTC.
+    after_midnight = [{"start": "00:00", "end": "06:00"}]
+    assert quiet_until(utc(2026, 6, 10, 12, 30), "Pacific/Auckland", after_midnight) == utc(
+        2026, 6, 10, 18, 0
+    )
+    assert quiet_until(utc(2026, 6, 11, 12, 0), "Pacific/Honolulu", EVENINGS) == utc(
+        2026, 6, 11, 18, 0
+    )
+
+
 # --- weekdays only ------------------------------------------------------------------------
 # June 2026: Friday 12th, Saturday 13th, Sunday 14th, Monday 15th. Berlin is UTC+2.
 
