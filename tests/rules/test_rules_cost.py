@@ -60,3 +60,31 @@ def test_budget_applies_to_every_rule_kind() -> None:
         compile_condition("event.fields.items.map(i, i).size() > 0", "event", ())
     limit = (ParameterSpec(name="limit", type="double"),)
     compile_condition("event.amount > params.limit", "event", limit)
+
+
+def test_sequential_comprehensions_are_not_nested() -> None:
+    check_cost("[1].exists(a, a > 0) && [2].all(b, (b > 0)) && ([3].exists_one(c, c == 3))")
+
+
+def test_nesting_is_found_inside_extra_parentheses() -> None:
+    source = "[1].exists(a, ((([2].all(b, b > a)))))"
+    error = _refused(source)
+    assert (error.line, error.column) == (1, source.index(".all") + 1)
+
+
+def test_a_comprehension_after_a_closed_one_in_a_call_is_not_nested() -> None:
+    check_cost("size([1].filter_not_a_macro) > 0 || ([1].exists(a, a > 0) && [2].all(b, b > 0))")
+
+
+def test_positions_count_lines_and_columns_from_one() -> None:
+    source = "true &&\n  false ||\n    [1].map(x, x).size() > 0"
+    error = _refused(source)
+    assert (error.line, error.column) == (3, 8)
+
+
+def test_escaped_quotes_and_unterminated_strings() -> None:
+    check_cost(r"'a \' .map(x, x)' != '' && \"b \\\" .filter(y, y)\" != ''")
+    check_cost("'''a ' .map(x, x) '''  == ''")
+    check_cost("'never closed .map(x, x)")  # the compiler reports the string, not the macro
+    error = _refused("'x' + ''.size() > 0 || [1].map(a, a).size() > 0")
+    assert error.message.startswith("'map' builds a list")
