@@ -51,6 +51,19 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
+class WatchedSend:
+    """Passes messages on to ``send`` and remembers whether the answer has begun: after
+    that, an error can no longer be answered, only the connection closed."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 async def _send_problem(scope: Scope, send: Send, exc: NudgeError) -> None:
     headers, extra = {}, {}
     if isinstance(exc, RetryLater):
@@ -251,17 +264,11 @@ class UnexpectedErrorMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, tracked)
+            await self.app(scope, receive, watched)
         except Exception as exc:
-            if started:
+            if watched.started:
                 raise  # half an answer went out: only closing the connection is honest
             await _send_problem(scope, send, self._error(scope, exc))
 

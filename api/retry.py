@@ -15,7 +15,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.middleware import BODY_KEY
+from api.middleware import BODY_KEY, WatchedSend
 from api.problems import render_domain_error
 from engine.db import RetryPolicy, is_contention
 
@@ -46,18 +46,12 @@ class RetryOnContentionMiddleware:
             return await self.app(scope, receive, send)
         policy = self.policy()
         for attempt in range(policy.attempts):
-            started = False
-
-            async def tracked(message: Message) -> None:
-                nonlocal started
-                started = started or message["type"] == "http.response.start"
-                await send(message)
-
+            watched = WatchedSend(send)
             attempt_receive = receive if attempt == 0 else self._again(scope, receive)
             try:
-                return await self.app(scope, attempt_receive, tracked)
+                return await self.app(scope, attempt_receive, watched)
             except Exception as exc:
-                if started or not is_contention(exc):
+                if watched.started or not is_contention(exc):
                     raise
                 log.warning(
                     "request aborted for contention; retrying",

@@ -10,8 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.middleware import WatchedSend
 from api.web.deps import CsrfRejected, LoginRequired
 from api.web.visitor import Visitor, visitor_for
 from engine.db import is_contention, is_unavailable
@@ -110,17 +111,11 @@ class PageErrorMiddleware:
         path = scope.get("path", "")
         if scope["type"] != "http" or not (path == PAGE_PREFIX or path.startswith("/me/")):
             return await self.app(scope, receive, send)
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, tracked)
+            await self.app(scope, receive, watched)
         except Exception as exc:
-            if started or is_unavailable(exc) or is_contention(exc):
+            if watched.started or is_unavailable(exc) or is_contention(exc):
                 raise  # the API's answer (a contended request is run again first)
             log.error("unhandled error", exc_info=exc, extra={"path": path})
             await error_page(Request(scope), 500)(scope, receive, send)

@@ -26,16 +26,9 @@ from sqlmodel import col, select
 
 from engine.models import DeliveryAttempt, HistoryEntry, Notification
 from tests.engine.delivery.conftest import World
-from tests.fixtures.rules import DAILY_ENERGY, publish
+from tests.fixtures.rules import DAILY_ENERGY, DAILY_ENERGY_ACKED, publish
 
 CHANNELS = ("email", "sms", "voice")
-ACKED = {
-    **DAILY_ENERGY,
-    "key": "energy.acked",
-    "requires_ack": True,
-    "escalation_delay_minutes": 30,
-    "template_key": "energy.daily_above",
-}
 
 
 def _breakable(channel: str, text: str) -> str:
@@ -54,7 +47,7 @@ TEMPLATES = {
 
 
 def _install_templates(world: World) -> None:
-    publish(world.api, world.tenant, ACKED)
+    publish(world.api, world.tenant, DAILY_ENERGY_ACKED)
     for channel, parts in TEMPLATES.items():
         body = {"key": "energy.daily_above", "channel": channel, "locale": "de", "parts": parts}
         world.api.ok("POST", "/v1/templates", world.tenant.ops, 201, json=body)
@@ -90,7 +83,7 @@ def _machine(world: World, runner: Any) -> type[RuleBasedStateMachine]:
                 attributes=self.attributes,
             )
             self.customer_id = customer["id"]
-            rule_key = ACKED["key"] if acked else DAILY_ENERGY["key"]
+            rule_key = DAILY_ENERGY_ACKED["key"] if acked else DAILY_ENERGY["key"]
             world.trigger(self.external_id, rule=rule_key, channels=order)
 
         @rule(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.engine.delivery.conftest import EMAIL_ONLY, World
-from tests.fixtures.rules import DAILY_ENERGY, publish
+from tests.fixtures.rules import DAILY_ENERGY, DAILY_ENERGY_ACKED, publish
 
 pytestmark = pytest.mark.anyio
 QUIET_EVENINGS = {"email": [{"start": "21:00", "end": "08:00"}]}
@@ -198,16 +198,9 @@ async def test_permanent_failure_falls_back_at_once(world: World) -> None:
 
 
 async def test_unacknowledged_messages_escalate_to_the_next_channel(world: World) -> None:
-    acked = {
-        **DAILY_ENERGY,
-        "key": "energy.ack",
-        "requires_ack": True,
-        "escalation_delay_minutes": 30,
-        "template_key": "energy.daily_above",
-    }
-    publish(world.api, world.tenant, acked)
+    publish(world.api, world.tenant, DAILY_ENERGY_ACKED)
     world.customer("m1", channels=("email", "sms"))
-    world.trigger("m1", rule="energy.ack", channels=["email", "sms"])
+    world.trigger("m1", rule=DAILY_ENERGY_ACKED["key"], channels=["email", "sms"])
     world.cross_threshold("m1")
     await world.dispatch()
     [notification] = world.notifications()

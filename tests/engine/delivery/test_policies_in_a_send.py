@@ -10,7 +10,7 @@ import pytest
 
 from engine.delivery.repository import DeliveryRepository
 from tests.engine.delivery.conftest import EMAIL_ONLY, World
-from tests.fixtures.rules import DAILY_ENERGY, publish
+from tests.fixtures.rules import DAILY_ENERGY_ACKED, publish
 
 pytestmark = pytest.mark.anyio
 EVENINGS = [{"start": "21:00", "end": "08:00"}]
@@ -188,16 +188,9 @@ async def test_an_erased_customer_gets_nothing_even_from_a_send_in_flight(world:
 
 
 async def test_an_acknowledged_message_is_not_escalated_after_all(world: World) -> None:
-    acked = {
-        **DAILY_ENERGY,
-        "key": "energy.ack",
-        "requires_ack": True,
-        "escalation_delay_minutes": 30,
-        "template_key": "energy.daily_above",
-    }
-    publish(world.api, world.tenant, acked)
+    publish(world.api, world.tenant, DAILY_ENERGY_ACKED)
     world.customer("m1", channels=("email", "sms"))
-    world.trigger("m1", rule="energy.ack", channels=["email", "sms"])
+    world.trigger("m1", rule=DAILY_ENERGY_ACKED["key"], channels=["email", "sms"])
     world.cross_threshold("m1")
     await world.dispatch()
     assert received(world) == ["m1@example.com"]
