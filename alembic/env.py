@@ -6,14 +6,15 @@ from sqlalchemy import Connection
 
 import engine.models  # noqa: F401  (registers every table)
 from alembic import context
-from engine.db import make_engine, metadata
+from engine.platform.db import make_engine, metadata
 
 config = context.config
 
 
 def _url() -> str:
-    """The URL given by `engine.migrations`, else the configured database (plain `alembic`)."""
-    from engine.config import get_settings
+    """The URL given by `engine.platform.migrations`, else the configured database
+    (plain `alembic`)."""
+    from engine.platform.config import get_settings
 
     return config.get_main_option("sqlalchemy.url") or get_settings().database_url
 

@@ -29,8 +29,8 @@ from api.routers import (
     triggers,
     webhooks,
 )
-from engine.runtime import Runtime
-from engine.worker import dispatching
+from engine.processes.runtime import Runtime
+from engine.processes.worker import dispatching
 
 FEED_BODY_FACTOR = 8
 

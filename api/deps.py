@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine.auth.service import Principal, key_id_of
-from engine.container import Services
 from engine.errors import Unauthorized
 from engine.models import Customer, Role, Tenant
-from engine.runtime import Runtime
+from engine.processes.container import Services
+from engine.processes.runtime import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
-from engine.db import is_unavailable, unit_of_work
 from engine.errors import (
     BadRequest,
     DatabaseUnavailable,
@@ -25,7 +24,8 @@ from engine.errors import (
 )
 from engine.idempotency.repository import IdempotencyRepository
 from engine.idempotency.service import IdempotencyService, StoredResponse, redact
-from engine.metrics import http_requests
+from engine.platform.db import is_unavailable, unit_of_work
+from engine.platform.metrics import http_requests
 
 BODY_KEY = "nudge.body"
 log = logging.getLogger("nudge.access")

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.middleware import BODY_KEY, WatchedSend
 from api.problems import render_domain_error
-from engine.db import RetryPolicy, is_contention
+from engine.platform.db import RetryPolicy, is_contention
 
 log = logging.getLogger("nudge.api")
 

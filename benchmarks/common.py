@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from engine.migrations import upgrade
+from engine.platform.migrations import upgrade
 from tests.fixtures.api import ADMIN_KEY
 
 __all__ = ["ADMIN_KEY", "emit", "fresh_sqlite", "server"]
@@ -57,7 +57,7 @@ def server(
         **(extra_env or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", command, "--port", str(port)],
+        [sys.executable, "-m", "engine.processes.cli", command, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

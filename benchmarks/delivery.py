@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 
 from benchmarks.common import ADMIN_KEY, emit, fresh_sqlite, server
 from engine.channels.registry import ChannelRegistry
-from engine.config import Settings
 from engine.delivery.dispatcher import Dispatcher
 from engine.models import Notification, NotificationStatus
-from engine.process import tune_garbage_collector
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
+from engine.processes.tuning import tune_garbage_collector
 from tests.fixtures.rules import DAILY_ENERGY
 from tests.fixtures.smtp_server import SmtpServer
 from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub

@@ -19,14 +19,14 @@ from sqlalchemy import insert
 
 from benchmarks.common import emit, fresh_sqlite
 from engine.catalog.compiled import CompiledRule, check_definition, compile_checked
-from engine.config import Settings
 from engine.console.impact import ImpactService
 from engine.console.repository import ImpactRepository
 from engine.demo.rules import DAILY_ENERGY
-from engine.ids import new_id
 from engine.models import Customer, Trigger
-from engine.process import tune_garbage_collector
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.platform.ids import new_id
+from engine.processes.runtime import Runtime
+from engine.processes.tuning import tune_garbage_collector
 from engine.tenants.schemas import TenantCreate
 
 DAYS = 30

@@ -16,11 +16,11 @@ from sqlalchemy import insert
 
 from benchmarks.common import emit, fresh_sqlite, server
 from engine.catalog.compiled import check_definition
-from engine.clock import SystemClock
-from engine.config import Settings
-from engine.ids import new_id
 from engine.models import Customer, Role, Trigger
-from engine.runtime import Runtime
+from engine.platform.clock import SystemClock
+from engine.platform.config import Settings
+from engine.platform.ids import new_id
+from engine.processes.runtime import Runtime
 from engine.tenants.schemas import KeyCreate, TenantCreate
 
 RULE = {

@@ -22,9 +22,9 @@ from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
 from benchmarks.common import ADMIN_KEY, emit, fresh_sqlite
-from engine.config import Settings
 from engine.models import DeliveryAttempt, Notification, Trigger
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.fixtures.workload import load_notifications, notification_row, why
 
 CHUNK = 50_000
@@ -137,7 +137,7 @@ def main() -> None:
             "NUDGE_LOG_LEVEL": "WARNING",
         }
         worker = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "worker"],
+            [sys.executable, "-m", "engine.processes.cli", "worker"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

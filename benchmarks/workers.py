@@ -33,9 +33,9 @@ from benchmarks.delivery import (
     smtp_env,
     unsent,
 )
-from engine.config import Settings
 from engine.models import DeliveryAttempt, Notification
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.fixtures.database import postgres_database, postgres_template
 from tests.fixtures.postgres import find_bin_dir, running_cluster
 from tests.fixtures.smtp_server import SmtpServer
@@ -54,7 +54,7 @@ def _serve_smtp(pipe: Connection) -> None:
 def workers(count: int, env: dict[str, str]) -> Iterator[None]:
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "worker"],
+            [sys.executable, "-m", "engine.processes.cli", "worker"],
             env={**os.environ, **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -14,9 +14,9 @@ from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 
 from api.app import create_app
-from engine.clock import SystemClock
-from engine.config import Settings
-from engine.runtime import Runtime
+from engine.platform.clock import SystemClock
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.fixtures import database
 from tests.fixtures.api import ADMIN_KEY, Api
 from tests.fixtures.postgres import Cluster, find_bin_dir, running_cluster

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from engine.cli import app
-from engine.config import Settings, get_settings
-from engine.runtime import Runtime
+from engine.platform.config import Settings, get_settings
+from engine.processes.cli import app
+from engine.processes.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def test_upgrade_then_admin_key_works_on_the_api(database_url: str) -> None:
 
 def test_the_installed_command_runs() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "keys", "--help"],
+        [sys.executable, "-m", "engine.processes.cli", "keys", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.logging import JsonFormatter
+from engine.platform.logging import JsonFormatter
 from tests.fixtures.api import ADMIN_KEY, Api
 
 KEY = "nk_01jd5x7k2m3n4p5q6r7s8t9v0w.Zx3-_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ01"

@@ -12,8 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from alembic import command
-from engine.db import make_engine, metadata
-from engine.migrations import alembic_config, head_revision, migration_status, upgrade
+from engine.platform.db import make_engine, metadata
+from engine.platform.migrations import alembic_config, head_revision, migration_status, upgrade
 from tests.conftest import BACKENDS
 from tests.fixtures import database
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.config import Settings
-from engine.process import tune_garbage_collector
+from engine.platform.config import Settings
+from engine.processes.tuning import tune_garbage_collector
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Settings
+from engine.platform.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli import app
-from engine.config import Settings, get_settings
+from engine.platform.config import Settings, get_settings
+from engine.processes.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 NUDGE = Path(sys.executable).parent / "nudge"

@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from engine.cli import app
-from engine.config import DEFAULT_SECRET_KEY, Settings, get_settings
-from engine.process import UnsafeSettings, check_settings
+from engine.platform.config import DEFAULT_SECRET_KEY, Settings, get_settings
+from engine.processes.cli import app
+from engine.processes.tuning import UnsafeSettings, check_settings
 
 
 def _settings(**values: object) -> Settings:

@@ -19,7 +19,7 @@ from engine.console.jobs import Job, Jobs
 from engine.console.repository import ImpactRepository
 from engine.errors import InvalidInput
 from engine.models import Rule
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 
 router = APIRouter(prefix="/console/rules", tags=["console"], include_in_schema=False)
 Key = Annotated[str, Path(max_length=120)]

@@ -19,7 +19,7 @@ from engine.customers.schemas import (
 )
 from engine.history.schemas import HistoryEntryPublic
 from engine.models import HistoryKind
-from engine.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from engine.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import get_runtime
-from engine.migrations import migration_status
-from engine.runtime import Runtime
+from engine.platform.migrations import migration_status
+from engine.processes.runtime import Runtime
 
 router = APIRouter(tags=["operations"])
 

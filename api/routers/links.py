@@ -12,10 +12,10 @@ from markupsafe import Markup
 from api.deps import ServicesDep
 from api.web.deps import VisitorDep
 from api.web.visitor import Visitor
-from engine.container import Services
 from engine.inbound import messages
 from engine.inbound.links import LinkTarget
 from engine.models import ALL_TOPICS
+from engine.processes.container import Services
 
 router = APIRouter(prefix="/v1", tags=["links"])
 

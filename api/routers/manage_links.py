@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import BusinessTenant, ServicesDep
 from api.middleware import secret_fields
+from engine.platform.validation import RequestModel
 from engine.portal.wiring import portal_access
-from engine.validation import RequestModel
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 

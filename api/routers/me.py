@@ -12,9 +12,9 @@ from engine.consent.schemas import ConsentCellPublic, ConsentChange, ConsentPubl
 from engine.customers.schemas import CustomerPublic, CustomerUpdate
 from engine.history.schemas import HistoryEntryPublic
 from engine.models import ChannelKind, HistoryKind
-from engine.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from engine.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from engine.platform.validation import LocaleTag, RequestModel, TimezoneName
 from engine.preferences.schemas import PreferencesPublic, PreferencesUpdate
-from engine.validation import LocaleTag, RequestModel, TimezoneName
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import OpsTenant, ServicesDep
 from engine.models import NotificationStatus
 from engine.notifications.schemas import NotificationPublic
-from engine.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, next_cursor
+from engine.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, next_cursor
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 

@@ -15,9 +15,9 @@ from api.web.texts import LANGUAGES, language_of
 from api.web.topics import topic_names
 from engine.customers.schemas import CustomerUpdate
 from engine.models import HistoryKind
+from engine.platform.validation import check_timezone
 from engine.portal.repository import PortalRepository
 from engine.portal.wiring import portal_views
-from engine.validation import check_timezone
 
 router = APIRouter(prefix="/me", tags=["pages"], include_in_schema=False)
 

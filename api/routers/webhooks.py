@@ -11,10 +11,10 @@ from starlette.datastructures import MultiDict
 from twilio.request_validator import RequestValidator
 
 from api.deps import ServicesDep, get_runtime
-from engine.config import Settings
 from engine.errors import Forbidden
 from engine.inbound.replies import InboundSms
 from engine.inbound.twiml import message_twiml, say_twiml
+from engine.platform.config import Settings
 
 router = APIRouter(prefix="/v1/webhooks/twilio", tags=["webhooks"])
 log = logging.getLogger("nudge.webhooks")

@@ -15,8 +15,8 @@ from api.web.console_session import CONSOLE_COOKIE, ConsoleSession
 from api.web.console_texts import console_text
 from api.web.deps import VisitorDep
 from api.web.visitor import Visitor
-from engine.container import Services
 from engine.models import Role, Tenant
+from engine.processes.container import Services
 
 CONSOLE_SOURCE = "console"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.config import Settings
 from engine.errors import Unauthorized
-from engine.security import sign, verify
+from engine.platform.config import Settings
+from engine.platform.security import sign, verify
 
 CONSOLE_COOKIE = "nudge_console"
 PURPOSE = "console-session"

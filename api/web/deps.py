@@ -12,8 +12,8 @@ from api.deps import ServicesDep
 from api.web.session import CSRF_COOKIE, CSRF_FIELD, csrf_valid
 from api.web.texts import DEFAULT, language_of
 from api.web.visitor import Visitor, chosen_language, visitor_for
-from engine.container import Services
 from engine.models import Customer, Tenant
+from engine.processes.container import Services
 
 WEB_SOURCE = "web"
 

@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.middleware import WatchedSend
 from api.web.deps import CsrfRejected, LoginRequired
 from api.web.visitor import Visitor, visitor_for
-from engine.db import is_contention, is_unavailable
 from engine.errors import NudgeError
+from engine.platform.db import is_contention, is_unavailable
 
 log = logging.getLogger("nudge.api")
 PAGE_PREFIX = "/me"

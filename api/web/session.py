@@ -12,9 +12,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from engine.config import Settings
 from engine.errors import Unauthorized
-from engine.security import same_secret, sign, verify
+from engine.platform.config import Settings
+from engine.platform.security import same_secret, sign, verify
 
 SESSION_COOKIE = "nudge_session"
 CSRF_COOKIE = "nudge_csrf"

@@ -16,7 +16,7 @@ from api.web import session as web_session
 from api.web.render import SECURITY_HEADERS, Formatter, render_page
 from api.web.session import CSRF_COOKIE, CSRF_FIELD, LANG_COOKIE, SESSION_COOKIE, WebSession
 from api.web.texts import DEFAULT, LANGUAGES, language_of, text
-from engine.config import Settings
+from engine.platform.config import Settings
 
 LANG_MAX_AGE = 365 * 24 * 3600
 R = TypeVar("R", bound=Response)

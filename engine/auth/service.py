@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from engine.clock import Clock
-from engine.config import Settings
 from engine.errors import Forbidden, Unauthorized
 from engine.models import Role
-from engine.security import (
+from engine.platform.clock import Clock
+from engine.platform.config import Settings
+from engine.platform.security import (
     KEY_PREFIX,
     TOKEN_PREFIX,
     same_secret,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from engine.models import RuleStatus
-from engine.validation import EARLIEST, MAX_MAGNITUDE, RequestModel, TimezoneName
+from engine.platform.validation import EARLIEST, MAX_MAGNITUDE, RequestModel, TimezoneName
 
 
 class RuleVersionPublic(BaseModel):

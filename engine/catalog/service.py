@@ -8,10 +8,10 @@ from typing import Any
 from engine.catalog.compiled import CompiledRule, check_definition, compiled_version
 from engine.catalog.repository import RuleRepository
 from engine.catalog.schemas import RulePublic, RuleVersionPublic
-from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.ids import new_id
 from engine.models import Rule, RuleStatus, RuleVersion
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
 
 
 class CatalogService:

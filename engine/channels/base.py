@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Self
 
 if TYPE_CHECKING:
-    from engine.config import Settings
+    from engine.platform.config import Settings
 
 RESPONSE_LIMIT = 1000
 

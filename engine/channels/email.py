@@ -18,7 +18,7 @@ from engine.channels.mime import RenderedEmail, render_email
 from engine.channels.smtp_pool import SmtpConfig, SmtpPool
 
 if TYPE_CHECKING:
-    from engine.config import Settings
+    from engine.platform.config import Settings
 
 
 SESSION_ERRORS = (

@@ -15,7 +15,7 @@ from engine.channels.mime import render_email
 from engine.channels.twiml import voice_twiml
 
 if TYPE_CHECKING:
-    from engine.config import Settings
+    from engine.platform.config import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from engine.channels.base import Channel, ChannelConfigError
 
 if TYPE_CHECKING:
-    from engine.config import Settings
+    from engine.platform.config import Settings
 
 ENTRY_POINT_GROUP = "nudge.channels"
 OUTBOX = "outbox"

@@ -20,7 +20,7 @@ from engine.channels.twilio_client import (
 if TYPE_CHECKING:
     from twilio.rest import Client
 
-    from engine.config import Settings
+    from engine.platform.config import Settings
 
 T = TypeVar("T")
 

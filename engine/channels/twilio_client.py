@@ -22,7 +22,7 @@ from engine.channels.base import (
 )
 
 if TYPE_CHECKING:
-    from engine.config import Settings
+    from engine.platform.config import Settings
 
 PRODUCTION_BASE_URL = "https://api.twilio.com"
 # 401: bad or rotated credentials are an operator problem, not the recipient's, so the

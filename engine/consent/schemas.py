@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.models import ChannelKind
-from engine.validation import Flag, RequestModel
+from engine.platform.validation import Flag, RequestModel
 
 if TYPE_CHECKING:
     from engine.consent.service import ConsentCell

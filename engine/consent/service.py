@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.clock import Clock
 from engine.consent.repository import ConsentRepository
 from engine.consent.resolution import (
     BUSINESS,
@@ -18,8 +17,9 @@ from engine.consent.resolution import (
 )
 from engine.errors import Conflict
 from engine.history.service import HistoryService
-from engine.ids import new_id
 from engine.models import ALL_TOPICS, ChannelKind, Consent, HistoryKind
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
 
 
 def entry(row: Consent) -> ConsentEntry:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from engine.clock import Clock
 from engine.console.repository import DeliveryFilter, DeliveryRepository
 from engine.errors import Conflict, NotFound
 from engine.history.service import HistoryService
@@ -18,6 +17,7 @@ from engine.models import (
     Notification,
     NotificationStatus,
 )
+from engine.platform.clock import Clock
 
 PAGE = 50
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.ids import new_id
+from engine.platform.ids import new_id
 
 log = logging.getLogger("nudge.console")
 KEEP = 50

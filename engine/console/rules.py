@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog.service import CatalogService
-from engine.clock import Clock
 from engine.console.repository import ConsoleRepository
 from engine.errors import InvalidInput, NotFound
 from engine.history.service import HistoryService
 from engine.models import HistoryKind, Rule
+from engine.platform.clock import Clock
 from engine.triggers.service import check_params
 
 

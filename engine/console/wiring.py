@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.console.repository import ConsoleRepository
 from engine.console.rules import ConsoleRules
-from engine.container import Services
+from engine.processes.container import Services
 
 
 def console_rules(services: Services) -> ConsoleRules:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from engine.models import ChannelKind
-from engine.validation import (
+from engine.platform.validation import (
     EmailAddress,
     Flag,
     JSONObject,

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.clock import Clock
 from engine.consent.resolution import BUSINESS
 from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.customers.schemas import CustomerCreate, CustomerPublic, CustomerUpdate
 from engine.errors import Conflict, NotFound
 from engine.history.service import HistoryService
-from engine.ids import new_id
 from engine.models import ContactKind, ContactPoint, Customer, HistoryKind, Tenant
-from engine.pagination import Page, decode_cursor, next_cursor
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
+from engine.platform.pagination import Page, decode_cursor, next_cursor
 
 _PROFILE_FIELDS = ("external_id", "name", "locale", "timezone", "attributes")
 

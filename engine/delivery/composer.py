@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from engine.channels.base import OutboundMessage
-from engine.config import Settings
 from engine.delivery.links import (
     Unsubscribe,
     ack_url,
@@ -21,6 +20,7 @@ from engine.delivery.links import (
 )
 from engine.errors import NudgeError
 from engine.models import Customer, Notification, Tenant
+from engine.platform.config import Settings
 from engine.templating import formatting_locale, localized, render
 
 Resolve = Callable[[str, str, str, str, str | None], tuple[str, Mapping[str, str]]]

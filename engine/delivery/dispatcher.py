@@ -30,7 +30,6 @@ from engine.channels.base import (
     SendResult,
 )
 from engine.channels.registry import ChannelRegistry
-from engine.container import Services
 from engine.delivery.composer import Composer
 from engine.delivery.planner import (
     Defer,
@@ -48,7 +47,8 @@ from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
 from engine.models import Notification, NotificationStatus, Tenant
 from engine.preferences.service import public_preferences
-from engine.runtime import Runtime
+from engine.processes.container import Services
+from engine.processes.runtime import Runtime
 
 log = logging.getLogger("nudge.dispatch")
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """Signed links in messages: one-click unsubscribe (RFC 8058) and acknowledgement.
 
-A link carries a compact HMAC-signed token (``engine.security``) of its own purpose, so an
+A link carries a compact HMAC-signed token (``engine.platform.security``) of its own purpose, so an
 acknowledgement token never unsubscribes and the reverse; unsubscribe links do not expire
 (RFC 8058 expects them to keep working), acknowledgement links expire after 30 days.
 """
@@ -13,9 +13,9 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from engine.config import Settings
 from engine.errors import Unauthorized
-from engine.security import sign, verify
+from engine.platform.config import Settings
+from engine.platform.security import sign, verify
 
 UNSUBSCRIBE = "unsubscribe"
 ACK = "ack"

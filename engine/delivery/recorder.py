@@ -13,10 +13,10 @@ from engine.delivery.planner import Defer, Stop
 from engine.delivery.policies import backoff
 from engine.delivery.repository import DeliveryRepository
 from engine.history.service import HistoryService
-from engine.ids import new_id
-from engine.metrics import notifications as notification_metric
-from engine.metrics import send_latency
 from engine.models import DeliveryAttempt, HistoryKind, Notification, NotificationStatus
+from engine.platform.ids import new_id
+from engine.platform.metrics import notifications as notification_metric
+from engine.platform.metrics import send_latency
 
 _PREVIEW = 120
 log = logging.getLogger("nudge.dispatch")

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.channels.registry import ChannelRegistry
-from engine.container import Services
 from engine.customers.schemas import CustomerCreate
 from engine.delivery.dispatcher import Dispatcher
 from engine.demo.cast import CUSTOMERS, SENDER_NUMBER, DemoCustomer
@@ -22,10 +21,11 @@ from engine.demo.outcome import CustomerOutcome, outcome_of, template_summary
 from engine.demo.rules import DEMO_RULES
 from engine.demo.templates import DEMO_TEMPLATES
 from engine.feeds.parsing.events import parse_event_objects
-from engine.importer import import_readings
 from engine.models import Role, Tenant
 from engine.preferences.schemas import PreferencesUpdate
-from engine.runtime import Runtime
+from engine.processes.container import Services
+from engine.processes.importer import import_readings
+from engine.processes.runtime import Runtime
 from engine.tenants.schemas import KeyCreate, TenantCreate
 from engine.triggers.schemas import TriggerCreate
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule
-from engine.clock import Clock
 from engine.history.service import HistoryService
-from engine.ids import new_id
 from engine.models import HistoryKind, NotificationStatus
 from engine.notifications.repository import NotificationRepository
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
 from engine.triggers.repository import ActiveTrigger
 
 

@@ -7,13 +7,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from engine.catalog.compiled import CompiledRule, compiled_version
-from engine.clock import Clock
 from engine.customers.repository import CustomerRef
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
 from engine.evaluation.plan import customer_context
 from engine.feeds.parsing.currency import minor_exponent
 from engine.models import OPEN_STATUSES, Event, HistoryKind, Notification, NotificationStatus
 from engine.notifications.repository import NotificationRepository
+from engine.platform.clock import Clock
 from engine.triggers.repository import ActiveTrigger, TriggerRepository
 from rules.condition import evaluate
 from rules.context import Context

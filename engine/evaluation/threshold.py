@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from engine.clock import Clock
 from engine.customers.repository import CustomerRef
 from engine.evaluation.aggregation import Aggregator, Slot, Stream, WindowCache
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
@@ -17,9 +16,10 @@ from engine.feeds.cache import TenantEntries, plans_through
 from engine.feeds.parsing.currency import minor_exponent
 from engine.feeds.parsing.units import is_currency
 from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
-from engine.metrics import evaluations
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
+from engine.platform.clock import Clock
+from engine.platform.metrics import evaluations
 from engine.triggers.repository import TriggerRepository
 from rules import state as machine
 from rules.aggregates import WindowStats, baseline_of, stats_at

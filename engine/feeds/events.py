@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.clock import Clock
 from engine.customers.repository import CustomerRef, CustomerRepository
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.parsing import EventParseResult, EventRow, Rejection
 from engine.feeds.schemas import BatchResult, RejectedRow
-from engine.ids import new_id
 from engine.models import Event
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
 from engine.tenants.repository import TenantRepository
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.clock import Clock
 from engine.customers.repository import CustomerRepository
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.threshold import ThresholdEvaluator
@@ -17,8 +16,9 @@ from engine.feeds.parsing import ParseResult, Rejection
 from engine.feeds.parsing import ReadingRow as ParsedRow
 from engine.feeds.repository import ReadingKey, ReadingRepository, ReadingRow
 from engine.feeds.schemas import BatchResult, RejectedRow
-from engine.ids import new_id
-from engine.metrics import readings_ingested
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
+from engine.platform.metrics import readings_ingested
 from engine.tenants.repository import TenantRepository
 
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from engine.clock import Clock
 from engine.history.repository import HistoryRepository
 from engine.history.schemas import HistoryEntryPublic
-from engine.ids import new_id
 from engine.models import HistoryEntry, HistoryKind
-from engine.pagination import Page, decode_cursor, next_cursor
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
+from engine.platform.pagination import Page, decode_cursor, next_cursor
 
 
 class HistoryService:

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from engine.clock import Clock
 from engine.errors import Conflict, IdempotencyMismatch
 from engine.idempotency.repository import IdempotencyRepository
 from engine.models import IdempotencyRecord
+from engine.platform.clock import Clock
 
 PENDING = 0
 SHOWN_ONCE = "shown once, when this was first answered; not stored"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.config import Settings
 from engine.delivery.links import Unsubscribe, read_ack, read_unsubscribe
 from engine.errors import Forbidden, NotFound, Unauthorized
 from engine.inbound import messages
 from engine.inbound.repository import InboundRepository
 from engine.models import Customer, Notification, Tenant
+from engine.platform.config import Settings
 
 if TYPE_CHECKING:
     from engine.inbound.service import InboundService

@@ -7,8 +7,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import Final, Literal
 
-from engine.clock import Clock
-from engine.config import Settings
 from engine.consent.service import ConsentService
 from engine.history.service import HistoryService
 from engine.inbound.links import Links
@@ -21,6 +19,8 @@ from engine.models import (
     Notification,
     NotificationStatus,
 )
+from engine.platform.clock import Clock
+from engine.platform.config import Settings
 
 log = logging.getLogger("nudge.inbound")
 

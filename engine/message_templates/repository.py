@@ -8,8 +8,8 @@ from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from engine.ids import new_id
 from engine.models import Template
+from engine.platform.ids import new_id
 
 
 class TemplateRepository:

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from engine.errors import FieldError
+from engine.platform.validation import JSONObject, LocaleTag, RequestModel, TimezoneName
 from engine.templating import CONTEXT_VARIABLES, SmsSegments, TemplateReport
-from engine.validation import JSONObject, LocaleTag, RequestModel, TimezoneName
 
 Channel = Literal["email", "sms", "voice"]
 Source = Literal["tenant", "default"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from engine.clock import Clock
 from engine.errors import Conflict, FieldError
 from engine.message_templates.defaults import DefaultTemplates, default_templates
 from engine.message_templates.repository import TemplateRepository
@@ -22,6 +21,7 @@ from engine.message_templates.schemas import (
     TemplateWarning,
 )
 from engine.models import Template, Tenant
+from engine.platform.clock import Clock
 from engine.templating import (
     CHANNEL_PARTS,
     TemplateId,

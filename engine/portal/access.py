@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from engine.channels.base import OutboundMessage
-from engine.clock import Clock
-from engine.config import Settings
 from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.delivery.links import (
@@ -23,12 +21,14 @@ from engine.delivery.links import (
 from engine.delivery.planner import ADDRESS_KIND
 from engine.errors import Unauthorized
 from engine.history.service import HistoryService
-from engine.ids import new_id
 from engine.models import ContactKind, Customer, HistoryKind, Tenant
+from engine.platform.clock import Clock
+from engine.platform.config import Settings
+from engine.platform.ids import new_id
+from engine.platform.validation import check_email, check_phone
 from engine.portal import letters
 from engine.portal.repository import SIGN_IN, PortalRepository
 from engine.tenants.repository import TenantRepository
-from engine.validation import check_email, check_phone
 
 ONCE_TTL_S = 15 * 60
 LETTER_CHANNELS = ("email", "sms")

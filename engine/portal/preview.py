@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule
-from engine.clock import Clock
 from engine.evaluation.occurrences import event_context
 from engine.feeds.repository import ReadingRepository
 from engine.models import Customer
+from engine.platform.clock import Clock
 from engine.portal.repository import PortalRepository
 from engine.triggers.service import check_params
 from rules.aggregates import Reading

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from engine.channels.base import ChannelError, OutboundMessage
 from engine.channels.registry import ChannelRegistry
-from engine.config import Settings
+from engine.platform.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from engine.container import Services
 from engine.customers.repository import CustomerRepository
 from engine.portal.access import PortalAccess
 from engine.portal.preview import PreviewService
 from engine.portal.repository import PortalRepository
 from engine.portal.views import PortalViews
+from engine.processes.container import Services
 from engine.tenants.repository import TenantRepository
 
 

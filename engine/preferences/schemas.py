@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from engine.models import ChannelKind
-from engine.validation import Flag, LocalTime, RequestModel
+from engine.platform.validation import Flag, LocalTime, RequestModel
 
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.clock import Clock
 from engine.history.service import HistoryService
 from engine.models import HistoryKind, Preferences
+from engine.platform.clock import Clock
 from engine.preferences.repository import PreferencesRepository
 from engine.preferences.schemas import (
     DEFAULT_CHANNEL_ORDER,

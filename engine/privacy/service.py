@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.clock import Clock
 from engine.consent.schemas import ConsentPublic, cell_public
 from engine.consent.service import ConsentService
 from engine.customers.service import CustomerService
 from engine.history.schemas import HistoryEntryPublic
 from engine.history.service import HistoryService
 from engine.models import Customer, HistoryKind
+from engine.platform.clock import Clock
 from engine.preferences.service import PreferencesService
 
 Section = Callable[[Customer], Any]

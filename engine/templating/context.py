@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from engine.clock import SystemClock
+from engine.platform.clock import SystemClock
 from engine.templating.formatting import zone
 from engine.templating.locales import normalize_tag, resolve_locale
 

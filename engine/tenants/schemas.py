@@ -7,7 +7,13 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from engine.models import Role
-from engine.validation import EmailAddress, LocaleTag, PhoneNumber, RequestModel, TimezoneName
+from engine.platform.validation import (
+    EmailAddress,
+    LocaleTag,
+    PhoneNumber,
+    RequestModel,
+    TimezoneName,
+)
 
 
 class TenantCreate(RequestModel):

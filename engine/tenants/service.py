@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.clock import Clock
 from engine.errors import InvalidInput, NotFound
-from engine.ids import new_id
 from engine.models import ApiKey, Role, Tenant
-from engine.security import KEY_PREFIX, issue_key
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
+from engine.platform.security import KEY_PREFIX, issue_key
 from engine.tenants.repository import TenantRepository
 from engine.tenants.schemas import KeyCreate, KeyIssued, TenantCreate
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from engine.models import ChannelKind
-from engine.validation import Flag, RequestModel
+from engine.platform.validation import Flag, RequestModel
 
 
 def _distinct(channels: list[ChannelKind] | None) -> list[ChannelKind] | None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.catalog.service import CatalogService
-from engine.clock import Clock
 from engine.customers.repository import CustomerRef
 from engine.errors import FieldError, InvalidInput, NotFound
 from engine.evaluation.aggregation import Aggregator, WindowCache
@@ -18,8 +17,9 @@ from engine.evaluation.threshold import StatsReader
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import AggregateKey, ReadingRepository
 from engine.history.service import HistoryService
-from engine.ids import new_id
 from engine.models import Customer, HistoryKind, Rule, RuleStatus, Trigger
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
 from engine.triggers.repository import ActiveTrigger, TriggerRepository
 from engine.triggers.schemas import (
     ParameterPublic,

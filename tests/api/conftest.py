@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from engine.clock import FrozenClock
-from engine.config import Settings
-from engine.runtime import Runtime
+from engine.platform.clock import FrozenClock
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from engine.models import ApiKey
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.api.conftest import FrozenApi
 from tests.fixtures.api import Api, bearer
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from api.app import create_app
 from engine.models import Customer
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import Api, bearer
 

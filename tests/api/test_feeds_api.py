@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from engine.clock import FrozenClock
-from engine.runtime import Runtime
+from engine.platform.clock import FrozenClock
+from engine.processes.runtime import Runtime
 from tests.api.conftest import FrozenApi
 from tests.conftest import make_settings
 from tests.fixtures.api import Api

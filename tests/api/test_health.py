@@ -10,8 +10,8 @@ from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from engine.migrations import alembic_config, upgrade
-from engine.runtime import Runtime
+from engine.platform.migrations import alembic_config, upgrade
+from engine.processes.runtime import Runtime
 from tests.conftest import BACKENDS, make_settings
 from tests.fixtures import database
 from tests.fixtures.api import Api

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from engine.models import IdempotencyRecord
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.api.conftest import FrozenApi
 from tests.fixtures.api import ADMIN_KEY, Api, bearer
 

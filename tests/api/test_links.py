@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from engine.config import Settings
 from engine.delivery.links import Unsubscribe, ack_url, unsubscribe_url
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import PUBLIC_BASE_URL, notification, send, subscriber
 from tests.fixtures.rules import Subscriber

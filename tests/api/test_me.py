@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engine.models import ContactPoint, Customer, HistoryEntry
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.api.conftest import FrozenApi
 from tests.fixtures.api import Api, TenantHandle
 

@@ -4,8 +4,8 @@ a page names a topic the way the customer knows it."""
 
 from __future__ import annotations
 
-from engine.config import Settings
 from engine.delivery.links import Unsubscribe, unsubscribe_url
+from engine.platform.config import Settings
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import subscriber
 

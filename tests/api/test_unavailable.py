@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from engine.db import make_engine
-from engine.runtime import Runtime
+from engine.platform.db import make_engine
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import ADMIN_KEY
 from tests.fixtures.postgres import free_port

@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from api.app import create_app
-from engine.clock import SystemClock
-from engine.runtime import Runtime
+from engine.platform.clock import SystemClock
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 
 TOKEN = "twilio-test-auth-token"

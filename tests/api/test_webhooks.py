@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
-from engine.config import Settings
 from engine.models import NotificationStatus
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import PROBLEM_JSON, Api
 from tests.fixtures.delivery import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from engine.cli import app
 from engine.console.rule_tests import run_rule_tests
+from engine.processes.cli import app
 from tests.fixtures.rules import BILL_EVENT, DAILY_ENERGY
 
 HERE = Path(__file__).resolve().parent / "rule_tests"

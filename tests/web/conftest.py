@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
-from engine.clock import SystemClock
-from engine.runtime import Runtime
+from engine.platform.clock import SystemClock
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import Api
 from tests.fixtures.smtp_server import SmtpServer

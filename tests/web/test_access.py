@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.web.session import CSRF_COOKIE, SESSION_COOKIE
-from engine.config import Settings
 from engine.delivery.links import manage_token, manage_url
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import Api
 from tests.fixtures.smtp_server import SmtpServer

@@ -10,9 +10,9 @@ import time
 from fastapi.routing import APIRoute
 
 from api.routers import pages_access, pages_alerts, pages_me, pages_settings
-from engine.config import Settings
 from engine.delivery.links import manage_token, manage_url
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import send
 from tests.fixtures.rules import DAILY_ENERGY, publish

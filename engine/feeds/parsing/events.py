@@ -30,7 +30,7 @@ from engine.feeds.parsing.values import (
     future_limit,
     require,
 )
-from engine.validation import EARLIEST, MAX_JSON_LIST, MAX_JSON_STRING
+from engine.platform.validation import EARLIEST, MAX_JSON_LIST, MAX_JSON_STRING
 
 JsonValue: TypeAlias = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Status = Literal["active", "cancelled"]

@@ -26,7 +26,7 @@ from engine.feeds.parsing.values import (
     future_limit,
     require,
 )
-from engine.validation import MAX_MAGNITUDE
+from engine.platform.validation import MAX_MAGNITUDE
 
 FIELDS = ("customer", "metric", "start", "duration", "end", "value", "unit", "quality")
 KNOWN_FIELDS = frozenset(FIELDS)

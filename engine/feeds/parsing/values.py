@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from engine.validation import EARLIEST, MAX_MAGNITUDE
+from engine.platform.validation import EARLIEST, MAX_MAGNITUDE
 
 MAX_FUTURE = timedelta(days=1)
 MAX_DURATION_S = 366 * 86_400

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from engine.config import Settings
+from engine.platform.config import Settings
 from tests.engine.channels.support import FROM_NUMBER, make_settings
 from tests.fixtures.smtp_server import SmtpServer
 from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioSpec, TwilioStub

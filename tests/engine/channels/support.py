@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.channels.base import OutboundMessage
-from engine.config import Settings
+from engine.platform.config import Settings
 
 FROM_NUMBER = "+43720123456"
 

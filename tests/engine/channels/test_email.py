@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from engine.channels.base import PermanentChannelError, TransientChannelError
 from engine.channels.email import EmailChannel
-from engine.config import Settings
+from engine.platform.config import Settings
 from tests.engine.channels.support import make_settings, message
 from tests.fixtures.smtp_server import SmtpServer, free_port, self_signed_context
 

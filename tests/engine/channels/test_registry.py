@@ -14,7 +14,7 @@ from engine.channels.outbox import OutboxChannel
 from engine.channels.registry import ChannelRegistry, available_channels
 from engine.channels.sms import SmsChannel
 from engine.channels.voice import VoiceChannel
-from engine.config import Settings
+from engine.platform.config import Settings
 from tests.engine.channels.support import make_settings, message
 from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from engine.channels.base import PermanentChannelError, TransientChannelError
 from engine.channels.sms import SmsChannel
 from engine.channels.voice import VoiceChannel
-from engine.config import Settings
+from engine.platform.config import Settings
 from tests.engine.channels.openapi_check import openapi_problems
 from tests.engine.channels.support import FROM_NUMBER, make_settings, message
 from tests.fixtures.smtp_server import free_port

@@ -50,7 +50,7 @@ def api_process(url: str, command: str = "api", **extra: str) -> Iterator[str]:
     URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", command, "--port", str(port)],
+        [sys.executable, "-m", "engine.processes.cli", command, "--port", str(port)],
         env=process_env(url, **extra),
         cwd=REPO,
         stdout=subprocess.DEVNULL,

@@ -18,9 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from engine.config import Settings
 from engine.errors import Busy
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from engine.tenants.schemas import TenantCreate
 from tests.engine.concurrency.support import (
     aggregate_drift,

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engine.container import Services
 from engine.models import Consent, Preferences
 from engine.preferences.schemas import PreferencesUpdate
-from engine.runtime import Runtime
+from engine.processes.container import Services
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 
 HOLD_S = 0.4  # how long the first transaction keeps its change uncommitted

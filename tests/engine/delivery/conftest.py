@@ -15,10 +15,10 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from engine.channels.registry import ChannelRegistry
-from engine.clock import FrozenClock
 from engine.delivery.dispatcher import Dispatcher
 from engine.models import Notification
-from engine.runtime import Runtime
+from engine.platform.clock import FrozenClock
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import Api, TenantHandle
 from tests.fixtures.rules import DAILY_ENERGY, publish

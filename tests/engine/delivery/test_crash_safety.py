@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.config import Settings
 from engine.models import Notification, NotificationStatus
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.smtp_server import SmtpServer
 from tests.fixtures.workload import load_notifications
@@ -44,7 +44,7 @@ def worker(settings: Settings, smtp_url: str) -> Iterator[subprocess.Popen[bytes
         "NUDGE_SECRET_KEY": "crash-test",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "worker"],
+        [sys.executable, "-m", "engine.processes.cli", "worker"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

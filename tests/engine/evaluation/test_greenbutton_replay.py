@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.rules import publish_daily_energy_rule
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.api.conftest import FrozenApi
 from tests.fixtures.api import Api
 from tests.fixtures.rules import (

@@ -15,7 +15,7 @@ from engine.feeds.parsing.values import (
     check_magnitude,
     check_not_past,
 )
-from engine.validation import EARLIEST, MAX_MAGNITUDE
+from engine.platform.validation import EARLIEST, MAX_MAGNITUDE
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

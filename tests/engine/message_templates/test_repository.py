@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.message_templates.repository import TemplateRepository
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 
 

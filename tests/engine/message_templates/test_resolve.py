@@ -14,7 +14,7 @@ from sqlalchemy import event
 from engine.message_templates.defaults import DefaultTemplates, default_templates
 from engine.message_templates.repository import TemplateRepository
 from engine.message_templates.service import TemplateService
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from engine.templating import TemplateNotFound, load_default_templates
 from tests.fixtures.api import Api
 

@@ -35,7 +35,7 @@ ESCAPES = [
     "{{ '{0.__class__}'.format(1) }}",
     "{% include '/etc/passwd' %}",
     "{% import 'os' as os %}",
-    "{% extends '../engine/config.py' %}",
+    "{% extends '../engine/platform/config.py' %}",
     "{{ params.update({'a': 1}) }}",
     "{{ 'a' * 1000000 }}",
     "{{ 9 ** 999999 }}",

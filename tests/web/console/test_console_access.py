@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from api.web import console_session
 from api.web.console_session import CONSOLE_COOKIE, IDLE_S, ConsoleSession
-from engine.config import Settings
-from engine.runtime import Runtime
+from engine.platform.config import Settings
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.web.console.console import console_sign_in, post_form
 from tests.web.pages import csrf
@@ -70,7 +70,7 @@ def test_sessions_expire_when_idle_and_when_the_key_is_revoked(
 
 
 def _key_id(api: Api, key: str) -> str:
-    from engine.security import split_key
+    from engine.platform.security import split_key
 
     return split_key(key)[0]
 

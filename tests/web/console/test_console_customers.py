@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import unescape
 
 from engine.models import HistoryKind
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import send
 from tests.fixtures.rules import DAILY_ENERGY, publish

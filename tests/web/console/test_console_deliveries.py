@@ -7,7 +7,7 @@ import re
 from html import unescape
 
 from engine.models import NotificationStatus
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import attempt, send
 from tests.fixtures.rules import DAILY_ENERGY, publish

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 
 from api.console import CONSOLE_ROUTERS
 from engine.models import NotificationStatus
-from engine.runtime import Runtime
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import send
 from tests.fixtures.rules import DAILY_ENERGY, publish

@@ -12,13 +12,10 @@ from engine.auth.service import Authenticator
 from engine.catalog.backtest import BacktestService
 from engine.catalog.repository import RuleRepository
 from engine.catalog.service import CatalogService
-from engine.clock import Clock
-from engine.config import Settings
 from engine.consent.repository import ConsentRepository
 from engine.consent.service import ConsentService
 from engine.customers.repository import CustomerRepository
 from engine.customers.service import CustomerService
-from engine.db import after_commit
 from engine.delivery.wakeups import announce_due
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.occurrences import OccurrenceEvaluator
@@ -38,6 +35,9 @@ from engine.message_templates.repository import TemplateRepository
 from engine.message_templates.service import TemplateService
 from engine.models import Customer
 from engine.notifications.repository import NotificationRepository
+from engine.platform.clock import Clock
+from engine.platform.config import Settings
+from engine.platform.db import after_commit
 from engine.preferences.repository import PreferencesRepository
 from engine.preferences.service import PreferencesService
 from engine.privacy.service import PrivacyService

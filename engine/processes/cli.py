@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from engine.config import Settings, get_settings
 from engine.errors import NudgeError
-from engine.logging import configure_logging
-from engine.migrations import upgrade
 from engine.models import Role
-from engine.process import UnsafeSettings, check_settings, tune_garbage_collector
-from engine.runtime import Runtime
+from engine.platform.config import Settings, get_settings
+from engine.platform.logging import configure_logging
+from engine.platform.migrations import upgrade
+from engine.processes.runtime import Runtime
+from engine.processes.tuning import UnsafeSettings, check_settings, tune_garbage_collector
 
 if TYPE_CHECKING:
-    from engine.importer import ImportReport
+    from engine.processes.importer import ImportReport
 
 app = typer.Typer(
     help="nudge: proactive notifications on the customer's terms.",
@@ -147,7 +147,7 @@ def worker() -> None:
     """Run the dispatcher without the API: claim due notifications and send them."""
     import asyncio
 
-    from engine.worker import run_worker
+    from engine.processes.worker import run_worker
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -174,7 +174,7 @@ def import_file(
     """Import readings from FILE as the feed API would, with a progress bar."""
     from rich.progress import Progress
 
-    from engine.importer import import_readings, parse_file
+    from engine.processes.importer import import_readings, parse_file
 
     runtime = Runtime.from_settings()
     tune_garbage_collector(runtime.settings)

@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.auth.limits import FailedAuthLimiter
-from engine.clock import Clock, SystemClock
-from engine.config import Settings, get_settings
-from engine.container import Services
-from engine.db import PoolSize, RetryPolicy, make_engine, retrying, unit_of_work
 from engine.feeds.cache import IngestCache
+from engine.platform.clock import Clock, SystemClock
+from engine.platform.config import Settings, get_settings
+from engine.platform.db import PoolSize, RetryPolicy, make_engine, retrying, unit_of_work
+from engine.processes.container import Services
 
 T = TypeVar("T")
 
@@ -65,8 +65,8 @@ class Runtime:
 
     def run(self, work: Callable[[Services], T]) -> T:
         """``work`` over one unit of work, run again from the start when PostgreSQL aborts it
-        for contention (`engine.db.retrying`); `Busy` past the retry budget. For job runners
-        and commands; HTTP requests get the same from `api.retry`."""
+        for contention (`engine.platform.db.retrying`); `Busy` past the retry budget. For job
+        runners and commands; HTTP requests get the same from `api.retry`."""
         return retrying(self.db, lambda session: work(self._services(session)), self.retry_policy)
 
     def _services(self, session: Session) -> Services:

@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 from engine.channels.registry import ChannelRegistry
 from engine.delivery.dispatcher import Dispatcher
 from engine.delivery.wakeups import announces, listen_for_due
-from engine.runtime import Runtime
-from engine.scheduler import build_scheduler, wake_at_next_due
+from engine.processes.runtime import Runtime
+from engine.processes.scheduler import build_scheduler, wake_at_next_due
 
 log = logging.getLogger("nudge.worker")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import gc
 import logging
 
-from engine.config import Settings, unsafe_settings
 from engine.errors import NudgeError
+from engine.platform.config import Settings, unsafe_settings
 
 log = logging.getLogger("nudge.process")
 

@@ -10,7 +10,6 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from engine.container import Services
 from engine.feeds.parsing import (
     ParseResult,
     detect_format,
@@ -21,7 +20,8 @@ from engine.feeds.parsing import (
     parse_uci,
 )
 from engine.feeds.schemas import BatchResult, RejectedRow
-from engine.runtime import Runtime
+from engine.processes.container import Services
+from engine.processes.runtime import Runtime
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
