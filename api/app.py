@@ -41,6 +41,11 @@ Authenticate with `Authorization: Bearer <key or customer token>`. Errors are RF
 `application/problem+json`. POSTs that create accept an `Idempotency-Key` header."""
 
 
+def create_server() -> FastAPI:
+    """The API with dispatch in the same process (``nudge serve``), from the settings."""
+    return create_app(dispatch=True)
+
+
 def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> FastAPI:
     """The HTTP API; with ``dispatch`` the same process also sends (``nudge serve``)."""
     runtime = runtime or Runtime.from_settings()

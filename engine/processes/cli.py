@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -102,12 +103,15 @@ Port = Annotated[
 def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
     import uvicorn
 
-    from api.app import create_app
-
+    # Links and callbacks follow the address served on, unless NUDGE_PUBLIC_BASE_URL is set.
+    # The app reads the same settings: the HTTP layer sits above the engine, so it is named
+    # to the server here, never imported.
+    if host is not None:
+        os.environ["NUDGE_HOST"] = host
+    if port is not None:
+        os.environ["NUDGE_PORT"] = str(port)
+    get_settings.cache_clear()
     settings = get_settings()
-    if host is not None or port is not None:
-        # Links and callbacks follow the address served on, unless NUDGE_PUBLIC_BASE_URL is set.
-        settings = Settings(host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_level)
     _refuse_unsafe(settings)
     url = f"http://{settings.host}:{settings.port}"
@@ -115,9 +119,16 @@ def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
     console.print(f"links in messages point at {settings.public_base_url}", highlight=False)
     if settings.admin_key is None:
         console.print("admin key: set NUDGE_ADMIN_KEY, or run `nudge keys create --role admin`")
-    app_ = create_app(Runtime.from_settings(settings), dispatch=dispatch)
     tune_garbage_collector(settings)
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    factory = "api.app:create_server" if dispatch else "api.app:create_app"
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 def _refuse_unsafe(settings: Settings) -> None:
