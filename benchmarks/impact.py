@@ -21,10 +21,10 @@ from benchmarks.common import emit, fresh_sqlite
 from engine.catalog.compiled import CompiledRule, check_definition, compile_checked
 from engine.console.impact import ImpactService
 from engine.console.repository import ImpactRepository
-from engine.demo.rules import DAILY_ENERGY
 from engine.models import Customer, Trigger
 from engine.platform.config import Settings
 from engine.platform.ids import new_id
+from engine.processes.demo.rules import DAILY_ENERGY
 from engine.processes.runtime import Runtime
 from engine.processes.tuning import tune_garbage_collector
 from engine.tenants.schemas import TenantCreate

@@ -23,9 +23,9 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from benchmarks.common import ADMIN_KEY, emit, fresh_sqlite
-from engine.demo.rules import BILL_MONTHLY, CHECKUP_REMINDER, DAILY_ENERGY
 from engine.models import HistoryKind
 from engine.platform.config import Settings
+from engine.processes.demo.rules import BILL_MONTHLY, CHECKUP_REMINDER, DAILY_ENERGY
 from engine.processes.runtime import Runtime
 from engine.processes.tuning import tune_garbage_collector
 from tests.fixtures.api import Api

@@ -213,8 +213,8 @@ def demo(
     """Set up a demo tenant, replay a year of data, dispatch, show what happened."""
     from sqlalchemy import inspect
 
-    from engine.demo.report import print_report
-    from engine.demo.run import run_demo
+    from engine.processes.demo.report import print_report
+    from engine.processes.demo.run import run_demo
 
     runtime = Runtime.from_settings()
     try:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import create_engine, text
 
-from engine.demo.rules import DAILY_ENERGY, ELECTRICITY
+from engine.processes.demo.rules import DAILY_ENERGY, ELECTRICITY
 from tests.fixtures.api import ADMIN_KEY, bearer
 
 BERLIN = ZoneInfo("Europe/Berlin")

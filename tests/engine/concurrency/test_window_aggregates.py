@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.demo.rules import DAILY_ENERGY
+from engine.processes.demo.rules import DAILY_ENERGY
 from tests.engine.concurrency.conftest import Cluster2, call
 from tests.engine.concurrency.support import (
     aggregate_drift,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.demo.rules import DAILY_ENERGY
+from engine.processes.demo.rules import DAILY_ENERGY
 from tests.engine.delivery.conftest import EMAIL_ONLY, World
 from tests.fixtures.rules import publish
 

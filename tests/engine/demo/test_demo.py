@@ -17,14 +17,14 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from engine.demo.cast import ANNA, BEN, CHLOE, DARA
-from engine.demo.data import find_greenbutton
-from engine.demo.outcome import CustomerOutcome
-from engine.demo.report import outbox_line, print_report
-from engine.demo.run import DemoReport, run_demo
 from engine.platform.clock import FrozenClock
 from engine.platform.config import get_settings
 from engine.processes.cli import app
+from engine.processes.demo.cast import ANNA, BEN, CHLOE, DARA
+from engine.processes.demo.data import find_greenbutton
+from engine.processes.demo.outcome import CustomerOutcome
+from engine.processes.demo.report import outbox_line, print_report
+from engine.processes.demo.run import DemoReport, run_demo
 from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures import database

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from engine.demo.data import Household, PhonePlan
+from engine.processes.demo.data import Household, PhonePlan
 
 # Berlin numbers reserved for film and fiction: nobody answers them.
 SENDER_NUMBER = "+4930231255500"

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from engine.demo.cast import DemoCustomer
-from engine.demo.outcome import CustomerOutcome
-from engine.demo.rules import DEMO_RULES
-from engine.demo.run import DemoReport
+from engine.processes.demo.cast import DemoCustomer
+from engine.processes.demo.outcome import CustomerOutcome
+from engine.processes.demo.rules import DEMO_RULES
+from engine.processes.demo.run import DemoReport
 
 STATUS_STYLE = {
     "sent": "green",

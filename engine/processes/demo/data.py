@@ -13,9 +13,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import engine
-from engine.demo.rules import ELECTRICITY, PHONE_CHARGES
 from engine.feeds.parsing import ParseResult, parse_greenbutton
 from engine.feeds.parsing.rows import parse_objects
+from engine.processes.demo.rules import ELECTRICITY, PHONE_CHARGES
 
 YEAR = 2011  # the year of the Green Button sample files
 Household = Literal["apartment", "house"]

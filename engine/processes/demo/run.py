@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 from engine.channels.registry import ChannelRegistry
 from engine.customers.schemas import CustomerCreate
 from engine.delivery.dispatcher import Dispatcher
-from engine.demo.cast import CUSTOMERS, SENDER_NUMBER, DemoCustomer
-from engine.demo.data import find_greenbutton, household_year, phone_charges
-from engine.demo.outcome import CustomerOutcome, outcome_of, template_summary
-from engine.demo.rules import DEMO_RULES
-from engine.demo.templates import DEMO_TEMPLATES
 from engine.feeds.parsing.events import parse_event_objects
 from engine.models import Role, Tenant
 from engine.preferences.schemas import PreferencesUpdate
 from engine.processes.container import Services
+from engine.processes.demo.cast import CUSTOMERS, SENDER_NUMBER, DemoCustomer
+from engine.processes.demo.data import find_greenbutton, household_year, phone_charges
+from engine.processes.demo.outcome import CustomerOutcome, outcome_of, template_summary
+from engine.processes.demo.rules import DEMO_RULES
+from engine.processes.demo.templates import DEMO_TEMPLATES
 from engine.processes.importer import import_readings
 from engine.processes.runtime import Runtime
 from engine.tenants.schemas import KeyCreate, TenantCreate

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from engine.demo.cast import DemoCustomer
 from engine.models import HistoryKind, Notification, NotificationStatus, Tenant
 from engine.processes.container import Services
+from engine.processes.demo.cast import DemoCustomer
 
 MAX_EXAMPLES = 3
 STATUS_NAMES = {NotificationStatus.pending: "scheduled"}
