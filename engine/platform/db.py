@@ -57,7 +57,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    reading = conn.get_execution_options().get(_SNAPSHOT, False)
+    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+_SNAPSHOT = "nudge_snapshot"
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Session]:
+    """A session that only reads, from one consistent snapshot, and holds no write lock: a
+    deferred transaction on SQLite (WAL readers never block a writer), REPEATABLE READ READ
+    ONLY on PostgreSQL. Closed without committing."""
+    options: dict[str, Any] = (
+        {_SNAPSHOT: True}
+        if is_sqlite(engine)
+        else {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    )
+    with Session(engine.execution_options(**options)) as session:
+        yield session
 
 
 @dataclass(frozen=True)

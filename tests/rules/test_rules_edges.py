@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from engine.feeds.parsing.units import is_currency, normalise
+from engine.units import is_currency, normalise
 from engine.processes.demo.rules import CHECKUP_REMINDER
 from rules.aggregates import Reading, WindowStats, aggregate, stats_from_totals
 from rules.backtest import BacktestHit, backtest, backtest_events

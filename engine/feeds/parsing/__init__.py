@@ -9,7 +9,7 @@ from engine.feeds.parsing.greenbutton import parse_greenbutton
 from engine.feeds.parsing.readings import parse_csv, parse_json, parse_ndjson, parse_readings
 from engine.feeds.parsing.rows import ParseResult, ReadingRow, Rejection
 from engine.feeds.parsing.uci import parse_uci
-from engine.feeds.parsing.units import UnitError, normalise
+from engine.units import UnitError, normalise
 
 __all__ = [
     "EventParseResult",

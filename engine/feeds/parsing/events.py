@@ -17,7 +17,7 @@ from engine.errors import UnsupportedMediaType
 from engine.feeds.parsing.body import load_json, media_type, split_ndjson
 from engine.feeds.parsing.readings import JSON_TYPES, NDJSON_TYPES
 from engine.feeds.parsing.rows import Rejection
-from engine.feeds.parsing.units import is_currency, to_minor_units
+from engine.units import is_currency, to_minor_units
 from engine.feeds.parsing.values import (
     RowError,
     as_name,

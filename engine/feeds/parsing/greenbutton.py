@@ -19,7 +19,7 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 from engine.errors import PayloadTooLarge
-from engine.feeds.parsing.currency import from_numeric, minor_exponent
+from engine.units import from_numeric, minor_exponent
 from engine.feeds.parsing.errors import FeedFormatError
 from engine.feeds.parsing.espi import (
     COMMODITY_SERVICES,
@@ -32,7 +32,7 @@ from engine.feeds.parsing.espi import (
     UOM_UNITS,
 )
 from engine.feeds.parsing.rows import ParseResult, ReadingRow, Rejection
-from engine.feeds.parsing.units import normalise
+from engine.units import normalise
 from engine.feeds.parsing.values import RowError, check_not_future, future_limit
 
 MAX_BYTES = 16 * 1024 * 1024

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from engine.feeds.parsing.units import CONVERSIONS, UnitError, normalise
+from engine.units import CONVERSIONS, UnitError, normalise
 from engine.feeds.parsing.values import (
     MAX_DURATION_S,
     MAX_TEXT,

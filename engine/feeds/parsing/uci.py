@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from engine.feeds.parsing.body import decode_text
 from engine.feeds.parsing.errors import FeedFormatError
 from engine.feeds.parsing.rows import ParseResult, ReadingRow, Rejection
-from engine.feeds.parsing.units import KWH
+from engine.units import KWH
 from engine.feeds.parsing.values import RowError, as_number, check_not_future, future_limit
 
 UCI_HEADER = ("Date", "Time", "Global_active_power")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.feeds.parsing.rows import Rejection, parse_objects
-from engine.feeds.parsing.units import normalise
+from engine.units import normalise
 from engine.feeds.parsing.values import future_limit
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

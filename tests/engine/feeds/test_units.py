@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.feeds.parsing.units import UnitError, normalise, to_minor_units
+from engine.units import UnitError, normalise, to_minor_units
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.feeds.parsing.currency import CURRENCIES, minor_exponent
+from engine.units.money import CURRENCIES, minor_exponent
 
 KWH = "kWh"
 THERM = "therm"

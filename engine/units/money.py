@@ -77,3 +77,8 @@ def minor_exponent(code: str) -> int:
 def from_numeric(number: int) -> str | None:
     """The alphabetic code for an ISO 4217 numeric code (840 → USD), if known."""
     return _NUMERIC.get(number)
+
+
+def major_units(amount: float, code: str) -> float:
+    """Minor to major units as conditions and messages read money: ``5120.0 EUR`` → ``51.2``."""
+    return amount / 10 ** minor_exponent(code)
