@@ -1,89 +1,87 @@
-"""Twilio's webhooks: delivery status callbacks, inbound SMS and keypad answers (signed)."""
+"""Providers' webhooks (signed): delivery status callbacks, inbound SMS and keypad answers.
+
+Each installed provider (`nudge.webhooks` entry points) gets the same three routes under
+``/v1/webhooks/{provider}``; the provider checks the signature, reads its fields and writes
+its answers, the inbound service acts on what they mean.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
-from urllib.parse import parse_qsl
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.datastructures import MultiDict
-from twilio.request_validator import RequestValidator
 
-from api.deps import ServicesDep, get_runtime
-from engine.errors import Forbidden
-from engine.inbound.replies import InboundSms
-from engine.inbound.twiml import message_twiml, say_twiml
+from api.deps import InboundServiceDep, get_runtime
+from engine.channels.registry import available_webhook_providers
+from engine.channels.webhooks import WebhookProvider
 from engine.platform.config import Settings
 
-router = APIRouter(prefix="/v1/webhooks/twilio", tags=["webhooks"])
 log = logging.getLogger("nudge.webhooks")
-
-TWIML = "application/xml"
-SIGNATURE = "X-Twilio-Signature"
-FORBIDDEN: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Missing or invalid X-Twilio-Signature"}
-}
 
 
 def public_url(settings: Settings, request: Request) -> str:
-    """The URL Twilio called, as it signed it (our public address, not the proxy's)."""
+    """The URL the provider called, as it signed it (our public address, not the proxy's)."""
     url = settings.public_base_url.rstrip("/") + request.url.path
     return f"{url}?{request.url.query}" if request.url.query else url
 
 
-async def signed_params(request: Request) -> dict[str, str]:
-    """The form Twilio posted, once its signature checks out; 403 otherwise."""
-    settings = get_runtime(request).settings
-    if settings.twilio_auth_token is None:
-        raise Forbidden("Twilio webhooks are disabled: no auth token is configured")
-    pairs = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-    signature = request.headers.get(SIGNATURE, "")
-    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
-    if not signature or not validator.validate(
-        public_url(settings, request), MultiDict(pairs), signature
-    ):
-        raise Forbidden(f"missing or invalid {SIGNATURE}")
-    return dict(pairs)
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A request whose signature checked out: its provider and the form it posted."""
+
+    provider: WebhookProvider
+    form: dict[str, str]
+
+    def answer(self, body: str) -> Response:
+        return Response(body, media_type=self.provider.media_type)
 
 
-TwilioParams = Annotated[dict[str, str], Depends(signed_params)]
+def provider_router(provider_class: type[WebhookProvider]) -> APIRouter:
+    """The status, inbound and voice routes of one provider."""
+    routes = APIRouter(prefix=f"/v1/webhooks/{provider_class.name}", tags=["webhooks"])
+    refused: dict[int | str, dict[str, Any]] = {
+        403: {"description": f"Missing or invalid {provider_class.signature_header}"}
+    }
+
+    async def verify(request: Request) -> Signed:
+        """The posted form, once its signature checks out; 403 otherwise."""
+        settings = get_runtime(request).settings
+        provider = provider_class.from_settings(settings)
+        url = public_url(settings, request)
+        form = provider.verified_form(url, await request.body(), request.headers)
+        return Signed(provider, form)
+
+    # A default rather than an `Annotated` alias: annotations here are resolved as module names.
+    # Signed comes first, so a refused request never opens a unit of work.
+    verified = Depends(verify)
+
+    @routes.post("/status", response_class=Response, responses=refused)
+    def status_callback(*, signed: Signed = verified, inbound: InboundServiceDep) -> Response:
+        """A message's or call's delivery status."""
+        update = signed.provider.status_update(signed.form)
+        if update is not None:
+            inbound.provider_status(update, signed.provider.statuses)
+        else:
+            log.warning("status callback without a sid or status")
+        return signed.answer(signed.provider.status_answer())
+
+    @routes.post("/inbound", response_class=Response, responses=refused)
+    def inbound_sms(*, signed: Signed = verified, inbound: InboundServiceDep) -> Response:
+        """An SMS from a customer: STOP/START/HELP/OK or a reply for the history."""
+        message = signed.provider.inbound_message(signed.form)
+        return signed.answer(signed.provider.message_answer(inbound.replies.sms(message)))
+
+    @routes.post("/voice", response_class=Response, responses=refused)
+    def voice_keypad(*, signed: Signed = verified, inbound: InboundServiceDep) -> Response:
+        """The key a customer pressed during our call: 1 confirms, 9 stops calls."""
+        spoken = inbound.replies.keypad(signed.provider.key_press(signed.form))
+        return signed.answer(signed.provider.call_answer(spoken))
+
+    return routes
 
 
-def _twiml(body: str) -> Response:
-    return Response(body, media_type=TWIML)
-
-
-def _first(params: dict[str, str], *names: str) -> str:
-    return next((params[n] for n in names if params.get(n)), "")
-
-
-@router.post("/status", response_class=Response, responses=FORBIDDEN)
-def status_callback(params: TwilioParams, services: ServicesDep) -> Response:
-    """A message's or call's delivery status (``MessageStatus`` / ``CallStatus``)."""
-    sid = _first(params, "MessageSid", "SmsSid", "CallSid")
-    status = _first(params, "MessageStatus", "SmsStatus", "CallStatus")
-    if sid and status:
-        services.inbound.provider_status(sid, status, params.get("ErrorCode") or None)
-    else:
-        log.warning("status callback without a sid or status")
-    return _twiml(message_twiml(None))
-
-
-@router.post("/inbound", response_class=Response, responses=FORBIDDEN)
-def inbound_sms(params: TwilioParams, services: ServicesDep) -> Response:
-    """An SMS from a customer: STOP/START/HELP/OK or a reply for the history."""
-    message = InboundSms(
-        sender=params.get("From", ""),
-        recipient=params.get("To", ""),
-        body=params.get("Body", ""),
-        message_sid=params.get("MessageSid", ""),
-    )
-    return _twiml(message_twiml(services.inbound.replies.sms(message)))
-
-
-@router.post("/voice", response_class=Response, responses=FORBIDDEN)
-def voice_keypad(params: TwilioParams, services: ServicesDep) -> Response:
-    """The key a customer pressed during our call: 1 confirms, 9 stops calls."""
-    spoken = services.inbound.replies.keypad(params.get("CallSid", ""), params.get("Digits", ""))
-    return _twiml(say_twiml(spoken))
+router = APIRouter()
+for _provider in available_webhook_providers().values():
+    router.include_router(provider_router(_provider))

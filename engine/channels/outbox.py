@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from engine.channels.base import Channel, OutboundMessage, SendResult
 from engine.channels.mime import render_email
-from engine.channels.twiml import voice_twiml
+from engine.channels.twilio.twiml import voice_twiml
 
 if TYPE_CHECKING:
     from engine.platform.config import Settings

@@ -1,29 +1,48 @@
-"""Finds channels through the `nudge.channels` entry points and builds the configured ones."""
+"""Finds channels (`nudge.channels`) and webhook providers (`nudge.webhooks`) through their
+entry points, and builds the configured channels."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Mapping
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.channels.base import Channel, ChannelConfigError
+from engine.channels.webhooks import WebhookProvider
 
 if TYPE_CHECKING:
     from engine.platform.config import Settings
 
 ENTRY_POINT_GROUP = "nudge.channels"
+WEBHOOK_ENTRY_POINT_GROUP = "nudge.webhooks"
 OUTBOX = "outbox"
 BUILT_IN_KINDS = ("email", "sms", "voice")
 
 
 def available_channels() -> dict[str, type[Channel]]:
     """Every installed channel class by entry-point name."""
-    classes: dict[str, type[Channel]] = {}
-    for point in entry_points(group=ENTRY_POINT_GROUP):
+    return _installed(ENTRY_POINT_GROUP, Channel)
+
+
+def available_webhook_providers() -> dict[str, type[WebhookProvider]]:
+    """Every installed webhook provider class by entry-point name (its URL segment)."""
+    providers = _installed(WEBHOOK_ENTRY_POINT_GROUP, WebhookProvider)
+    for name, provider in providers.items():
+        if provider.name != name:
+            raise ChannelConfigError(
+                f"webhook provider {provider.name!r} is registered as {name!r}"
+            )
+    return providers
+
+
+def _installed(group: str, base: type[object]) -> dict[str, Any]:
+    """The classes an entry-point group names, each checked to be a ``base``."""
+    classes: dict[str, Any] = {}
+    for point in entry_points(group=group):
         loaded = point.load()
-        if not (isinstance(loaded, type) and issubclass(loaded, Channel)):
-            raise ChannelConfigError(f"entry point {point.value} is not a Channel subclass")
+        if not (isinstance(loaded, type) and issubclass(loaded, base)):
+            raise ChannelConfigError(f"entry point {point.value} is not a {base.__name__} subclass")
         classes[point.name] = loaded
     return classes
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from engine.delivery.links import Unsubscribe, read_ack, read_unsubscribe
 from engine.errors import Forbidden, NotFound, Unauthorized
 from engine.inbound import messages
+from engine.inbound.actions import CustomerActions
 from engine.inbound.repository import InboundRepository
 from engine.models import Customer, Notification, Tenant
 from engine.platform.config import Settings
-
-if TYPE_CHECKING:
-    from engine.inbound.service import InboundService
 
 ONE_CLICK_SOURCE = "one-click unsubscribe"
 INVALID = "this link is invalid or has expired"
@@ -32,10 +29,12 @@ class LinkTarget:
 
 
 class Links:
+    """What the signed links in messages show and do."""
+
     def __init__(
-        self, inbound: InboundService, repo: InboundRepository, settings: Settings
+        self, actions: CustomerActions, repo: InboundRepository, settings: Settings
     ) -> None:
-        self.inbound = inbound
+        self.actions = actions
         self.repo = repo
         self.settings = settings
 
@@ -49,7 +48,7 @@ class Links:
         """Revoke the channel and topic the link names (RFC 8058 one-click)."""
         claims = self._unsubscribe_claims(token)
         customer, tenant = self._party(claims.tenant_id, claims.customer_id)
-        self.inbound.consent.set(
+        self.actions.consent.set(
             tenant.id, customer.id, claims.channel, claims.topic, False, ONE_CLICK_SOURCE
         )
         return _target(tenant, customer, claims.channel, claims.topic)
@@ -62,12 +61,12 @@ class Links:
     def acknowledge(self, token: str) -> LinkTarget:
         """Acknowledge the notification an email's link names."""
         notification, target = self._ack_claims(token)
-        self.inbound.acknowledge(notification, "email link", self.inbound.clock.now())
+        self.actions.acknowledge(notification, "email link", self.actions.clock.now())
         return target
 
     def _ack_claims(self, token: str) -> tuple[Notification, LinkTarget]:
         try:
-            notification_id = read_ack(self.settings, token, self.inbound.clock.now().timestamp())
+            notification_id = read_ack(self.settings, token, self.actions.clock.now().timestamp())
         except Unauthorized as exc:
             raise Forbidden(INVALID) from exc
         notification = self.repo.notification(notification_id)
@@ -78,7 +77,7 @@ class Links:
 
     def _unsubscribe_claims(self, token: str) -> Unsubscribe:
         try:
-            return read_unsubscribe(self.settings, token, self.inbound.clock.now().timestamp())
+            return read_unsubscribe(self.settings, token, self.actions.clock.now().timestamp())
         except Unauthorized as exc:
             raise Forbidden(INVALID) from exc
 

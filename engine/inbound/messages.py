@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from engine.channels.twiml import FALLBACK_LANGUAGE, say_language
 from engine.errors import InvalidInput
 from engine.templating import TemplateNotFound, localized, resolve_locale
 
@@ -95,12 +94,3 @@ def text(key: str, locale: str, **values: str) -> str:
 def channel_label(channel: str, locale: str) -> str:
     """How a page names a channel ("emails", "SMS"); unknown channels by their name."""
     return TEXTS[language(locale)].get(f"channel.{channel}", channel)
-
-
-def spoken(key: str, locale: str, **values: str) -> tuple[str, str]:
-    """A sentence to ``<Say>`` and the Twilio voice language it is written in."""
-    lang = language(locale)
-    voice = say_language(locale)
-    if not voice.lower().startswith(lang):
-        voice = FALLBACK_LANGUAGE
-    return TEXTS[lang][key].format(**values), voice

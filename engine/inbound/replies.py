@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
+from engine.channels.webhooks import InboundMessage, KeyPress, Spoken
 from engine.inbound import messages
+from engine.inbound.actions import CustomerActions
 from engine.inbound.repository import InboundRepository, PhoneOwner
 from engine.models import HistoryKind, Notification
 from engine.templating import formatting_locale
-
-if TYPE_CHECKING:
-    from engine.inbound.service import InboundService
 
 log = logging.getLogger("nudge.inbound")
 
@@ -42,31 +39,17 @@ def keyword(body: str) -> Keyword | None:
     return KEYWORDS.get(body.strip().upper())
 
 
-@dataclass(frozen=True, slots=True)
-class InboundSms:
-    sender: str
-    recipient: str
-    body: str
-    message_sid: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Spoken:
-    """What to say back during a call, in a language Twilio speaks."""
-
-    text: str
-    language: str
-
-
 class Replies:
+    """Answers to what customers send: keywords by SMS, keys pressed during a call."""
+
     def __init__(
-        self, inbound: InboundService, repo: InboundRepository, default_sender: str | None
+        self, actions: CustomerActions, repo: InboundRepository, default_sender: str | None
     ) -> None:
-        self.inbound = inbound
+        self.actions = actions
         self.repo = repo
         self.default_sender = default_sender
 
-    def sms(self, message: InboundSms) -> str | None:
+    def sms(self, message: InboundMessage) -> str | None:
         """Act on an inbound SMS; the text to answer with, if any."""
         owners = self._owners(message)
         if not owners:
@@ -85,7 +68,7 @@ class Replies:
                 self._store_reply(self._primary(owners), message)
                 return None
 
-    def _owners(self, message: InboundSms) -> list[PhoneOwner]:
+    def _owners(self, message: InboundMessage) -> list[PhoneOwner]:
         """Customers with this phone; those of the tenant the message was sent to, if known."""
         owners = self.repo.phone_owners(message.sender.strip())
         addressed = [o for o in owners if self._sender_of(o) == message.recipient.strip()]
@@ -108,32 +91,32 @@ class Replies:
         changed = False
         for owner in owners:
             tenant_id, customer_id = owner.tenant.id, owner.customer.id
-            changed |= self.inbound.revoke_channel(tenant_id, customer_id, SMS, SMS_SOURCE)
+            changed |= self.actions.revoke_channel(tenant_id, customer_id, SMS, SMS_SOURCE)
         # Carriers allow one confirmation after STOP; a repeated STOP stays unanswered.
         return self._to_all(owners, "sms.stopped") if changed else None
 
     def _start(self, owners: list[PhoneOwner]) -> str:
         for owner in owners:
-            self.inbound.restore_channel(owner.tenant.id, owner.customer.id, SMS, SMS_SOURCE)
+            self.actions.restore_channel(owner.tenant.id, owner.customer.id, SMS, SMS_SOURCE)
         return self._to_all(owners, "sms.started")
 
     def _to_all(self, owners: list[PhoneOwner], key: str) -> str:
         names = ", ".join(dict.fromkeys(o.tenant.name for o in owners))
         return messages.text(key, _language(self._primary(owners)), tenant=names)
 
-    def _help(self, owner: PhoneOwner, message: InboundSms) -> str:
+    def _help(self, owner: PhoneOwner, message: InboundMessage) -> str:
         self._record(owner, message, None, "asked for help by SMS", {"keyword": "help"})
         if owner.tenant.help_text:
             return owner.tenant.help_text
         return messages.text("sms.help", _language(owner), tenant=owner.tenant.name)
 
-    def _ack(self, owners: list[PhoneOwner], message: InboundSms) -> str | None:
+    def _ack(self, owners: list[PhoneOwner], message: InboundMessage) -> str | None:
         found = self._awaiting_ack(owners)
         if found is None:
             self._store_reply(self._primary(owners), message)
             return None
         owner, notification = found
-        self.inbound.acknowledge(notification, "sms", self.inbound.clock.now())
+        self.actions.acknowledge(notification, "sms", self.actions.clock.now())
         return messages.text("sms.confirmed", _language(owner), tenant=owner.tenant.name)
 
     def _awaiting_ack(self, owners: list[PhoneOwner]) -> tuple[PhoneOwner, Notification] | None:
@@ -141,7 +124,7 @@ class Replies:
         found = [(o, n) for o in owners if (n := self.repo.awaiting_ack(o.customer.id))]
         return max(found, key=lambda pair: pair[1].sent_at or NEVER, default=None)
 
-    def _store_reply(self, owner: PhoneOwner, message: InboundSms) -> None:
+    def _store_reply(self, owner: PhoneOwner, message: InboundMessage) -> None:
         last = self.repo.last_attempt_on(owner.customer.id, SMS)
         notification_id = None if last is None else last[1].id
         self._record(owner, message, notification_id, f"SMS reply: {message.body.strip()}", {})
@@ -149,45 +132,44 @@ class Replies:
     def _record(
         self,
         owner: PhoneOwner,
-        message: InboundSms,
+        message: InboundMessage,
         notification_id: str | None,
         summary: str,
         data: dict[str, object],
     ) -> None:
-        self.inbound.history.record(
+        self.actions.history.record(
             owner.tenant.id,
             owner.customer.id,
             HistoryKind.reply,
             summary,
-            {"body": message.body, "message_sid": message.message_sid, **data},
+            {"body": message.body, "message_sid": message.message_id, **data},
             channel=SMS,
             notification_id=notification_id,
         )
 
-    def keypad(self, call_sid: str, digits: str) -> Spoken | None:
+    def keypad(self, press: KeyPress) -> Spoken | None:
         """Act on a key pressed during our call; what to say before hanging up."""
-        attempt = self.repo.attempt_by_provider_id(call_sid)
+        attempt = self.repo.attempt_by_provider_id(press.call_id)
         notification = None if attempt is None else self.repo.notification(attempt.notification_id)
         customer = None if notification is None else self.repo.customer(notification.customer_id)
         tenant = None if customer is None else self.repo.tenant(customer.tenant_id)
         if notification is None or customer is None or tenant is None:
             log.info("keypad answer for an unknown call")
             return None
-        key = self._press(notification, digits.strip())
+        key = self._press(notification, press.digits.strip())
         written_in = messages.language(customer.locale, tenant.default_locale)
         speaks = formatting_locale(customer.locale, written_in, tenant.default_locale)
-        text, language = messages.spoken(key, speaks, tenant=tenant.name)
-        return Spoken(text, language)
+        return Spoken(messages.text(key, speaks, tenant=tenant.name), speaks)
 
     def _press(self, notification: Notification, digits: str) -> str:
         if digits == "1" and notification.requires_ack:
-            self.inbound.acknowledge(notification, "keypad", self.inbound.clock.now())
+            self.actions.acknowledge(notification, "keypad", self.actions.clock.now())
             return "voice.confirmed"
         tenant_id, customer_id = notification.tenant_id, notification.customer_id
         if digits == "9":
-            self.inbound.revoke_channel(tenant_id, customer_id, VOICE, KEYPAD_SOURCE)
+            self.actions.revoke_channel(tenant_id, customer_id, VOICE, KEYPAD_SOURCE)
             return "voice.stopped"
-        self.inbound.history.record(
+        self.actions.history.record(
             tenant_id,
             customer_id,
             HistoryKind.keypress,

@@ -12,8 +12,8 @@ from engine.channels.base import Channel, ChannelConfigError, OutboundMessage, S
 from engine.channels.email import EmailChannel
 from engine.channels.outbox import OutboxChannel
 from engine.channels.registry import ChannelRegistry, available_channels
-from engine.channels.sms import SmsChannel
-from engine.channels.voice import VoiceChannel
+from engine.channels.twilio.sms import SmsChannel
+from engine.channels.twilio.voice import VoiceChannel
 from engine.platform.config import Settings
 from tests.engine.channels.support import make_settings, message
 from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN

@@ -10,8 +10,8 @@ from defusedxml import ElementTree
 from pydantic import SecretStr
 
 from engine.channels.base import PermanentChannelError, TransientChannelError
-from engine.channels.sms import SmsChannel
-from engine.channels.voice import VoiceChannel
+from engine.channels.twilio.sms import SmsChannel
+from engine.channels.twilio.voice import VoiceChannel
 from engine.platform.config import Settings
 from tests.engine.channels.openapi_check import openapi_problems
 from tests.engine.channels.support import FROM_NUMBER, make_settings, message

@@ -15,8 +15,8 @@ from engine.channels.email import EmailChannel
 from engine.channels.mime import message_id
 from engine.channels.outbox import OutboxChannel
 from engine.channels.smtp_pool import SmtpConfig
-from engine.channels.twilio_client import RoutedHttpClient
-from engine.channels.twiml import build_twiml, keypad_prompt, say_language
+from engine.channels.twilio.client import RoutedHttpClient
+from engine.channels.twilio.twiml import build_twiml, keypad_prompt, say_language
 from tests.engine.channels.support import make_settings, message
 
 pytestmark = pytest.mark.anyio

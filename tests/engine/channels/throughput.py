@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from engine.channels.base import Channel
 from engine.channels.email import EmailChannel
-from engine.channels.sms import SmsChannel
+from engine.channels.twilio.sms import SmsChannel
 from tests.engine.channels.support import FROM_NUMBER, make_settings, message
 from tests.fixtures.smtp_server import SmtpServer
 from tests.fixtures.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub

@@ -1,10 +1,15 @@
-"""TwiML for outbound calls: the message spoken in the customer's language, optional keypad."""
+"""TwiML: our calls (the message spoken in the customer's language, optional keypad) and the
+answers to Twilio's webhooks."""
 
 from __future__ import annotations
 
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from engine.channels.base import OutboundMessage, PermanentChannelError
+from engine.channels.webhooks import Spoken
+from engine.errors import InvalidInput
+from engine.templating.locales import fallback_chain, resolve_locale, truncations
 
 # Languages every Twilio <Say> voice speaks (regional variants like de-AT are not among them).
 SAY_LANGUAGES = frozenset(
@@ -54,16 +59,30 @@ GOODBYES = {
 
 
 def say_language(locale: str) -> str:
-    """Map a BCP 47 tag (`de-at`, `de_AT`, `pt`) to a language Twilio can speak."""
-    parts = locale.replace("_", "-").split("-")
-    language = parts[0].lower()
-    regions = [part.upper() for part in parts[1:] if len(part) == 2 or part.isdigit()]
-    tag = f"{language}-{regions[0]}" if regions else language
-    if tag in SAY_LANGUAGES:
-        return tag
-    if tag in NEAREST_REGION:
-        return NEAREST_REGION[tag]
-    return DEFAULT_REGION.get(language, FALLBACK_LANGUAGE)
+    """Map a BCP 47 tag (`de-at`, `de_AT`, `pt`) to a language Twilio can speak: the first
+    step of the locale fallback chain (`de-AT` → `de` → `en`) that has a voice."""
+    try:
+        chain = fallback_chain(locale)
+    except InvalidInput:
+        return FALLBACK_LANGUAGE
+    return next((v for v in map(_voice, chain) if v is not None), FALLBACK_LANGUAGE)
+
+
+def _voice(tag: str) -> str | None:
+    """The voice for one normalized tag; script subtags (`zh-Hant-TW`) play no part."""
+    language, *rest = tag.split("-")
+    regions = [part for part in rest if len(part) == 2 or part.isdigit()]
+    key = f"{language}-{regions[0]}" if regions else language
+    if key in SAY_LANGUAGES:
+        return key
+    return NEAREST_REGION.get(key) or DEFAULT_REGION.get(key)
+
+
+def spoken_language(spoken: Spoken) -> str:
+    """The voice for an answer: one speaking the answer's language, or English."""
+    voice = say_language(spoken.locale)
+    written = spoken.locale.strip().replace("_", "-").split("-")[0].lower()
+    return voice if voice.split("-")[0].lower() == written else FALLBACK_LANGUAGE
 
 
 def keypad_prompt(language: str, *, confirm: bool = False) -> tuple[str, str]:
@@ -77,10 +96,10 @@ def goodbye(language: str) -> tuple[str, str]:
 
 
 def _translated(texts: dict[str, str], language: str) -> tuple[str, str]:
-    text = texts.get(language.split("-")[0])
-    if text is None:
-        return texts["en"], FALLBACK_LANGUAGE
-    return text, language
+    """The text for a voice language by the locale fallback chain; an English text is said by
+    an English voice."""
+    written = resolve_locale(language, texts)
+    return texts[written], language if written in truncations(language) else FALLBACK_LANGUAGE
 
 
 def build_twiml(
@@ -113,3 +132,20 @@ def voice_twiml(message: OutboundMessage) -> str:
     if len(twiml) > TWIML_LIMIT:
         raise PermanentChannelError(f"TwiML has {len(twiml)} characters, Twilio allows 4000")
     return twiml
+
+
+def message_twiml(text: str | None) -> str:
+    """``<Response><Message>text</Message></Response>``, or an empty ``<Response/>``."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return str(response)
+
+
+def say_twiml(spoken: Spoken | None) -> str:
+    """Say the answer (if any) in its language, then hang up."""
+    response = VoiceResponse()
+    if spoken is not None:
+        response.say(spoken.text, language=spoken_language(spoken))
+    response.hangup()
+    return str(response)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from engine.channels.base import OutboundMessage, SendResult
-from engine.channels.twilio_channel import TwilioChannel, callback_kwargs
-from engine.channels.twilio_client import summary
-from engine.channels.twiml import voice_twiml
+from engine.channels.twilio.channel import TwilioChannel, callback_kwargs
+from engine.channels.twilio.client import summary
+from engine.channels.twilio.twiml import voice_twiml
 
 CALL_EVENTS = ["initiated", "answered", "completed"]
 

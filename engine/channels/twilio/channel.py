@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from twilio.base.exceptions import TwilioException
 
 from engine.channels.base import Channel, OutboundMessage, PermanentChannelError, SendResult
-from engine.channels.twilio_client import (
+from engine.channels.twilio.client import (
     NETWORK_ERRORS,
     close_client,
     make_client,
