@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, text
+from sqlalchemy.orm import undefer
 from sqlmodel import Session, col, select
 
 from engine.models import (
@@ -182,7 +183,7 @@ class DeliveryRepository:
         if before_id:
             query = query.where(Notification.id < before_id)
         query = query.order_by(col(Notification.id).desc()).limit(limit)
-        return list(self.session.exec(query))
+        return list(self.session.exec(query.options(undefer(Notification.attempts))))
 
     def get(
         self, tenant_id: str, notification_id: str, *, for_update: bool = False

@@ -147,8 +147,10 @@ class Composer:
         tenant: Tenant,
         rule: Mapping[str, Any],
         now: datetime,
+        attempt: int = 1,
     ) -> OutboundMessage:
-        """The rendered message (raises a domain error if no template fits or it fails)."""
+        """The rendered message, the ``attempt``-th on ``channel`` (raises a domain error if
+        no template fits or it fails)."""
         links = self._links(notification, customer, channel, now)
         written_in, parts = self.resolve(
             *self.template_key(notification, channel, customer, tenant, rule)
@@ -161,7 +163,7 @@ class Composer:
         headers = {"List-Unsubscribe": f"<{links['unsubscribe']}>"} if channel == "email" else {}
         return OutboundMessage(
             notification_id=notification.id,
-            attempt=notification.attempts + 1,
+            attempt=attempt,
             channel=channel,
             tenant_id=notification.tenant_id,
             customer_id=customer.id,

@@ -14,101 +14,57 @@ import contextlib
 import logging
 import os
 import socket
-from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session
-
-from engine.channels.base import (
-    ChannelError,
-    OutboundMessage,
-    PermanentChannelError,
-    SendResult,
-)
+from engine.channels.base import ChannelError, OutboundMessage, PermanentChannelError, SendResult
 from engine.channels.registry import ChannelRegistry
-from engine.delivery.composer import Composer
-from engine.delivery.planner import (
-    Defer,
-    Recipient,
-    SentLog,
-    Stop,
-    channel_order,
-    earliest_cap_start,
-    plan,
-)
-from engine.delivery.recorder import Recorder, Sent
-from engine.delivery.repository import DeliveryRepository
-from engine.errors import NudgeError
-from engine.history.repository import HistoryRepository
-from engine.history.service import HistoryService
-from engine.models import Notification, NotificationStatus, Tenant
-from engine.preferences.service import public_preferences
-from engine.processes.container import Services
-from engine.processes.runtime import Runtime
+from engine.delivery.service import DeliveryService, Job, Outcome
+from engine.delivery.units import DeliveryPlatform
 
 log = logging.getLogger("nudge.dispatch")
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Job:
-    """A claimed notification ready to go out on one channel."""
+class _Recording:
+    """An outcome waiting for the next group commit, and who waits for it to be written."""
 
-    notification_id: str
-    message: OutboundMessage
-    order: tuple[str, ...]
-    index: int
-    created_at: datetime
-    escalation: timedelta | None
-
-
-@dataclass
-class Outcome:
-    """What a send produced, waiting to be recorded (with the next group commit)."""
-
-    job: Job
-    result: SendResult | ChannelError
-    started: datetime
+    outcome: Outcome
     recorded: asyncio.Future[None]
 
 
-@dataclass(frozen=True)
-class _Batch:
-    """A claimed batch with everything preparing it needs, loaded in the claim's transaction."""
-
-    claimed: list[Notification]
-    recipients: dict[str, Recipient]
-    rules: dict[tuple[str, str, int], dict[str, Any]]
-    tenants: dict[str, Tenant]
-    composer: Composer
-    sent: SentLog
-
-
 class Dispatcher:
+    """Runs the dispatch loop, its concurrency limits and the group commit; the delivery
+    service does the database work, on this dispatcher's one database thread."""
+
     def __init__(
-        self, runtime: Runtime, channels: ChannelRegistry, owner: str | None = None
+        self, platform: DeliveryPlatform, channels: ChannelRegistry, owner: str | None = None
     ) -> None:
-        settings = runtime.settings
-        self.runtime = runtime
+        self.settings = settings = platform.settings
+        self.clock = platform.clock
         self.channels = channels
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.service = DeliveryService.on(
+            platform, owner or f"{socket.gethostname()}:{os.getpid()}"
+        )
         self.batch_size = settings.dispatch_batch_size
-        self.lease = timedelta(seconds=settings.lease_seconds)
         self.slots = asyncio.Semaphore(settings.dispatch_concurrency)
         self._channel_slots: dict[str, asyncio.Semaphore] = {}
         self.wakeup = asyncio.Event()
         self.stopping = False
         self.claimed: set[str] = set()
-        self._planned = Counter[tuple[str, str]]()  # this batch's sends, for frequency caps
-        self._sent = SentLog()  # what was sent before this batch, for frequency caps
-        self._outcomes: list[Outcome] = []
+        self._queued: list[_Recording] = []
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nudge-dispatch-db")
         self._committing = False
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def owner(self) -> str:
+        """Whose leases this dispatcher's claims hold."""
+        return self.service.owner
 
     async def in_db(self, work: Callable[..., T], *args: Any) -> T:
         """Run database work on this dispatcher's one database thread: claims and records
@@ -132,7 +88,7 @@ class Dispatcher:
             handled = 0
             if len(sending) < self.batch_size:
                 try:
-                    jobs, handled = await self.in_db(self._claim_and_prepare)
+                    jobs, handled = await self.in_db(self._claim)
                     self._start(jobs, sending)
                     if handled == 0 and not sending and on_idle is not None:
                         await on_idle()
@@ -163,7 +119,7 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch, send it, record it; the number of notifications handled."""
-        jobs, handled = await self.in_db(self._claim_and_prepare)
+        jobs, handled = await self.in_db(self._claim)
         await asyncio.gather(*(self._deliver(job) for job in jobs))
         return handled
 
@@ -171,140 +127,38 @@ class Dispatcher:
         """Stop claiming, let in-flight sends finish, give back what was not started."""
         self.stopping = True
         self.wakeup.set()
-        async with _all_slots(self.slots, self.runtime.settings.dispatch_concurrency):
+        async with _all_slots(self.slots, self.settings.dispatch_concurrency):
             await self.in_db(self._release_claimed)
 
     async def renew_leases(self) -> None:
         if self.claimed:
-            await self.in_db(self._renew)
+            await self.in_db(self.service.renew, sorted(self.claimed))
 
     def next_due(self) -> datetime | None:
-        with self.runtime.services() as services:
-            return DeliveryRepository(services.session).next_due()
+        return self.service.next_due()
 
     def escalate_due(self) -> int:
         """Move unacknowledged notifications past their escalation delay to the next channel."""
-        now = self.runtime.clock.now()
-        with self.runtime.services() as services:
-            repo = DeliveryRepository(services.session)
-            due = repo.due_escalations(now, self.batch_size)
-            rules = repo.rule_definitions(
-                list({(n.tenant_id, n.rule_key, n.rule_version) for n in due})
-            )
-            recorder = self._recorder(services, repo)
-            recipients = self._recipients(services, repo, due)
-            for n in due:
-                order = channel_order(n, recipients[n.customer_id])
-                rule = rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
-                recorder.escalate(n, now, order, self._escalation(rule, n) or timedelta(0))
-        if due:
+        moved = self.service.escalate_due(self.batch_size)
+        if moved:
             self.wake()
-        return len(due)
+        return moved
 
-    def _claim_and_prepare(self) -> tuple[list[Job], int]:
-        """Claim a batch and look up what it needs (one short transaction), render it with
-        no transaction open, then record the batch's deferrals, stops and fallbacks (one
-        more): a slow template never holds the database."""
-        now = self.runtime.clock.now()
-        batch = self._claim(now)
-        if not batch.claimed:
-            return [], 0
-        with Session(self.runtime.db, expire_on_commit=False, autoflush=False) as session:
-            # Nothing below queries: rows are only added, and written by the commit.
-            repo = DeliveryRepository(session)
-            history = HistoryService(HistoryRepository(session), self.runtime.clock)
-            recorder = Recorder(repo, history, self.runtime.settings.max_send_attempts)
-            self._sent, self._planned = batch.sent, Counter[tuple[str, str]]()
-            jobs = []
-            for n in batch.claimed:
-                session.add(n)
-                rule = batch.rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
-                recipient, tenant = batch.recipients[n.customer_id], batch.tenants[n.tenant_id]
-                job = self._prepare(n, recipient, rule, tenant, batch.composer, recorder, repo, now)
-                if job is not None:
-                    jobs.append(job)
-            session.commit()
+    def _claim(self) -> tuple[list[Job], int]:
+        """On the database thread: a stop that came while this waited claims nothing."""
+        jobs, handled = self.service.claim(0 if self.stopping else self.batch_size)
         self.claimed.update(job.notification_id for job in jobs)
-        return jobs, len(batch.claimed)
-
-    def _claim(self, now: datetime) -> _Batch:
-        with self.runtime.services() as services:
-            repo = DeliveryRepository(services.session)
-            claimed = (
-                []
-                if self.stopping
-                else repo.claim(self.owner, now, now + self.lease, self.batch_size)
-            )
-            recipients = self._recipients(services, repo, claimed)
-            rules = repo.rule_definitions(
-                list({(n.tenant_id, n.rule_key, n.rule_version) for n in claimed})
-            )
-            tenants = repo.tenants(list({n.tenant_id for n in claimed}))
-            composer = Composer(services.settings, services.templates.resolve)
-            composer.prefetch(
-                Composer.template_key(
-                    n, channel, recipients[n.customer_id].customer, tenants[n.tenant_id], rule
-                )
-                for n in claimed
-                for rule in [rules.get((n.tenant_id, n.rule_key, n.rule_version), {})]
-                for channel in channel_order(n, recipients[n.customer_id])[n.channel_index :]
-            )
-            sent = self._sent_log(repo, recipients, now)
-        return _Batch(claimed, recipients, rules, tenants, composer, sent)
-
-    def _prepare(
-        self,
-        n: Notification,
-        recipient: Recipient,
-        rule: Mapping[str, Any],
-        tenant: Any,
-        composer: Composer,
-        recorder: Recorder,
-        repo: DeliveryRepository,
-        now: datetime,
-    ) -> Job | None:
-        def sent(channel: str, since: datetime) -> int:
-            planned = self._planned[(n.customer_id, channel)]
-            return self._sent.count(n.customer_id, channel, since) + planned
-
-        while True:
-            decided = plan(n, recipient, now, sent, str(rule.get("cap_policy", "defer")))
-            if isinstance(decided, Defer):
-                recorder.defer(n, decided, now)
-                return None
-            if isinstance(decided, Stop):
-                recorder.stop(n, decided, now)
-                return None
-            recorder.fallbacks(n, decided.skipped)
-            n.channel_index, n.channel = decided.index, decided.channel
-            try:
-                message = composer.compose(
-                    n, decided.channel, decided.to, recipient.customer, tenant, rule, now
-                )
-            except NudgeError as exc:
-                order = channel_order(n, recipient)
-                reason = f"{decided.channel} message could not be rendered: {exc.detail}"
-                recorder.next_channel(n, reason, now, order, keep_lease=True)
-                if n.status != NotificationStatus.sending:
-                    return None  # no channel left: recorded as failed
-                continue
-            repo.save(n)
-            self._planned[(n.customer_id, decided.channel)] += 1
-            channels = tuple(channel_order(n, recipient))
-            escalation = self._escalation(rule, n) if n.channel_index + 1 < len(channels) else None
-            return Job(n.id, message, channels, n.channel_index, n.created_at, escalation)
+        return jobs, handled
 
     async def _deliver(self, job: Job) -> None:
         async with self.slots:
             if self.stopping:
                 return  # not started: stop() gives its claim back
-            started = self.runtime.clock.now()
+            started = self.clock.now()
             result = await self._send(job.message)
             # The slot is held until the outcome is committed: at most `concurrency`
             # sends can be lost track of by a crash.
-            await self._commit(
-                Outcome(job, result, started, asyncio.get_running_loop().create_future())
-            )
+            await self._commit(Outcome(job, result, started))
             self.claimed.discard(job.notification_id)
 
     async def _send(self, message: OutboundMessage) -> SendResult | ChannelError:
@@ -324,102 +178,32 @@ class Dispatcher:
 
     async def _commit(self, outcome: Outcome) -> None:
         """Record outcomes in group commits: whoever arrives first writes everything queued."""
-        self._outcomes.append(outcome)
+        waiting = _Recording(outcome, asyncio.get_running_loop().create_future())
+        self._queued.append(waiting)
         if not self._committing:
             self._committing = True
             try:
-                while self._outcomes:
-                    group, self._outcomes = self._outcomes, []
+                while self._queued:
+                    group, self._queued = self._queued, []
                     try:
-                        await self.in_db(self._record, group)
+                        due_again = await self.in_db(
+                            self.service.record, [item.outcome for item in group]
+                        )
                     except Exception as exc:
                         for item in group:
                             item.recorded.set_exception(exc)
                         continue
+                    if due_again:
+                        self.wakeup.set()
                     for item in group:
                         item.recorded.set_result(None)
             finally:
                 self._committing = False
-        await outcome.recorded
-
-    def _record(self, group: list[Outcome]) -> None:
-        now = self.runtime.clock.now()
-        failed = [item for item in group if isinstance(item.result, ChannelError)]
-        sent = [
-            Sent(
-                item.job.message,
-                item.result,
-                item.started,
-                item.job.index,
-                item.job.created_at,
-                item.job.escalation,
-            )
-            for item in group
-            if isinstance(item.result, SendResult)
-        ]
-        with self.runtime.services() as services:
-            repo = DeliveryRepository(services.session)
-            recorder = self._recorder(services, repo)
-            recorder.sent_many(sent, now, self.owner)
-            rows = repo.by_ids([item.job.notification_id for item in failed]) if failed else {}
-            for item in failed:
-                n, job = rows.get(item.job.notification_id), item.job
-                if n is None or n.lease_owner != self.owner:
-                    log.warning(
-                        "lease lost before recording", extra={"notification": job.notification_id}
-                    )
-                    continue
-                assert isinstance(item.result, ChannelError)
-                recorder.failed(n, job.message, item.result, item.started, now, job.order)
-                if n.status == NotificationStatus.pending and n.due_at <= now:
-                    self.wake()
-
-    @staticmethod
-    def _escalation(rule: Mapping[str, Any], n: Notification) -> timedelta | None:
-        if not n.requires_ack:
-            return None
-        return timedelta(minutes=float(rule.get("escalation_delay_minutes", 60)))
-
-    def _recipients(
-        self, services: Services, repo: DeliveryRepository, notifications: list[Notification]
-    ) -> dict[str, Recipient]:
-        ids = list({n.customer_id for n in notifications})
-        customers, contacts = repo.customers(ids), repo.contacts(ids)
-        consents, prefs = repo.consents(ids), repo.preferences(ids)
-        return {
-            cid: Recipient(
-                customers[cid],
-                contacts.get(cid, {}),
-                consents.get(cid, []),
-                public_preferences(prefs.get(cid)),
-            )
-            for cid in ids
-        }
-
-    @staticmethod
-    def _sent_log(
-        repo: DeliveryRepository, recipients: Mapping[str, Recipient], now: datetime
-    ) -> SentLog:
-        """What was sent to the batch's customers who set frequency caps, in one query."""
-        starts = {cid: earliest_cap_start(r, now) for cid, r in recipients.items()}
-        capped = {cid: start for cid, start in starts.items() if start is not None}
-        if not capped:
-            return SentLog()
-        return SentLog(repo.sent_times(sorted(capped), min(capped.values())))
-
-    def _recorder(self, services: Services, repo: DeliveryRepository) -> Recorder:
-        return Recorder(repo, services.history, self.runtime.settings.max_send_attempts)
+        await waiting.recorded
 
     def _release_claimed(self) -> None:
-        now = self.runtime.clock.now()
-        with self.runtime.services() as services:
-            DeliveryRepository(services.session).release(sorted(self.claimed), self.owner, now)
+        self.service.release(sorted(self.claimed))
         self.claimed.clear()
-
-    def _renew(self) -> None:
-        until = self.runtime.clock.now() + self.lease
-        with self.runtime.services() as services:
-            DeliveryRepository(services.session).renew(sorted(self.claimed), self.owner, until)
 
 
 class _all_slots:  # noqa: N801  (used as a context manager)

@@ -188,15 +188,16 @@ class Recorder:
             str(error.code or ""),
             error.response or error.reason,
         )
-        n.attempts += 1
-        if status == "transient_error" and n.attempts < self.max_attempts:
-            n.status, n.due_at = NotificationStatus.pending, now + backoff(n.attempts)
+        # The message carries its number among the attempts stored for this channel.
+        attempts = message.attempt
+        if status == "transient_error" and attempts < self.max_attempts:
+            n.status, n.due_at = NotificationStatus.pending, now + backoff(attempts)
             n.reason = f"retrying {message.channel}: {error.reason}"
             self._release(n, now)
             self._entry(
                 n,
                 HistoryKind.status,
-                f"{message.channel} attempt {n.attempts} failed "
+                f"{message.channel} attempt {attempts} failed "
                 f"({error.reason}); retry at {n.due_at.isoformat(timespec='seconds')}",
                 {"status": status, "reason": error.reason},
                 message.channel,
@@ -216,7 +217,7 @@ class Recorder:
         """Move on to the next channel in ``order``, due now. With ``keep_lease`` the caller
         goes on preparing it under its claim; otherwise it is released for the next claim
         (never both: a released notification prepared anyway would go out twice)."""
-        n.attempts, n.channel_index = 0, n.channel_index + 1
+        n.channel_index += 1
         if n.channel_index >= len(order):
             self.stop(n, Stop(NotificationStatus.failed, f"{reason}; no channel left"), now)
             return

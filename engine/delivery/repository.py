@@ -36,7 +36,6 @@ _MARK_SENT = (
         status=NotificationStatus.sent,
         sent_at=bindparam("sent_at"),
         reason=None,
-        attempts=0,
         channel=bindparam("n_channel"),
         channel_index=bindparam("n_index"),
         escalate_at=bindparam("n_escalate"),
@@ -201,6 +200,18 @@ class DeliveryRepository:
             )
             found.extend((c, ch, at) for c, ch, at in self.session.execute(query))
         return found
+
+    def attempt_counts(self, notification_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """How many attempts each notification has made on each channel, from its stored
+        delivery attempts: the number of the next one, retry limits and backoff follow."""
+        query = (
+            sa_select(
+                col(DeliveryAttempt.notification_id), col(DeliveryAttempt.channel), func.count()
+            )
+            .where(col(DeliveryAttempt.notification_id).in_(notification_ids))
+            .group_by(col(DeliveryAttempt.notification_id), col(DeliveryAttempt.channel))
+        )
+        return {(n_id, channel): count for n_id, channel, count in self.session.execute(query)}
 
     def get(self, notification_id: str) -> Notification | None:
         return self.session.get(Notification, notification_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Index, Text, UniqueConstraint, func, inspect, select
+from sqlalchemy.orm import Mapped, column_property
+from sqlmodel import Field, SQLModel, col
 
 from engine.models.types import JSONType, Name, UTCDateTime
 
@@ -51,7 +52,6 @@ class Notification(SQLModel, table=True):
     why: dict[str, Any] = Field(sa_type=JSONType)
     channel_order: list[str] = Field(sa_type=JSONType)
     channel_index: int = 0
-    attempts: int = 0
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel: str | None = Field(default=None, max_length=16)
@@ -61,6 +61,9 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    if TYPE_CHECKING:
+        # Derived from the delivery attempts (below), loaded when first read.
+        attempts: ClassVar[Mapped[int]]
 
 
 class DeliveryAttempt(SQLModel, table=True):
@@ -81,3 +84,17 @@ class DeliveryAttempt(SQLModel, table=True):
     response: str | None = Field(default=None, sa_type=Text)
     started_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# How many delivery attempts a notification has made, on every channel: counted from its
+# attempt rows, never stored beside them.
+inspect(Notification).add_property(
+    "attempts",
+    column_property(
+        select(func.count())
+        .where(col(DeliveryAttempt.notification_id) == col(Notification.id))
+        .correlate_except(DeliveryAttempt)
+        .scalar_subquery(),
+        deferred=True,
+    ),
+)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import undefer
 from sqlmodel import Session, col, select
 
 from engine.models import OPEN_STATUSES, DeliveryAttempt, Notification, NotificationStatus
@@ -65,6 +66,7 @@ class NotificationRepository:
             query = query.where(Notification.customer_id == customer_id)
         if after_id is not None:
             query = query.where(Notification.id > after_id)
+        query = query.options(undefer(Notification.attempts))  # counted in the same query
         return list(self.session.exec(query.order_by(col(Notification.id)).limit(limit)))
 
     def for_customer(self, customer_id: str) -> list[Notification]:

@@ -56,8 +56,14 @@ class NotificationPublic(BaseModel):
         default_order: Sequence[str],
     ) -> NotificationPublic:
         """The notification as staff read it, with its attempts and its effective order."""
-        public = cls.model_validate(row)
-        public.delivery_attempts = [DeliveryAttemptPublic.model_validate(a) for a in attempts]
-        public.attempts = len(attempts)
-        public.channel_order = list(row.channel_order) or list(default_order)
-        return public
+        stored = {name: getattr(row, name) for name in cls.model_fields if name not in _GIVEN}
+        return cls(
+            **stored,
+            attempts=len(attempts),
+            delivery_attempts=[DeliveryAttemptPublic.model_validate(a) for a in attempts],
+            channel_order=list(row.channel_order) or list(default_order),
+        )
+
+
+# Fields `NotificationPublic.of` is given rather than reads from the row.
+_GIVEN = frozenset({"attempts", "delivery_attempts", "channel_order"})

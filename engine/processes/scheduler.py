@@ -15,7 +15,7 @@ NEXT_DUE = "next-due"
 
 
 def build_scheduler(dispatcher: Dispatcher) -> AsyncIOScheduler:
-    settings = dispatcher.runtime.settings
+    settings = dispatcher.settings
     scheduler = AsyncIOScheduler(
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
     )

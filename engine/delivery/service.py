@@ -1,0 +1,289 @@
+"""Delivery's synchronous work: claim due notifications under a lease and prepare their
+messages, record what sending them produced, escalate unacknowledged ones, release and renew
+leases. Each call is its own unit of work; sending is the dispatcher's."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.channels.base import ChannelError, OutboundMessage, SendResult
+from engine.delivery.composer import Composer
+from engine.delivery.planner import (
+    Defer,
+    Recipient,
+    SentCount,
+    SentLog,
+    Stop,
+    channel_order,
+    earliest_cap_start,
+    plan,
+)
+from engine.delivery.recorder import Recorder, Sent
+from engine.delivery.repository import DeliveryRepository
+from engine.delivery.units import DeliveryPlatform, DeliveryUnit, DeliveryUnits
+from engine.errors import NudgeError
+from engine.models import Notification, NotificationStatus, Tenant
+from engine.platform.clock import Clock
+from engine.platform.config import Settings
+from engine.preferences.service import public_preferences
+
+log = logging.getLogger("nudge.dispatch")
+RuleKey = tuple[str, str, int]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed notification ready to go out on one channel."""
+
+    notification_id: str
+    message: OutboundMessage
+    order: tuple[str, ...]
+    index: int
+    created_at: datetime
+    escalation: timedelta | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What sending a job produced."""
+
+    job: Job
+    result: SendResult | ChannelError
+    started: datetime
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A claimed batch with everything preparing it needs, loaded in the claim's transaction."""
+
+    claimed: list[Notification]
+    recipients: dict[str, Recipient]
+    rules: dict[RuleKey, dict[str, Any]]
+    tenants: dict[str, Tenant]
+    composer: Composer
+    sent: SentLog
+    attempts: Mapping[tuple[str, str], int]  # attempts made so far, by (notification, channel)
+
+    def rule(self, n: Notification) -> dict[str, Any]:
+        return self.rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
+
+
+class _Caps:
+    """Frequency caps within one batch: what was sent before it plus what it plans."""
+
+    def __init__(self, sent: SentLog) -> None:
+        self.sent = sent
+        self.planned = Counter[tuple[str, str]]()
+
+    def counter(self, customer_id: str) -> SentCount:
+        def count(channel: str, since: datetime) -> int:
+            return (
+                self.sent.count(customer_id, channel, since) + self.planned[(customer_id, channel)]
+            )
+
+        return count
+
+
+class DeliveryService:
+    def __init__(self, units: DeliveryUnits, settings: Settings, clock: Clock, owner: str) -> None:
+        self.units = units
+        self.settings = settings
+        self.clock = clock
+        self.owner = owner
+        self.lease = timedelta(seconds=settings.lease_seconds)
+
+    @classmethod
+    def on(cls, platform: DeliveryPlatform, owner: str) -> DeliveryService:
+        """The service over a running process's database, claiming as ``owner``."""
+        units = DeliveryUnits(platform.db, platform.clock)
+        return cls(units, platform.settings, platform.clock, owner)
+
+    def claim(self, limit: int) -> tuple[list[Job], int]:
+        """Claim up to ``limit`` due notifications and prepare them: the jobs to send and how
+        many notifications were handled. Claimed and looked up in one short transaction,
+        rendered with none open, then deferrals, stops and fallbacks written in one more: a
+        slow template never holds the database."""
+        now = self.clock.now()
+        batch = self._claim(now, limit)
+        if not batch.claimed:
+            return [], 0
+        caps = _Caps(batch.sent)
+        jobs = []
+        with self.units.writing_only() as unit:
+            recorder = self._recorder(unit)
+            for n in batch.claimed:
+                unit.repo.save(n)
+                job = self._prepare(n, batch, caps, recorder, unit.repo, now)
+                if job is not None:
+                    jobs.append(job)
+        return jobs, len(batch.claimed)
+
+    def record(self, outcomes: Sequence[Outcome]) -> bool:
+        """Record a group of outcomes in one transaction; whether a failed one is due again
+        at once (its next channel)."""
+        now = self.clock.now()
+        failed = [item for item in outcomes if isinstance(item.result, ChannelError)]
+        sent = [
+            Sent(
+                o.job.message, o.result, o.started, o.job.index, o.job.created_at, o.job.escalation
+            )
+            for o in outcomes
+            if isinstance(o.result, SendResult)
+        ]
+        due_again = False
+        with self.units.reading_and_writing() as unit:
+            recorder = self._recorder(unit)
+            recorder.sent_many(sent, now, self.owner)
+            rows = unit.repo.by_ids([o.job.notification_id for o in failed]) if failed else {}
+            for item in failed:
+                n, job = rows.get(item.job.notification_id), item.job
+                if n is None or n.lease_owner != self.owner:
+                    log.warning(
+                        "lease lost before recording", extra={"notification": job.notification_id}
+                    )
+                    continue
+                assert isinstance(item.result, ChannelError)
+                recorder.failed(n, job.message, item.result, item.started, now, job.order)
+                due_again |= n.status == NotificationStatus.pending and n.due_at <= now
+        return due_again
+
+    def escalate_due(self, limit: int) -> int:
+        """Move up to ``limit`` unacknowledged notifications past their escalation delay to
+        their next channel; how many moved."""
+        now = self.clock.now()
+        with self.units.reading_and_writing() as unit:
+            due = unit.repo.due_escalations(now, limit)
+            rules = unit.repo.rule_definitions(list({_rule_key(n) for n in due}))
+            recorder = self._recorder(unit)
+            recipients = _recipients(unit.repo, due)
+            for n in due:
+                order = channel_order(n, recipients[n.customer_id])
+                delay = _escalation(rules.get(_rule_key(n), {}), n) or timedelta(0)
+                recorder.escalate(n, now, order, delay)
+        return len(due)
+
+    def next_due(self) -> datetime | None:
+        with self.units.reading_and_writing() as unit:
+            return unit.repo.next_due()
+
+    def release(self, ids: Sequence[str]) -> None:
+        """Give claimed notifications back: due again at once, for any worker."""
+        now = self.clock.now()
+        with self.units.reading_and_writing() as unit:
+            unit.repo.release(sorted(ids), self.owner, now)
+
+    def renew(self, ids: Sequence[str]) -> None:
+        """Extend the leases held on these notifications."""
+        until = self.clock.now() + self.lease
+        with self.units.reading_and_writing() as unit:
+            unit.repo.renew(sorted(ids), self.owner, until)
+
+    def _claim(self, now: datetime, limit: int) -> _Batch:
+        with self.units.reading_and_writing() as unit:
+            repo = unit.repo
+            claimed = repo.claim(self.owner, now, now + self.lease, limit) if limit > 0 else []
+            recipients = _recipients(repo, claimed)
+            rules = repo.rule_definitions(list({_rule_key(n) for n in claimed}))
+            tenants = repo.tenants(list({n.tenant_id for n in claimed}))
+            composer = Composer(self.settings, unit.templates.resolve)
+            composer.prefetch(
+                Composer.template_key(
+                    n, channel, recipients[n.customer_id].customer, tenants[n.tenant_id], rule
+                )
+                for n in claimed
+                for rule in [rules.get(_rule_key(n), {})]
+                for channel in channel_order(n, recipients[n.customer_id])[n.channel_index :]
+            )
+            sent = _sent_log(repo, recipients, now)
+            attempts = repo.attempt_counts([n.id for n in claimed]) if claimed else {}
+        return _Batch(claimed, recipients, rules, tenants, composer, sent, attempts)
+
+    def _prepare(
+        self,
+        n: Notification,
+        batch: _Batch,
+        caps: _Caps,
+        recorder: Recorder,
+        repo: DeliveryRepository,
+        now: datetime,
+    ) -> Job | None:
+        """Plan and render ``n``: a job, or None once it is deferred, stopped or failed."""
+        recipient, tenant, rule = (
+            batch.recipients[n.customer_id],
+            batch.tenants[n.tenant_id],
+            batch.rule(n),
+        )
+        sent = caps.counter(n.customer_id)
+        while True:
+            decided = plan(n, recipient, now, sent, str(rule.get("cap_policy", "defer")))
+            if isinstance(decided, Defer):
+                recorder.defer(n, decided, now)
+                return None
+            if isinstance(decided, Stop):
+                recorder.stop(n, decided, now)
+                return None
+            recorder.fallbacks(n, decided.skipped)
+            n.channel_index, n.channel = decided.index, decided.channel
+            attempt = batch.attempts.get((n.id, decided.channel), 0) + 1
+            try:
+                message = batch.composer.compose(
+                    n, decided.channel, decided.to, recipient.customer, tenant, rule, now, attempt
+                )
+            except NudgeError as exc:
+                order = channel_order(n, recipient)
+                reason = f"{decided.channel} message could not be rendered: {exc.detail}"
+                recorder.next_channel(n, reason, now, order, keep_lease=True)
+                if n.status != NotificationStatus.sending:
+                    return None  # no channel left: recorded as failed
+                continue
+            repo.save(n)
+            caps.planned[(n.customer_id, decided.channel)] += 1
+            channels = tuple(channel_order(n, recipient))
+            escalation = _escalation(rule, n) if n.channel_index + 1 < len(channels) else None
+            return Job(n.id, message, channels, n.channel_index, n.created_at, escalation)
+
+    def _recorder(self, unit: DeliveryUnit) -> Recorder:
+        return Recorder(unit.repo, unit.history, self.settings.max_send_attempts)
+
+
+def _rule_key(n: Notification) -> RuleKey:
+    return (n.tenant_id, n.rule_key, n.rule_version)
+
+
+def _escalation(rule: Mapping[str, Any], n: Notification) -> timedelta | None:
+    if not n.requires_ack:
+        return None
+    return timedelta(minutes=float(rule.get("escalation_delay_minutes", 60)))
+
+
+def _recipients(
+    repo: DeliveryRepository, notifications: list[Notification]
+) -> dict[str, Recipient]:
+    ids = list({n.customer_id for n in notifications})
+    customers, contacts = repo.customers(ids), repo.contacts(ids)
+    consents, prefs = repo.consents(ids), repo.preferences(ids)
+    return {
+        cid: Recipient(
+            customers[cid],
+            contacts.get(cid, {}),
+            consents.get(cid, []),
+            public_preferences(prefs.get(cid)),
+        )
+        for cid in ids
+    }
+
+
+def _sent_log(
+    repo: DeliveryRepository, recipients: Mapping[str, Recipient], now: datetime
+) -> SentLog:
+    """What was sent to the batch's customers who set frequency caps, in one query."""
+    starts = {cid: earliest_cap_start(r, now) for cid, r in recipients.items()}
+    capped = {cid: start for cid, start in starts.items() if start is not None}
+    if not capped:
+        return SentLog()
+    return SentLog(repo.sent_times(sorted(capped), min(capped.values())))
