@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.catalog.compiled import check_definition
+from engine.catalog.params import check_params
 from engine.catalog.schemas import BacktestRequest
 from engine.catalog.service import CatalogService
 from engine.customers.service import CustomerService
 from engine.errors import InvalidInput
 from engine.feeds.repository import ReadingRepository
 from engine.models import Tenant
-from engine.triggers.service import check_params
 from rules.aggregates import Reading
 from rules.backtest import backtest
 from rules.context import Customer as CustomerContext

@@ -80,6 +80,16 @@ def _nothing(window_end: int, unit: str) -> list[Any]:
     return [0.0, 0, _INF, -_INF, _NONE_START, 0.0, _NONE_START, window_end, unit]
 
 
+class Changes(NamedTuple):
+    """What a batch does to the aggregates of the streams evaluation watches: each window's
+    delta (in the order of `Totals`), the windows corrections make recompute, and the windows
+    each stream had readings in, by start."""
+
+    deltas: dict[AggregateKey, list[Any]]
+    recompute: dict[AggregateKey, Window]
+    touched: dict[Stream, dict[int, Slot]]
+
+
 class Aggregator:
     def __init__(
         self,
@@ -95,8 +105,15 @@ class Aggregator:
     def fold(
         self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
     ) -> dict[Stream, dict[int, Slot]]:
-        """Update the aggregates of ``streams``; the windows each stream had readings in, by
-        start. The new totals of windows that only gained readings are kept in ``fresh``."""
+        """Update the aggregates of ``streams``; the windows each stream had readings in."""
+        changes = self.changes(new, corrected, streams)
+        self.apply(changes)
+        return changes.touched
+
+    def changes(
+        self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
+    ) -> Changes:
+        """What these readings change, worked out without the database."""
         kinds: dict[tuple[str, str], list[str]] = {}
         for customer, metric, kind in streams:
             kinds.setdefault((customer, metric), []).append(kind)
@@ -111,17 +128,63 @@ class Aggregator:
                 recompute[key] = slot.window
                 if key not in deltas:
                     deltas[key] = _nothing(slot.end, row[6])
-        # One statement adds the new readings and takes the row lock of every window this
-        # batch changes, in key order (two batches never wait on each other in a cycle). Only
-        # then are corrected windows recomputed: the readings they read are those committed
-        # by every transaction that held these rows before, and any transaction still to
-        # come adds its own readings on top of what this one writes.
-        fresh = self.readings.add_to_aggregates(deltas)
-        self._rebuild(recompute)
-        for key in recompute:
+        return Changes(deltas, recompute, touched)
+
+    def apply(self, changes: Changes) -> dict[AggregateKey, Totals]:
+        """Write ``changes``; the new totals of windows that only gained readings (``fresh``).
+
+        One statement adds the new readings and takes the row lock of every window this
+        batch changes, in key order (two batches never wait on each other in a cycle). Only
+        then are corrected windows recomputed: the readings they read are those committed
+        by every transaction that held these rows before, and any transaction still to
+        come adds its own readings on top of what this one writes."""
+        fresh = self.readings.add_to_aggregates(changes.deltas)
+        self._rebuild(changes.recompute)
+        for key in changes.recompute:
             fresh.pop(key, None)  # rebuilt from the readings: read back like any other
         self.fresh = fresh
-        return touched
+        return fresh
+
+    def predict(
+        self,
+        changes: Changes,
+        rows: Sequence[ReadingRow],
+        stored: Mapping[AggregateKey, Totals],
+    ) -> dict[AggregateKey, Totals | None]:
+        """The totals `apply` will leave, worked out from a snapshot: ``stored`` (the
+        aggregates as they are) plus the deltas, and recomputed windows from their stored
+        readings with ``rows`` (this batch's new and corrected readings) laid over them.
+        Same operations in the same order as the database: equal floats, not close ones."""
+        predicted: dict[AggregateKey, Totals | None] = {
+            key: _added(stored.get(key), delta)
+            for key, delta in changes.deltas.items()
+            if key not in changes.recompute
+        }
+        overlay = self._overlay(changes.recompute, rows)
+        for key, window in changes.recompute.items():
+            start, end = self.windows.ts(window), self.windows.end_ts(window)
+            readings = {
+                (s, d): (v, u)
+                for s, d, v, u in self.readings.window_readings(key[0], key[1], start, end)
+            }
+            readings.update(overlay.get(key, {}))
+            predicted[key] = _folded(sorted(readings.items()), end)
+        return predicted
+
+    def _overlay(
+        self, recompute: Mapping[AggregateKey, Window], rows: Sequence[ReadingRow]
+    ) -> dict[AggregateKey, dict[tuple[int, int], tuple[float, str]]]:
+        kinds: dict[tuple[str, str], set[str]] = {}
+        for customer, metric, kind, _ in recompute:
+            kinds.setdefault((customer, metric), set()).add(kind)
+        overlay: dict[AggregateKey, dict[tuple[int, int], tuple[float, str]]] = {}
+        for row in rows:
+            for kind in kinds.get((row[0], row[1]), ()):
+                slot = self.windows.slot(kind, row[2], self.customers[row[0]].timezone)
+                key = (row[0], row[1], kind, slot.start)
+                if key in recompute:
+                    overlay.setdefault(key, {})[(row[2], row[3])] = (row[5], row[6])
+        return overlay
 
     def _deltas(
         self,
@@ -169,14 +232,39 @@ class Aggregator:
         rows: list[tuple[AggregateKey, Totals]] = []
         for key, window in keys.items():
             start, end = self.windows.ts(window), self.windows.end_ts(window)
-            acc: list[Any] | None = None
-            for r_start, duration, value, unit in self.readings.window_readings(
-                key[0], key[1], start, end
-            ):
-                if acc is None:
-                    acc = _first(r_start, r_start + duration, value, end, unit)
-                else:
-                    _fold(acc, r_start, r_start + duration, value)
-            if acc is not None:
-                rows.append((key, Totals._make(acc)))
+            readings = self.readings.window_readings(key[0], key[1], start, end)
+            totals = _folded([((s, d), (v, u)) for s, d, v, u in readings], end)
+            if totals is not None:
+                rows.append((key, totals))
         return rows
+
+
+def _folded(
+    readings: Sequence[tuple[tuple[int, int], tuple[float, str]]], window_end: int
+) -> Totals | None:
+    """Totals of a window's readings, folded in (start, duration) order; None if none."""
+    acc: list[Any] | None = None
+    for (start, duration), (value, unit) in readings:
+        if acc is None:
+            acc = _first(start, start + duration, value, window_end, unit)
+        else:
+            _fold(acc, start, start + duration, value)
+    return None if acc is None else Totals._make(acc)
+
+
+def _added(stored: Totals | None, delta: Sequence[Any]) -> Totals:
+    """What the adding upsert (`ReadingRepository.add_to_aggregates`) leaves in a row."""
+    if stored is None:
+        return Totals._make(delta)
+    newer = delta[4] >= stored.last_start
+    return Totals(
+        stored.total + delta[0],
+        stored.samples + delta[1],
+        min(stored.low, delta[2]),
+        max(stored.high, delta[3]),
+        delta[4] if newer else stored.last_start,
+        delta[5] if newer else stored.last_value,
+        max(stored.covered_until, delta[6]),
+        stored.end,
+        stored.unit,
+    )

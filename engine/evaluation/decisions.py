@@ -9,21 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule
+from engine.evaluation.repository import ActiveTrigger
 from engine.history.service import HistoryService
 from engine.models import HistoryKind, NotificationStatus
 from engine.notifications.repository import NotificationRepository
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
-from engine.triggers.repository import ActiveTrigger
-
-
-def localized(texts: dict[str, str], locale: str) -> str:
-    """The text for ``de-AT`` → ``de`` → ``en`` → any."""
-    language = locale.split("-")[0]
-    for candidate in (locale, language, "en"):
-        if candidate in texts:
-            return texts[candidate]
-    return next(iter(texts.values()), "")
+from engine.templating.locales import localized as localized  # the one locale fallback
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,9 @@ from typing import NamedTuple
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.customers.repository import CustomerRef
-from engine.triggers.repository import ActiveTrigger
+from engine.evaluation.context import customer_context
+from engine.evaluation.repository import ActiveTrigger
 from rules.context import Customer as CustomerContext
-
-
-def customer_context(customer: CustomerRef) -> CustomerContext:
-    """The customer as conditions and templates see them."""
-    return CustomerContext(customer.locale, customer.timezone, customer.attributes)
 
 
 class Plan(NamedTuple):

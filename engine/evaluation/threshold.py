@@ -1,28 +1,35 @@
-"""Threshold rules: fold new readings into window aggregates, evaluate the touched windows,
-step each trigger's per-window state and write the decisions."""
+"""Threshold rules, in two steps so that no condition runs while a write transaction is held.
+
+`ThresholdEvaluator.prepare` works on a read snapshot: it folds the batch's readings into the
+window aggregates as they will be, evaluates the touched windows and steps each trigger's
+per-window state, and keeps every input it used. `ThresholdEvaluator.commit` runs in the
+write transaction: it writes the aggregates, checks that what it finds there is exactly what
+was evaluated (aggregates, states, the readings that were new or corrected), and only then
+stores the states and decisions. If anything moved in between, nothing is stored and the
+batch is evaluated again from a fresh snapshot.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from engine.customers.repository import CustomerRef
-from engine.evaluation.aggregation import Aggregator, Slot, Stream, WindowCache
+from engine.evaluation.aggregation import Aggregator, Changes, Slot, WindowCache
+from engine.evaluation.cache import TenantEntries, plans_through
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
 from engine.evaluation.plan import Plan
-from engine.feeds.cache import TenantEntries, plans_through
-from engine.feeds.parsing.currency import minor_exponent
-from engine.feeds.parsing.units import is_currency
-from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
+from engine.evaluation.repository import EvaluationRepository
+from engine.evaluation.stats import StatsReader
+from engine.feeds.repository import AggregateKey, ReadingKey, ReadingRepository, ReadingRow, Totals
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
 from engine.platform.clock import Clock
 from engine.platform.metrics import evaluations
-from engine.triggers.repository import TriggerRepository
 from rules import state as machine
-from rules.aggregates import WindowStats, baseline_of, stats_at
+from rules.aggregates import baseline_of
 from rules.condition import evaluate
 from rules.context import Context
 from rules.trigger import assess
@@ -30,112 +37,152 @@ from rules.windows import Window
 
 log = logging.getLogger("nudge.evaluation")
 
-
-@lru_cache(maxsize=64)
-def _scale(unit: str) -> float:
-    """Factor from stored to condition units: minor to major units of money, else 1."""
-    return 10.0 ** -minor_exponent(unit) if is_currency(unit) else 1.0
+StateKey = tuple[str, int]  # trigger id, window start
 
 
-class StatsReader:
-    """Window statistics as conditions see them at one instant, money in major units
-    (``51.2`` EUR). Each window's elapsed fractions are worked out once: a batch asks about
-    the same few windows thousands of times."""
+class Step(NamedTuple):
+    """One trigger in one window: its state after this batch and what it decided."""
 
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self._fractions: dict[tuple[int, int, int | None], float] = {}
+    key: StateKey
+    slot: Slot
+    state: machine.TriggerState
+    changed: bool
+    decision: Decision | None
 
-    def stats(self, slot: Slot, totals: Totals | None) -> WindowStats:
-        if totals is None or totals.samples == 0:
-            return WindowStats.empty(slot.window, self.now)
-        scale = _scale(totals.unit)
-        return stats_at(
-            slot.window,
-            self._elapsed(slot, None),
-            self._elapsed(slot, totals.covered_until),
-            totals.total * scale,
-            totals.samples,
-            totals.low * scale,
-            totals.high * scale,
-            totals.last_value * scale,
-        )
 
-    def _elapsed(self, slot: Slot, until: int | None) -> float:
-        """Fraction of the window passed at ``until`` (epoch seconds; None: now)."""
-        key = (slot.start, slot.end, until)
-        found = self._fractions.get(key)
-        if found is None:
-            at = self.now if until is None else datetime.fromtimestamp(until, UTC)
-            found = self._fractions[key] = slot.window.elapsed(at)
-        return found
+@dataclass
+class Prepared:
+    """A batch evaluated on a snapshot, with every input the evaluation read."""
+
+    changes: Changes
+    fed: set[tuple[str, str]]  # (customer, metric) pairs some trigger watches
+    new: set[ReadingKey]  # readings taken as new, among those fed to triggers
+    corrected: set[ReadingKey]
+    totals: dict[AggregateKey, Totals | None]  # every aggregate a condition read
+    states: dict[StateKey, dict[str, Any] | None]  # every state stepped, as it was
+    steps: list[Step] = field(default_factory=list)
+    evaluated: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def feeds(self, row: ReadingRow) -> bool:
+        return (row[0], row[1]) in self.fed
 
 
 class ThresholdEvaluator:
-    def __init__(
-        self,
-        readings: ReadingRepository,
-        triggers: TriggerRepository,
-        writer: DecisionWriter,
-        clock: Clock,
-    ) -> None:
-        self.readings = readings
-        self.triggers = triggers
+    kind = "threshold"
+
+    def __init__(self, writer: DecisionWriter, clock: Clock) -> None:
         self.writer = writer
         self.clock = clock
         self.windows = WindowCache()
 
-    def apply(
+    def plans(
         self,
+        triggers: EvaluationRepository,
         customers: Mapping[str, CustomerRef],
-        new: Sequence[ReadingRow],
-        corrected: Sequence[ReadingRow],
+        rows: Sequence[ReadingRow],
         cached: TenantEntries | None = None,
-    ) -> int:
-        """Maintain aggregates for the triggers these readings feed and evaluate them."""
-        changed = [*new, *corrected]
-        if not changed:
-            return 0
-        plans = self._plans(customers, {r[0] for r in changed}, {r[1] for r in changed}, cached)
-        if not plans:
-            return 0
-        aggregator = Aggregator(self.readings, self.windows, customers)
-        touched = aggregator.fold(new, corrected, {p.stream for p in plans})
-        return self._evaluate(plans, touched, aggregator.fresh)
-
-    def _plans(
-        self,
-        customers: Mapping[str, CustomerRef],
-        customer_ids: set[str],
-        metrics: set[str],
-        cached: TenantEntries | None,
     ) -> list[Plan]:
+        """Plans of the threshold triggers these readings feed."""
+
         def load(ids: list[str]) -> list[Plan]:
-            active = self.triggers.active(ids, "threshold")
+            active = triggers.active(ids, "threshold")
             return [Plan.of(t, customers[t.customer_id]) for t in active]
 
-        found = (
-            load(sorted(customer_ids))
-            if cached is None
-            else plans_through(cached, customer_ids, load)
-        )
+        ids, metrics = {r[0] for r in rows}, {r[1] for r in rows}
+        found = load(sorted(ids)) if cached is None else plans_through(cached, ids, load)
         return [plan for plan in found if plan.metric in metrics]
+
+    def prepare(
+        self,
+        readings: ReadingRepository,
+        triggers: EvaluationRepository,
+        customers: Mapping[str, CustomerRef],
+        plans: list[Plan],
+        new: Sequence[ReadingRow],
+        corrected: Sequence[ReadingRow],
+    ) -> Prepared:
+        """Evaluate on a snapshot (``readings`` and ``triggers`` read it); nothing is written."""
+        fed = {(p.stream[0], p.stream[1]) for p in plans}
+        new = [r for r in new if (r[0], r[1]) in fed]
+        corrected = [r for r in corrected if (r[0], r[1]) in fed]
+        aggregator = Aggregator(readings, self.windows, customers)
+        changes = aggregator.changes(new, corrected, {p.stream for p in plans})
+        work = [
+            (p, s, self._keys(p, s))
+            for p in plans
+            for s in changes.touched.get(p.stream, {}).values()
+        ]
+        added = [k for k in changes.deltas if k not in changes.recompute]
+        earlier = {k for _, _, keys in work for k in keys if k not in changes.deltas}
+        stored = readings.aggregates([*added, *sorted(earlier)])
+        totals = aggregator.predict(changes, [*new, *corrected], stored)
+        totals.update({k: stored.get(k) for k in earlier})
+        prepared = Prepared(
+            changes,
+            fed,
+            {r[:4] for r in new},
+            {r[:4] for r in corrected},
+            totals,
+            {},
+        )
+        self._evaluate(prepared, triggers, work)
+        return prepared
+
+    def maybe_stored(
+        self,
+        prepared: Prepared,
+        customers: Mapping[str, CustomerRef],
+        rows: Iterable[ReadingRow],
+    ) -> bool:
+        """Whether a reading taken as new may be stored already: its window has totals that
+        cover its start (one starting at or after ``covered_until`` cannot be stored)."""
+        kinds: dict[tuple[str, str], set[str]] = {}
+        for customer, metric, kind, _ in prepared.changes.deltas:
+            kinds.setdefault((customer, metric), set()).add(kind)
+        for row in rows:
+            for kind in kinds.get((row[0], row[1]), ()):
+                slot = self.windows.slot(kind, row[2], customers[row[0]].timezone)
+                totals = prepared.totals.get((row[0], row[1], kind, slot.start))
+                if totals is not None and totals.samples and row[2] < totals.covered_until:
+                    return True
+        return False
+
+    def commit(
+        self, readings: ReadingRepository, triggers: EvaluationRepository, prepared: Prepared
+    ) -> bool:
+        """In the write transaction, after the batch's readings are stored: write the
+        aggregates, and the states and decisions if the evaluation's inputs are unchanged.
+        False (with nothing of the evaluation stored) if they moved."""
+        fresh = Aggregator(readings, self.windows, {}).apply(prepared.changes)
+        missing = [k for k in prepared.totals if k not in fresh]
+        found = {**fresh, **readings.aggregates(missing)} if missing else fresh
+        if any(found.get(k) != t for k, t in prepared.totals.items()):
+            return False
+        rows = triggers.states(list(prepared.states)) if prepared.states else {}
+        if any(_state_of(rows.get(k)) != s for k, s in prepared.states.items()):
+            return False
+        for step in prepared.steps:
+            if step.changed:
+                self._save(triggers, rows.get(step.key), step)
+            if step.decision is not None:
+                self.writer.write(step.decision)
+        for outcome, count in prepared.outcomes.items():
+            evaluations.labels(outcome).inc(count)
+        return True
 
     def _evaluate(
         self,
-        plans: list[Plan],
-        touched: Mapping[Stream, Mapping[int, Slot]],
-        fresh: Mapping[AggregateKey, Totals],
-    ) -> int:
+        prepared: Prepared,
+        triggers: EvaluationRepository,
+        work: list[tuple[Plan, Slot, list[AggregateKey]]],
+    ) -> None:
         now = self.clock.now()
         reader = StatsReader(now)
-        work = [(p, s, self._keys(p, s)) for p in plans for s in touched.get(p.stream, {}).values()]
-        missing = [k for _, _, keys in work for k in keys if k not in fresh]
-        aggregates = {**fresh, **self.readings.aggregates(missing)} if missing else fresh
         observed = []
         true = failed = 0
         for plan, slot, keys in work:
-            ctx = self._context(plan, slot, keys, aggregates, reader)
+            ctx = self._context(plan, slot, keys, prepared.totals, reader)
             result = evaluate(plan.rule.condition, ctx)
             if result.error is not None:
                 failed += 1
@@ -146,13 +193,11 @@ class ThresholdEvaluator:
             if result.result:
                 true += 1
             if result.result or plan.rearms_on_leave:
-                unit = aggregates[keys[0]].unit if keys[0] in aggregates else ""
-                observed.append((plan, slot, ctx, unit))
-        evaluations.labels("true").inc(true)
-        evaluations.labels("error").inc(failed)
-        evaluations.labels("false").inc(len(work) - true - failed)
-        self._step_all(observed, now)
-        return len(work)
+                found = prepared.totals.get(keys[0])
+                observed.append((plan, slot, ctx, found.unit if found else ""))
+        prepared.evaluated = len(work)
+        prepared.outcomes = {"true": true, "error": failed, "false": len(work) - true - failed}
+        self._step_all(prepared, triggers, observed)
 
     def _keys(self, plan: Plan, slot: Slot) -> list[AggregateKey]:
         """The aggregates the condition reads: this window's, then earlier ones, newest first."""
@@ -171,7 +216,7 @@ class ThresholdEvaluator:
         plan: Plan,
         slot: Slot,
         keys: list[AggregateKey],
-        aggregates: Mapping[AggregateKey, Totals],
+        aggregates: Mapping[AggregateKey, Totals | None],
         reader: StatsReader,
     ) -> Context:
         window = reader.stats(slot, aggregates.get(keys[0]))
@@ -190,36 +235,35 @@ class ThresholdEvaluator:
             baseline=baseline_of(earlier) if plan.reads_baseline else None,
         )
 
-    def _step_all(self, observed: list[tuple[Plan, Slot, Context, str]], now: datetime) -> None:
+    def _step_all(
+        self,
+        prepared: Prepared,
+        triggers: EvaluationRepository,
+        observed: list[tuple[Plan, Slot, Context, str]],
+    ) -> None:
         keys = [(p.trigger.id, s.start) for p, s, _, _ in observed]
-        rows = self.triggers.states(keys)
+        rows = triggers.states(keys) if keys else {}
         for (plan, slot, ctx, unit), key in zip(observed, keys, strict=True):
             row = rows.get(key)
+            prepared.states[key] = _state_of(row)
             current = machine.TriggerState.from_json(row.state) if row else None
             new_state, decision, _ = assess(plan.rule.core, ctx, current)
-            if new_state != current:
-                self._save(row, key, slot, new_state, now)
-            if decision is not None:
-                self.writer.write(self._decision(plan, slot.window, decision, ctx, unit))
+            made = self._decision(plan, slot.window, decision, ctx, unit) if decision else None
+            prepared.steps.append(Step(key, slot, new_state, new_state != current, made))
 
-    def _save(
-        self,
-        row: StateRow | None,
-        key: tuple[str, int],
-        slot: Slot,
-        state: machine.TriggerState,
-        now: datetime,
-    ) -> None:
+    def _save(self, triggers: EvaluationRepository, row: StateRow | None, step: Step) -> None:
+        now = self.clock.now()
         if row is None:
             row = StateRow(
-                trigger_id=key[0],
-                window_start=key[1],
-                window_end=slot.end,
+                trigger_id=step.key[0],
+                window_start=step.key[1],
+                window_end=step.slot.end,
                 state={},
                 updated_at=now,
             )
-        row.state, row.last_value, row.updated_at = state.to_json(), state.last_value, now
-        self.triggers.add_state(row)
+        row.state, row.last_value = step.state.to_json(), step.state.last_value
+        row.updated_at = now
+        triggers.add_state(row)
 
     def _decision(
         self, plan: Plan, window: Window, decision: machine.Decision, ctx: Context, unit: str
@@ -253,3 +297,7 @@ class ThresholdEvaluator:
             summary=summary,
             reason=reason,
         )
+
+
+def _state_of(row: StateRow | None) -> dict[str, Any] | None:
+    return None if row is None else dict(row.state)

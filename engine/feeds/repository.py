@@ -175,7 +175,7 @@ class ReadingRepository:
         m = self.mark
         sql = (
             f"SELECT start, duration, value, unit FROM readings WHERE customer_id = {m} AND "
-            f"metric = {m} AND start >= {m} AND start < {m} ORDER BY start"
+            f"metric = {m} AND start >= {m} AND start < {m} ORDER BY start, duration"
         )
         rows = self._query(sql, (customer_id, metric, start, end))
         return [(int(s), int(d), float(v), str(u)) for s, d, v, u in rows]

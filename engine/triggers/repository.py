@@ -1,32 +1,13 @@
-"""SQL for triggers and their per-window state."""
+"""SQL for triggers as customers own them (their per-window state is evaluation's)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
 
-from sqlalchemy import delete, tuple_
-from sqlalchemy import select as columns
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from engine.models import Notification, Rule, RuleStatus, RuleVersion, Trigger, TriggerState
-from engine.models.types import decoded, json_text
-
-_CHUNK = 400
-
-
-class ActiveTrigger(NamedTuple):
-    """What evaluation needs of a trigger, without loading ORM objects."""
-
-    id: str
-    tenant_id: str
-    customer_id: str
-    rule_version_id: str
-    version: int
-    definition: dict[str, Any]
-    params: dict[str, Any]
-    channels: list[str] | None
+from engine.models import Notification, Trigger, TriggerState
 
 
 class TriggerRepository:
@@ -72,73 +53,3 @@ class TriggerRepository:
             trigger.enabled, trigger.deleted_at = False, at
             self.session.add(trigger)
         self.session.flush()
-
-    def active(
-        self,
-        customer_ids: Sequence[str],
-        kind: str,
-        *,
-        metrics: Sequence[str] = (),
-        event_types: Sequence[str] = (),
-    ) -> list[ActiveTrigger]:
-        """Enabled triggers of ``kind`` for these customers whose rule is not retired.
-
-        Plain column queries, not ORM objects: this runs on every ingested batch."""
-        t = Trigger.__table__.c  # type: ignore[attr-defined]
-        rows: list[Any] = []
-        unique = list(dict.fromkeys(customer_ids))
-        for i in range(0, len(unique), _CHUNK):
-            query = columns(
-                t.id,
-                t.tenant_id,
-                t.customer_id,
-                t.rule_version_id,
-                json_text(t.params),
-                json_text(t.channels),
-            ).where(t.customer_id.in_(unique[i : i + _CHUNK]), t.kind == kind, t.enabled.is_(True))
-            if metrics:
-                query = query.where(t.metric.in_(metrics))
-            if event_types:
-                query = query.where(t.event_type.in_(event_types))
-            rows.extend(self.session.execute(query).all())
-        versions = self._live_versions({row[3] for row in rows})
-        return [
-            ActiveTrigger(
-                id_,
-                tenant,
-                customer,
-                version_id,
-                *versions[version_id],
-                decoded(params),
-                decoded(channels),
-            )
-            for id_, tenant, customer, version_id, params, channels in rows
-            if version_id in versions
-        ]
-
-    def _live_versions(self, ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
-        """Version number and definition of these rule versions, unless their rule retired."""
-        if not ids:
-            return {}
-        query = (
-            select(col(RuleVersion.id), col(RuleVersion.version), col(RuleVersion.definition))
-            .join(Rule, col(Rule.id) == col(RuleVersion.rule_id))
-            .where(col(RuleVersion.id).in_(ids), col(Rule.status) != RuleStatus.retired)
-        )
-        return {
-            vid: (version, dict(definition))
-            for vid, version, definition in self.session.execute(query)
-        }
-
-    def states(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], TriggerState]:
-        found: dict[tuple[str, int], TriggerState] = {}
-        unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), _CHUNK):
-            pair = tuple_(col(TriggerState.trigger_id), col(TriggerState.window_start))
-            query = select(TriggerState).where(pair.in_(unique[i : i + _CHUNK]))
-            for row in self.session.exec(query):
-                found[(row.trigger_id, row.window_start)] = row
-        return found
-
-    def add_state(self, row: TriggerState) -> None:
-        self.session.add(row)

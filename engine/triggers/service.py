@@ -7,20 +7,22 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule, compiled_version
+from engine.catalog.params import check_params as check_params  # also the pages' check
 from engine.catalog.service import CatalogService
 from engine.customers.repository import CustomerRef
-from engine.errors import FieldError, InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.evaluation.aggregation import Aggregator, WindowCache
-from engine.evaluation.decisions import localized
 from engine.evaluation.occurrences import OccurrenceEvaluator
-from engine.evaluation.threshold import StatsReader
+from engine.evaluation.repository import ActiveTrigger, EvaluationRepository
+from engine.evaluation.stats import StatsReader
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import AggregateKey, ReadingRepository
 from engine.history.service import HistoryService
 from engine.models import Customer, HistoryKind, Rule, RuleStatus, Trigger
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
-from engine.triggers.repository import ActiveTrigger, TriggerRepository
+from engine.templating.locales import localized
+from engine.triggers.repository import TriggerRepository
 from engine.triggers.schemas import (
     ParameterPublic,
     RuleOffer,
@@ -30,18 +32,7 @@ from engine.triggers.schemas import (
     TriggerUpdate,
 )
 from rules import state as machine
-from rules.errors import ParameterError
-from rules.schema import RuleDefinition
 from rules.windows import Window
-
-
-def check_params(definition: RuleDefinition, values: dict[str, Any]) -> dict[str, Any]:
-    """The customer's values checked against the rule; 422 naming each bad parameter."""
-    try:
-        return definition.validate_params(values)
-    except ParameterError as exc:
-        errors = [FieldError(("body", "params", name), reason) for name, reason in exc.errors]
-        raise InvalidInput("parameters do not fit the rule", errors) from None
 
 
 class TriggerService:
@@ -54,8 +45,10 @@ class TriggerService:
         clock: Clock,
         occurrences: OccurrenceEvaluator,
         events: EventRepository,
+        states: EvaluationRepository,
     ) -> None:
         self.repo = repo
+        self.states = states
         self.occurrences = occurrences
         self.events = events
         self.catalog = catalog
@@ -196,7 +189,7 @@ class TriggerService:
         now = self.clock.now()
         slot = self.windows.slot(d.window, int(now.timestamp()), customer.timezone)
         window, start = slot.window, slot.start
-        row = self.repo.states([(trigger.id, start)]).get((trigger.id, start))
+        row = self.states.states([(trigger.id, start)]).get((trigger.id, start))
         status = machine.TriggerState.from_json(row.state).status if row else "armed"
         aggregate = self.readings.aggregates([(customer.id, d.metric or "", d.window, start)])
         found = next(iter(aggregate.values()), None)

@@ -81,4 +81,4 @@ def from_numeric(number: int) -> str | None:
 
 def major_units(amount: float, code: str) -> float:
     """Minor to major units as conditions and messages read money: ``5120.0 EUR`` → ``51.2``."""
-    return amount / 10 ** minor_exponent(code)
+    return float(amount / 10 ** minor_exponent(code))

@@ -17,7 +17,6 @@ from engine.errors import UnsupportedMediaType
 from engine.feeds.parsing.body import load_json, media_type, split_ndjson
 from engine.feeds.parsing.readings import JSON_TYPES, NDJSON_TYPES
 from engine.feeds.parsing.rows import Rejection
-from engine.units import is_currency, to_minor_units
 from engine.feeds.parsing.values import (
     RowError,
     as_name,
@@ -31,6 +30,7 @@ from engine.feeds.parsing.values import (
     require,
 )
 from engine.platform.validation import EARLIEST, MAX_JSON_LIST, MAX_JSON_STRING
+from engine.units import is_currency, to_minor_units
 
 JsonValue: TypeAlias = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Status = Literal["active", "cancelled"]

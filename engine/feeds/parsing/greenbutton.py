@@ -19,7 +19,6 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 from engine.errors import PayloadTooLarge
-from engine.units import from_numeric, minor_exponent
 from engine.feeds.parsing.errors import FeedFormatError
 from engine.feeds.parsing.espi import (
     COMMODITY_SERVICES,
@@ -32,8 +31,8 @@ from engine.feeds.parsing.espi import (
     UOM_UNITS,
 )
 from engine.feeds.parsing.rows import ParseResult, ReadingRow, Rejection
-from engine.units import normalise
 from engine.feeds.parsing.values import RowError, check_not_future, future_limit
+from engine.units import from_numeric, minor_exponent, normalise
 
 MAX_BYTES = 16 * 1024 * 1024
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from engine.units import CONVERSIONS, UnitError, normalise
 from engine.feeds.parsing.values import (
     MAX_DURATION_S,
     MAX_TEXT,
@@ -27,6 +26,7 @@ from engine.feeds.parsing.values import (
     require,
 )
 from engine.platform.validation import MAX_MAGNITUDE
+from engine.units import CONVERSIONS, UnitError, normalise
 
 FIELDS = ("customer", "metric", "start", "duration", "end", "value", "unit", "quality")
 KNOWN_FIELDS = frozenset(FIELDS)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from engine.feeds.parsing.body import decode_text
 from engine.feeds.parsing.errors import FeedFormatError
 from engine.feeds.parsing.rows import ParseResult, ReadingRow, Rejection
-from engine.units import KWH
 from engine.feeds.parsing.values import RowError, as_number, check_not_future, future_limit
+from engine.units import KWH
 
 UCI_HEADER = ("Date", "Time", "Global_active_power")
 METRIC = "electricity.consumption"

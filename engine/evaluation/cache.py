@@ -11,17 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
 from engine.customers.repository import CustomerRef
+from engine.evaluation.plan import Plan
 from engine.models import Customer, Rule, Tenant, Trigger
-
-if TYPE_CHECKING:
-    from engine.evaluation.plan import Plan  # kept here, built by the evaluator
 
 MAX_ENTRIES = 2_000_000
 

@@ -1,0 +1,135 @@
+"""Ingest readings: resolve customers, evaluate the threshold triggers they feed on a read
+snapshot, then store readings, aggregates, trigger states and decisions in one write
+transaction, which keeps the decisions only if their inputs did not move meanwhile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.customers.repository import CustomerRef
+from engine.evaluation.cache import IngestCache, refs_through
+from engine.evaluation.decisions import DecisionWriter
+from engine.evaluation.plan import Plan
+from engine.evaluation.threshold import Prepared, ThresholdEvaluator
+from engine.feeds import store
+from engine.feeds.parsing import ParseResult, Rejection
+from engine.feeds.repository import ReadingRow
+from engine.feeds.schemas import BatchResult
+from engine.ingest.phases import ATTEMPTS, Phases, Stores
+from engine.ingest.result import finished
+from engine.platform.clock import Clock
+from engine.platform.ids import new_id
+from engine.platform.metrics import readings_ingested
+
+
+@dataclass
+class Draft:
+    """A batch keyed and evaluated on a snapshot, ready to be written."""
+
+    epoch: int
+    result: BatchResult
+    refused: list[Rejection]  # by the parser
+    keyed: store.Keyed
+    first_units: dict[str, str]  # metrics this batch gives their unit
+    prepared: Prepared
+
+
+class FeedService:
+    def __init__(
+        self,
+        phases: Phases,
+        evaluator: ThresholdEvaluator,
+        writer: DecisionWriter,
+        cache: IngestCache,
+        clock: Clock,
+    ) -> None:
+        self.phases = phases
+        self.evaluator = evaluator
+        self.writer = writer
+        self.cache = cache
+        self.clock = clock
+
+    def ingest(self, tenant_id: str, parsed: ParseResult) -> BatchResult:
+        batch, received = new_id("bat"), int(self.clock.now().timestamp())
+        exact = False  # first take readings the aggregates do not cover as new
+        for attempt in range(ATTEMPTS):
+            with self.phases.snapshot() as reads:
+                draft = self._draft(reads, tenant_id, parsed, batch, received, exact)
+            result = self._write(tenant_id, draft, batch)
+            if result is not None:
+                return result
+            self.phases.again(attempt)
+            exact = True
+        raise AssertionError("unreachable: the last attempt raises Busy")
+
+    def _draft(
+        self,
+        reads: Stores,
+        tenant_id: str,
+        parsed: ParseResult,
+        batch: str,
+        received: int,
+        exact: bool,
+    ) -> Draft:
+        epoch = reads.tenants.epoch(tenant_id)
+        entries = self.cache.entries(tenant_id, epoch)
+        refs = {row.customer for row in parsed.rows}
+        found = refs_through(entries, refs, lambda m: reads.customers.by_refs(tenant_id, m))
+        units, first = store.metric_units(
+            reads.readings, self.cache.metric_units, tenant_id, parsed.rows
+        )
+        keyed = store.keyed(tenant_id, parsed.rows, found, units, received, batch)
+        rows = list(keyed.rows.values())
+        by_id = {c.id: c for c in found.values()}
+        plans = self.evaluator.plans(reads.triggers, by_id, rows, entries)
+        prepared = self._prepare(reads, by_id, plans, rows, exact)
+        result = BatchResult(batch=batch, notes=list(parsed.notes))
+        return Draft(epoch, result, list(parsed.rejections), keyed, first, prepared)
+
+    def _prepare(
+        self,
+        reads: Stores,
+        customers: dict[str, CustomerRef],
+        plans: list[Plan],
+        rows: list[ReadingRow],
+        exact: bool,
+    ) -> Prepared:
+        """Evaluate, taking readings as new where the window totals show they must be, and
+        looking up the stored ones otherwise (or when a first guess proved wrong)."""
+        fed = {(p.stream[0], p.stream[1]) for p in plans}
+        feeding = [r for r in rows if (r[0], r[1]) in fed]
+        evaluator = self.evaluator
+        if not exact:
+            prepared = evaluator.prepare(
+                reads.readings, reads.triggers, customers, plans, feeding, []
+            )
+            if not evaluator.maybe_stored(prepared, customers, feeding):
+                return prepared
+        expected = store.classify(reads.readings, feeding)
+        return evaluator.prepare(
+            reads.readings, reads.triggers, customers, plans, expected.new, expected.corrected
+        )
+
+    def _write(self, tenant_id: str, draft: Draft, batch: str) -> BatchResult | None:
+        """Store the batch; None (to be rolled back) if what it was evaluated on moved."""
+        writes, prepared = self.phases.write, draft.prepared
+        # Held: a trigger created meanwhile either sees this batch's readings when it builds
+        # its aggregates, or is among the triggers this batch maintains them for.
+        if writes.tenants.epoch(tenant_id, hold=True) != draft.epoch:
+            return None
+        if not store.claim_units(writes.readings, tenant_id, draft.first_units):
+            return None
+        stored = store.store(writes.readings, list(draft.keyed.rows.values()), batch)
+        if {r[:4] for r in stored.new if prepared.feeds(r)} != prepared.new:
+            return None
+        if {r[:4] for r in stored.corrected if prepared.feeds(r)} != prepared.corrected:
+            return None
+        if not self.evaluator.commit(writes.readings, writes.triggers, prepared):
+            return None
+        result = draft.result
+        store.count(result, draft.keyed, stored)
+        result.evaluated = prepared.evaluated
+        finished(result, [*draft.refused, *draft.keyed.rejections], len(self.writer.created))
+        for outcome in ("accepted", "duplicate", "corrected", "rejected"):
+            readings_ingested.labels(outcome).inc(getattr(result, outcome))
+        return result
