@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from engine.units import is_currency, normalise
 from engine.processes.demo.rules import CHECKUP_REMINDER
+from engine.units import is_currency, normalise
 from rules.aggregates import Reading, WindowStats, aggregate, stats_from_totals
 from rules.backtest import BacktestHit, backtest, backtest_events
 from rules.condition import Evaluation, _compile_error, compile_condition, evaluate

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from engine.feeds.parsing.rows import Rejection, parse_objects
-from engine.units import normalise
 from engine.feeds.parsing.values import future_limit
+from engine.units import normalise
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GOOD: dict[str, Any] = {
