@@ -1,9 +1,14 @@
 """Run a request again when PostgreSQL aborts its transaction for contention.
 
-A request is one unit of work (`api.deps.get_services` commits it before the answer starts),
+A request is one unit of work (`api.deps.request_unit_of_work` commits it before the answer starts),
 so a deadlock or serialisation failure leaves nothing behind: the request is replayed from
 its buffered body, a bounded number of times, and past that answered 503 with Retry-After
 (`engine.errors.Busy`). Every route gets this, whoever wrote it.
+
+GET and HEAD requests run first with deferred SQLite transactions (`deferred_writes`): they
+read from a snapshot and never queue behind a feed's write transaction. The rare one that
+writes and meets another writer is refused by SQLite before anything is stored, and runs
+again at once as an ordinary writer.
 """
 
 from __future__ import annotations
@@ -11,15 +16,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.middleware import BODY_KEY, WatchedSend
 from api.problems import render_domain_error
-from engine.platform.db import RetryPolicy, is_contention
+from engine.platform.db import RetryPolicy, deferred_writes, is_contention, is_write_refused
 
 log = logging.getLogger("nudge.api")
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _replay(body: bytes, then: Receive) -> Receive:
@@ -45,12 +52,19 @@ class RetryOnContentionMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         policy = self.policy()
+        reads_first = scope["method"] in READ_METHODS
         for attempt in range(policy.attempts):
             watched = WatchedSend(send)
             attempt_receive = receive if attempt == 0 else self._again(scope, receive)
+            deferred = reads_first and attempt == 0
             try:
-                return await self.app(scope, attempt_receive, watched)
+                with deferred_writes() if deferred else nullcontext():
+                    return await self.app(scope, attempt_receive, watched)
             except Exception as exc:
+                if deferred and not watched.started and is_write_refused(exc):
+                    # A GET that writes met another writer: again, as an ordinary writer.
+                    log.info("read request wrote; running it again", extra={"path": scope["path"]})
+                    continue
                 if watched.started or not is_contention(exc):
                     raise
                 log.warning(

@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -57,11 +58,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    reading = conn.get_execution_options().get(_SNAPSHOT, False)
+    reading = conn.get_execution_options().get(_SNAPSHOT, False) or _DEFERRED.get()
     conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 _SNAPSHOT = "nudge_snapshot"
+_DEFERRED: ContextVar[bool] = ContextVar("nudge_deferred_writes", default=False)
+_SQLITE_BUSY = 5  # the primary code of SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT...)
+
+
+@contextmanager
+def deferred_writes() -> Iterator[None]:
+    """SQLite transactions begun in this block (this thread or task and what it starts) are
+    deferred: they read from a WAL snapshot without waiting for, or blocking, any writer.
+    One that then writes takes the write lock only if no other writer holds it or committed
+    since its snapshot; otherwise SQLite refuses at once (`is_write_refused`) and nothing of
+    it is stored, so the work can run again as an ordinary writer. For work that mostly
+    only reads, such as a GET request."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
+def is_write_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is SQLite's "busy": a deferred transaction could
+    not take the write lock, or a lock was not had within the busy timeout."""
+    return any(
+        isinstance(c, sqlite3.OperationalError)
+        and (getattr(c, "sqlite_errorcode", 0) & 0xFF) == _SQLITE_BUSY
+        for c in _causes(exc)
+    )
 
 
 @contextmanager
