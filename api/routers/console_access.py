@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import ServicesDep, get_runtime
+from api.deps import AuthenticatorDep, get_runtime
 from api.web import console_session
 from api.web.console_deps import OpsDep, end_console_session, keep_console_session
 from api.web.console_render import console_page
@@ -39,7 +39,7 @@ def login_page(visitor: VisitorDep, done: str | None = None) -> HTMLResponse:
 
 @router.post("/login", response_model=None)
 def sign_in(
-    request: Request, visitor: VisitorDep, services: ServicesDep, form: FormDep
+    request: Request, visitor: VisitorDep, auth: AuthenticatorDep, form: FormDep
 ) -> Response:
     """Failed keys count against the client and the key id as for the API (429 past it)."""
     key = str(form.get("key") or "").strip()[:MAX_KEY_LENGTH]
@@ -52,7 +52,7 @@ def sign_in(
         errors = [("key", console_text(visitor.lang, "signin.too_many"))]
         return console_page(visitor, "login.html", 429, errors=errors)
     try:
-        principal = services.auth.authenticate(key) if key else None
+        principal = auth.authenticate(key) if key else None
     except NudgeError:
         principal = None
     if principal is None or principal.role != Role.ops or principal.tenant_id is None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData, UploadFile
 
+from api.deps import CatalogServiceDep, ConsoleBacktestsDep
 from api.web import params as param_form
 from api.web.chart import chart
 from api.web.console_deps import Ops, OpsDep
@@ -23,56 +24,64 @@ Key = Annotated[str, Path(max_length=120)]
 MAX_UPLOAD = 8 * 1024 * 1024
 
 
-def _service(ops: Ops) -> ConsoleBacktests:
-    s = ops.services
-    return ConsoleBacktests(s.catalog, s.customers, s.readings)
-
-
 @router.get("/{key}/backtest", response_class=HTMLResponse)
 def backtest_page(
     ops: OpsDep,
+    catalog: CatalogServiceDep,
+    backtests: ConsoleBacktestsDep,
     key: Key,
     version: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     customer: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+    rule = catalog.get(ops.tenant.id, key)
     form = FormData({"version": str(version), "customer": customer})
-    return _run(ops, rule, form, None) if customer else _page(ops, rule, form)
+    return _run(ops, backtests, rule, form, None) if customer else _page(ops, backtests, rule, form)
 
 
 @router.post("/{key}/backtest", response_class=HTMLResponse)
-async def run_backtest(ops: OpsDep, key: Key, form: FormDep) -> HTMLResponse:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+async def run_backtest(
+    ops: OpsDep,
+    catalog: CatalogServiceDep,
+    backtests: ConsoleBacktestsDep,
+    key: Key,
+    form: FormDep,
+) -> HTMLResponse:
+    rule = catalog.get(ops.tenant.id, key)
     upload = form.get("file")
     body = None
     if isinstance(upload, UploadFile) and upload.filename:
         body = await upload.read(MAX_UPLOAD + 1)
         if len(body) > MAX_UPLOAD:
-            return _page(ops, rule, form, errors=[("file", "over 8 MB")], status=422)
-    return _run(ops, rule, form, body or None)
+            return _page(ops, backtests, rule, form, errors=[("file", "over 8 MB")], status=422)
+    return _run(ops, backtests, rule, form, body or None)
 
 
-def _run(ops: Ops, rule: Rule, form: FormData, body: bytes | None) -> HTMLResponse:
-    service = _service(ops)
+def _run(
+    ops: Ops, backtests: ConsoleBacktests, rule: Rule, form: FormData, body: bytes | None
+) -> HTMLResponse:
     external_id = str(form.get("customer") or "").strip()
     if bool(external_id) == bool(body):
-        return _page(ops, rule, form, errors=[("customer", ops.t("backtest.source"))], status=422)
+        return _page(
+            ops, backtests, rule, form, errors=[("customer", ops.t("backtest.source"))], status=422
+        )
     try:
-        compiled = service.compiled(rule, _version(form))
+        compiled = backtests.compiled(rule, _version(form))
         values, _, errors = param_form.parse(compiled.definition.parameters, form, ops.visitor.lang)
         if errors:
-            return _page(ops, rule, form, errors=errors, status=422)
+            return _page(ops, backtests, rule, form, errors=errors, status=422)
         if body is not None:
             zone = str(form.get("timezone") or ops.tenant.default_timezone)
-            view = service.for_file(ops.tenant, compiled, body, zone, values)
+            view = backtests.for_file(ops.tenant, compiled, body, zone, values)
         else:
-            view = service.for_customer(ops.tenant, compiled, external_id, values)
+            view = backtests.for_customer(ops.tenant, compiled, external_id, values)
     except NotFound:
-        return _page(ops, rule, form, errors=[("customer", ops.t("backtest.unknown"))], status=404)
+        return _page(
+            ops, backtests, rule, form, errors=[("customer", ops.t("backtest.unknown"))], status=404
+        )
     except InvalidInput as exc:
         shown = [(_field(e.loc), e.msg) for e in exc.errors] or [("customer", exc.detail)]
-        return _page(ops, rule, form, errors=shown, status=422)
-    return _page(ops, rule, form, view=view)
+        return _page(ops, backtests, rule, form, errors=shown, status=422)
+    return _page(ops, backtests, rule, form, view=view)
 
 
 def _field(loc: tuple[str | int, ...]) -> str:
@@ -91,6 +100,7 @@ def _version(form: FormData) -> int:
 
 def _page(
     ops: Ops,
+    backtests: ConsoleBacktests,
     rule: Rule,
     form: FormData,
     view: BacktestView | None = None,
@@ -99,7 +109,7 @@ def _page(
 ) -> HTMLResponse:
     version = _version(form)
     try:
-        definition = _service(ops).compiled(rule, version).definition
+        definition = backtests.compiled(rule, version).definition
     except (InvalidInput, NotFound):
         definition = None
     lang = ops.visitor.lang

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import CustomerServiceDep, HistoryServiceDep, TriggerServiceDep
 from api.web.console_deps import OpsDep
 from api.web.history_text import describe
 from engine.errors import NotFound
@@ -18,11 +19,15 @@ HISTORY_PAGE = 50
 
 
 @router.get("", response_model=None)
-def find(ops: OpsDep, external_id: Annotated[str, Query(max_length=200)] = "") -> Response:
+def find(
+    ops: OpsDep,
+    customers: CustomerServiceDep,
+    external_id: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
     wanted = external_id.strip()
     if wanted:
         try:
-            ops.services.customers.by_external_id(ops.tenant.id, wanted)
+            customers.by_external_id(ops.tenant.id, wanted)
         except NotFound:
             errors = [("external_id", ops.t("customers.unknown"))]
             return ops.page(
@@ -40,19 +45,22 @@ def find(ops: OpsDep, external_id: Annotated[str, Query(max_length=200)] = "") -
 @router.get("/{external_id}", response_class=HTMLResponse)
 def customer(
     ops: OpsDep,
+    customers: CustomerServiceDep,
+    triggers: TriggerServiceDep,
+    history: HistoryServiceDep,
     external_id: ExternalId,
     cursor: Annotated[str | None, Query(max_length=60)] = None,
 ) -> HTMLResponse:
-    found = ops.services.customers.by_external_id(ops.tenant.id, external_id)
-    triggers = [ops.services.triggers.public(t, found) for t in ops.services.triggers.list(found)]
-    page = ops.services.history.page(found.id, cursor, HISTORY_PAGE)
+    found = customers.by_external_id(ops.tenant.id, external_id)
+    alerts = [triggers.public(t, found) for t in triggers.list(found)]
+    page = history.page(found.id, cursor, HISTORY_PAGE)
     ops.visitor.zone = found.timezone
     return ops.page(
         "customer.html",
         title=found.name or found.external_id or found.id,
         customer=found,
-        public=ops.services.customers.public(found),
-        triggers=triggers,
+        public=customers.public(found),
+        triggers=alerts,
         entries=[(e, describe(e, ops.visitor.t, {})) for e in page.items],
         next_cursor=page.next_cursor,
         section="customers",

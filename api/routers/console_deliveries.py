@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from api.deps import ConsoleDeliveriesDep, CustomerServiceDep
 from api.web.console_deps import Ops, OpsDep
 from api.web.deps import FormDep
-from engine.console.deliveries import ConsoleDeliveries, Counts
-from engine.console.repository import DeliveryFilter, DeliveryRepository
+from engine.console.deliveries import Counts
+from engine.console.repository import DeliveryFilter
+from engine.customers.service import CustomerService
 from engine.errors import NotFound
 from engine.models import NotificationStatus
 
@@ -26,14 +28,11 @@ CHANNELS = ("email", "sms", "voice", "outbox")
 BAR_WIDTH = 400
 
 
-def _service(ops: Ops) -> ConsoleDeliveries:
-    s = ops.services
-    return ConsoleDeliveries(DeliveryRepository(s.session), s.history, s.clock)
-
-
 @router.get("", response_class=HTMLResponse)
 def deliveries(
     ops: OpsDep,
+    service: ConsoleDeliveriesDep,
+    customers: CustomerServiceDep,
     status: Text = "",
     channel: Text = "",
     rule: Text = "",
@@ -48,11 +47,10 @@ def deliveries(
         status=status if status in STATUSES else None,
         channel=channel if channel in CHANNELS else None,
         rule_key=rule.strip() or None,
-        customer_id=_customer_id(ops, customer, errors),
+        customer_id=_customer_id(ops, customers, customer, errors),
         since=_day(since, zone, errors, ("since", ops.t("deliveries.date_error"))),
         until=_day(until, zone, errors, ("until", ops.t("deliveries.date_error")), next_day=True),
     )
-    service = _service(ops)
     rows, more = ([], None) if errors else service.page(ops.tenant.id, where, before or None)
     counts = service.counts(ops.tenant.id)
     query = {"status": status, "channel": channel, "rule": rule, "customer": customer}
@@ -73,11 +71,13 @@ def deliveries(
     )
 
 
-def _customer_id(ops: Ops, external_id: str, errors: list[tuple[str, str]]) -> str | None:
+def _customer_id(
+    ops: Ops, customers: CustomerService, external_id: str, errors: list[tuple[str, str]]
+) -> str | None:
     if not external_id.strip():
         return None
     try:
-        return ops.services.customers.by_external_id(ops.tenant.id, external_id.strip()).id
+        return customers.by_external_id(ops.tenant.id, external_id.strip()).id
     except NotFound:
         errors.append(("customer", ops.t("customers.unknown")))
         return None
@@ -107,8 +107,10 @@ def _bars(counts: Counts) -> list[tuple[str, str, int, float]]:
 
 
 @router.get("/{notification_id}", response_class=HTMLResponse)
-def notification(ops: OpsDep, notification_id: NotificationId, done: str = "") -> HTMLResponse:
-    followed = _service(ops).follow(ops.tenant.id, notification_id)
+def notification(
+    ops: OpsDep, service: ConsoleDeliveriesDep, notification_id: NotificationId, done: str = ""
+) -> HTMLResponse:
+    followed = service.follow(ops.tenant.id, notification_id)
     return ops.page(
         "delivery.html",
         title=ops.t("delivery.title", id=notification_id),
@@ -120,6 +122,8 @@ def notification(ops: OpsDep, notification_id: NotificationId, done: str = "") -
 
 
 @router.post("/{notification_id}/cancel", response_model=None)
-def cancel(ops: OpsDep, notification_id: NotificationId, form: FormDep) -> RedirectResponse:
-    _service(ops).cancel(ops.tenant.id, notification_id, ops.who)
+def cancel(
+    ops: OpsDep, service: ConsoleDeliveriesDep, notification_id: NotificationId, form: FormDep
+) -> RedirectResponse:
+    service.cancel(ops.tenant.id, notification_id, ops.who)
     return ops.redirect(f"/console/deliveries/{notification_id}", done="cancelled")

@@ -9,16 +9,16 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import CatalogServiceDep, ClockDep, ConsoleBacktestsDep
 from api.web.console_chart import day_chart
 from api.web.console_deps import Ops, OpsDep
 from api.web.deps import FormDep
 from engine.catalog.compiled import CompiledRule
-from engine.console.backtests import ConsoleBacktests
-from engine.console.impact import MAX_DAYS, Impact, ImpactService
+from engine.console.impact import MAX_DAYS, Impact
 from engine.console.jobs import Job, Jobs
-from engine.console.repository import ImpactRepository
 from engine.errors import InvalidInput
 from engine.models import Rule
+from engine.platform.clock import Clock
 from engine.processes.runtime import Runtime
 
 router = APIRouter(prefix="/console/rules", tags=["console"], include_in_schema=False)
@@ -35,29 +35,42 @@ def jobs_of(request: Request) -> Jobs:
 
 
 @router.get("/{key}/impact", response_class=HTMLResponse)
-def impact_page(request: Request, ops: OpsDep, key: Key, job: JobId = "") -> HTMLResponse:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+def impact_page(
+    request: Request,
+    ops: OpsDep,
+    catalog: CatalogServiceDep,
+    clock: ClockDep,
+    key: Key,
+    job: JobId = "",
+) -> HTMLResponse:
+    rule = catalog.get(ops.tenant.id, key)
     found = jobs_of(request).get(ops.tenant.id, job) if job else None
     if found is not None and found.subject != rule.key:
         found = None
-    return _page(ops, rule, found, days=30)
+    return _page(ops, clock, rule, found, days=30)
 
 
 @router.post("/{key}/impact", response_model=None)
-def start_impact(request: Request, ops: OpsDep, key: Key, form: FormDep) -> Response:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+def start_impact(
+    request: Request,
+    ops: OpsDep,
+    catalog: CatalogServiceDep,
+    backtests: ConsoleBacktestsDep,
+    clock: ClockDep,
+    key: Key,
+    form: FormDep,
+) -> Response:
+    rule = catalog.get(ops.tenant.id, key)
     days = _days(form.get("days"))
     if days is None:
         errors = [("days", ops.t("impact.days.error", max=MAX_DAYS))]
-        return _page(ops, rule, None, 30, errors, 422)
+        return _page(ops, clock, rule, None, 30, errors, 422)
     try:
-        compiled = ConsoleBacktests(
-            ops.services.catalog, ops.services.customers, ops.services.readings
-        ).compiled(rule, 0)
+        compiled = backtests.compiled(rule, 0)
         if compiled.definition.kind != "threshold":
             raise InvalidInput.at(("path", "key"), ops.t("backtest.only_threshold"))
     except InvalidInput as exc:
-        return _page(ops, rule, None, days, [("days", exc.detail)], 422)
+        return _page(ops, clock, rule, None, days, [("days", exc.detail)], 422)
     jobs = jobs_of(request)
     busy = jobs.running(ops.tenant.id)
     if busy is not None:  # one replay at a time per tenant: show the one under way
@@ -72,8 +85,7 @@ def _work(runtime: Runtime, tenant_id: str, rule: CompiledRule, days: int) -> An
     def run(job: Job) -> Impact:
         now = runtime.clock.now()
         with runtime.services() as services:
-            service = ImpactService(ImpactRepository(services.session))
-            return service.run(tenant_id, rule, days, now, job.progress)
+            return services.impact.run(tenant_id, rule, days, now, job.progress)
 
     return run
 
@@ -88,6 +100,7 @@ def _days(raw: object) -> int | None:
 
 def _page(
     ops: Ops,
+    clock: Clock,
     rule: Rule,
     job: Job | None,
     days: int,
@@ -95,9 +108,7 @@ def _page(
     status: int = 200,
 ) -> HTMLResponse:
     impact: Impact | None = job.result if job is not None and job.finished else None
-    per_day = (
-        impact.per_day(ops.services.clock.now().astimezone(_zone(ops)).date()) if impact else []
-    )
+    per_day = impact.per_day(clock.now().astimezone(_zone(ops)).date()) if impact else []
     return ops.page(
         "impact.html",
         status,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.deps import CatalogServiceDep, ConsoleRulesDep
 from api.web.console_deps import Ops, OpsDep
 from api.web.console_forms import (
     OPTIONS,
@@ -19,7 +20,7 @@ from api.web.console_forms import (
 )
 from api.web.deps import FormDep
 from engine.console.rule_tests import run_rule_tests
-from engine.console.wiring import console_rules
+from engine.console.rules import ConsoleRules
 from engine.errors import InvalidInput
 from engine.models import Rule
 
@@ -30,51 +31,58 @@ EMPTY: dict[str, Any] = {"kind": "threshold", "parameters": [], "condition": "tr
 
 
 @router.get("", response_class=HTMLResponse)
-def rules_list(ops: OpsDep) -> HTMLResponse:
-    rows = console_rules(ops.services).overview(ops.tenant.id)
+def rules_list(ops: OpsDep, console: ConsoleRulesDep) -> HTMLResponse:
+    rows = console.overview(ops.tenant.id)
     return ops.page("rules.html", title=ops.t("nav.rules"), rows=rows, section="rules")
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_rule(ops: OpsDep) -> HTMLResponse:
-    return _editor(ops, None, form_values(EMPTY))
+def new_rule(ops: OpsDep, console: ConsoleRulesDep) -> HTMLResponse:
+    return _editor(ops, console, None, form_values(EMPTY))
 
 
 @router.post("/new", response_model=None)
-def create_rule(ops: OpsDep, form: FormDep) -> Response:
+def create_rule(
+    ops: OpsDep, form: FormDep, catalog: CatalogServiceDep, console: ConsoleRulesDep
+) -> Response:
     values = posted_values(form)
     try:
-        rule = ops.services.catalog.create(ops.tenant.id, definition_from(values, {}))
+        rule = catalog.create(ops.tenant.id, definition_from(values, {}))
     except InvalidInput as exc:
-        return _editor(ops, None, values, exc, 422)
+        return _editor(ops, console, None, values, exc, 422)
     return ops.redirect(f"/console/rules/{rule.key}", done="saved")
 
 
 @router.get("/{key}", response_class=HTMLResponse)
-def edit_rule(ops: OpsDep, key: Key, done: str = "") -> HTMLResponse:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+def edit_rule(
+    ops: OpsDep, key: Key, catalog: CatalogServiceDep, console: ConsoleRulesDep, done: str = ""
+) -> HTMLResponse:
+    rule = catalog.get(ops.tenant.id, key)
     said = _done(ops, done, rule)
-    return _editor(ops, rule, form_values(rule.draft), done=said)
+    return _editor(ops, console, rule, form_values(rule.draft), done=said)
 
 
 @router.post("/{key}", response_model=None)
-def save_rule(ops: OpsDep, key: Key, form: FormDep) -> Response:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+def save_rule(
+    ops: OpsDep, key: Key, form: FormDep, catalog: CatalogServiceDep, console: ConsoleRulesDep
+) -> Response:
+    rule = catalog.get(ops.tenant.id, key)
     values = posted_values(form)
     values["key"] = rule.key
     tests = str(form.get("tests") or "")[:200_000]
     try:
         changes = definition_from(values, rule.draft)
-        rule = ops.services.catalog.update(ops.tenant.id, key, changes)
+        rule = catalog.update(ops.tenant.id, key, changes)
     except InvalidInput as exc:
-        return _editor(ops, rule, values, exc, 422, tests=tests)
-    rule.tests = tests if tests.strip() else None
-    ops.services.catalog.repo.add(rule)
+        return _editor(ops, console, rule, values, exc, 422, tests=tests)
+    catalog.save_tests(rule, tests if tests.strip() else None)
     report = run_rule_tests(rule.draft, tests) if tests.strip() else None
     said = ops.t("editor.saved")
     if report is not None:
         said = ops.t("editor.saved.tests", passed=report.passed, failed=report.failed)
-    return _editor(ops, rule, form_values(rule.draft), done=said, tests=tests, report=report)
+    return _editor(
+        ops, console, rule, form_values(rule.draft), done=said, tests=tests, report=report
+    )
 
 
 def _done(ops: Ops, done: str, rule: Rule) -> str | None:
@@ -93,13 +101,14 @@ def _done(ops: Ops, done: str, rule: Rule) -> str | None:
 
 def _editor(
     ops: Ops,
+    console: ConsoleRules,
     rule: Rule | None,
     values: dict[str, str],
     error: InvalidInput | None = None,
     status: int = 200,
     **extra: Any,
 ) -> HTMLResponse:
-    row = console_rules(ops.services).row(ops.tenant.id, rule.key) if rule else None
+    row = console.row(ops.tenant.id, rule.key) if rule else None
     position = position_of(error, values["condition"]) if error else None
     extra.setdefault("tests", (rule.tests or "") if rule is not None else "")
     extra.setdefault("report", None)
@@ -120,30 +129,32 @@ def _editor(
 
 
 @router.get("/{key}/publish", response_class=HTMLResponse)
-def confirm_publish(ops: OpsDep, key: Key) -> HTMLResponse:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+def confirm_publish(ops: OpsDep, key: Key, catalog: CatalogServiceDep) -> HTMLResponse:
+    rule = catalog.get(ops.tenant.id, key)
     return _confirm(ops, rule, "publish", rule.latest_version + 1)
 
 
 @router.post("/{key}/publish", response_model=None)
-def publish(ops: OpsDep, key: Key, form: FormDep) -> Response:
+def publish(
+    ops: OpsDep, key: Key, form: FormDep, catalog: CatalogServiceDep, console: ConsoleRulesDep
+) -> Response:
     try:
-        ops.services.catalog.publish(ops.tenant.id, key)
+        catalog.publish(ops.tenant.id, key)
     except InvalidInput as exc:
-        rule = ops.services.catalog.get(ops.tenant.id, key)
-        return _editor(ops, rule, form_values(rule.draft), exc, 422)
+        rule = catalog.get(ops.tenant.id, key)
+        return _editor(ops, console, rule, form_values(rule.draft), exc, 422)
     return ops.redirect(f"/console/rules/{key}", done="published")
 
 
 @router.get("/{key}/retire", response_class=HTMLResponse)
-def confirm_retire(ops: OpsDep, key: Key) -> HTMLResponse:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
+def confirm_retire(ops: OpsDep, key: Key, catalog: CatalogServiceDep) -> HTMLResponse:
+    rule = catalog.get(ops.tenant.id, key)
     return _confirm(ops, rule, "retire", rule.latest_version)
 
 
 @router.post("/{key}/retire", response_model=None)
-def retire(ops: OpsDep, key: Key, form: FormDep) -> RedirectResponse:
-    ops.services.catalog.retire(ops.tenant.id, key)
+def retire(ops: OpsDep, key: Key, form: FormDep, catalog: CatalogServiceDep) -> RedirectResponse:
+    catalog.retire(ops.tenant.id, key)
     return ops.redirect(f"/console/rules/{key}", done="retired")
 
 
@@ -157,9 +168,16 @@ def _confirm(ops: Ops, rule: Rule, action: str, version: int) -> HTMLResponse:
 
 
 @router.get("/{key}/compare", response_class=HTMLResponse)
-def compare(ops: OpsDep, key: Key, left: Version = 0, right: Version = 0) -> HTMLResponse:
-    rule = ops.services.catalog.get(ops.tenant.id, key)
-    service = console_rules(ops.services)
+def compare(
+    ops: OpsDep,
+    key: Key,
+    catalog: CatalogServiceDep,
+    console: ConsoleRulesDep,
+    left: Version = 0,
+    right: Version = 0,
+) -> HTMLResponse:
+    rule = catalog.get(ops.tenant.id, key)
+    service = console
     if not left and not right:
         left, right = max(rule.latest_version - 1, 0), rule.latest_version
     differences = service.compare(rule, left, right)
@@ -175,6 +193,8 @@ def compare(ops: OpsDep, key: Key, left: Version = 0, right: Version = 0) -> HTM
 
 
 @router.post("/{key}/move", response_model=None)
-def move_triggers(ops: OpsDep, key: Key, form: FormDep) -> RedirectResponse:
-    moved = console_rules(ops.services).move_triggers(ops.tenant.id, key, ops.who)
+def move_triggers(
+    ops: OpsDep, key: Key, form: FormDep, console: ConsoleRulesDep
+) -> RedirectResponse:
+    moved = console.move_triggers(ops.tenant.id, key, ops.who)
     return ops.redirect(f"/console/rules/{key}", done=f"moved:{moved.moved}:{moved.kept}")

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
+from api.deps import ConsoleTemplatesDep, CustomerServiceDep
 from api.web.console_deps import Ops, OpsDep
 from api.web.deps import FormDep
 from engine.console.templates import CHANNELS, ConsoleTemplates, LivePreview
+from engine.customers.service import CustomerService
 from engine.errors import InvalidInput, NotFound
 from engine.models import Customer
 from engine.templating import CHANNEL_PARTS
@@ -22,13 +24,9 @@ Locale = Annotated[str, Path(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9
 MAX_PART = 20_000
 
 
-def _service(ops: Ops) -> ConsoleTemplates:
-    return ConsoleTemplates(ops.services.templates, ops.services.catalog)
-
-
 @router.get("", response_class=HTMLResponse)
-def templates_list(ops: OpsDep) -> HTMLResponse:
-    matrix = _service(ops).matrix(ops.tenant)
+def templates_list(ops: OpsDep, templates: ConsoleTemplatesDep) -> HTMLResponse:
+    matrix = templates.matrix(ops.tenant)
     return ops.page(
         "templates.html",
         title=ops.t("nav.templates"),
@@ -41,29 +39,39 @@ def templates_list(ops: OpsDep) -> HTMLResponse:
 @router.get("/{key}/{channel}/{locale}", response_class=HTMLResponse)
 def edit_template(
     ops: OpsDep,
+    templates: ConsoleTemplatesDep,
+    customers: CustomerServiceDep,
     key: Key,
     channel: ChannelName,
     locale: Locale,
     customer: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    parts = _service(ops).parts(ops.tenant, key, channel, locale)
-    return _editor(ops, key, channel, locale, parts, customer)
+    parts = templates.parts(ops.tenant, key, channel, locale)
+    return _editor(ops, templates, customers, key, channel, locale, parts, customer)
 
 
 @router.post("/{key}/{channel}/{locale}", response_class=HTMLResponse)
 def save_template(
-    ops: OpsDep, key: Key, channel: ChannelName, locale: Locale, form: FormDep
+    ops: OpsDep,
+    templates: ConsoleTemplatesDep,
+    customers: CustomerServiceDep,
+    key: Key,
+    channel: ChannelName,
+    locale: Locale,
+    form: FormDep,
 ) -> HTMLResponse:
+    editor = (templates, customers)
     parts = {name: str(form.get(name) or "")[:MAX_PART] for name in CHANNEL_PARTS[channel]}
     parts = {name: text for name, text in parts.items() if text or name != "html"}
     customer = str(form.get("customer") or "")[:200]
     if form.get("action") != "save":
-        return _editor(ops, key, channel, locale, parts, customer)
+        return _editor(ops, *editor, key, channel, locale, parts, customer)
     try:
-        _service(ops).save(ops.tenant, key, channel, locale, parts)
+        templates.save(ops.tenant, key, channel, locale, parts)
     except InvalidInput as exc:
-        return _editor(ops, key, channel, locale, parts, customer, _errors(exc), 422)
-    return _editor(ops, key, channel, locale, parts, customer, done=ops.t("templates.saved"))
+        return _editor(ops, *editor, key, channel, locale, parts, customer, _errors(exc), 422)
+    saved = ops.t("templates.saved")
+    return _editor(ops, *editor, key, channel, locale, parts, customer, done=saved)
 
 
 def _errors(exc: InvalidInput) -> list[tuple[str, str]]:
@@ -76,6 +84,8 @@ def _errors(exc: InvalidInput) -> list[tuple[str, str]]:
 
 def _editor(
     ops: Ops,
+    templates: ConsoleTemplates,
+    customers: CustomerService,
     key: str,
     channel: str,
     locale: str,
@@ -86,11 +96,11 @@ def _editor(
     done: str | None = None,
 ) -> HTMLResponse:
     errors = list(errors or [])
-    customer = _customer(ops, external_id, errors)
+    customer = _customer(ops, customers, external_id, errors)
     preview: LivePreview | None = None
     if not errors:
         try:
-            preview = _service(ops).preview(ops.tenant, key, channel, locale, parts, customer)
+            preview = templates.preview(ops.tenant, key, channel, locale, parts, customer)
         except InvalidInput as exc:
             errors, status = _errors(exc), 422
     return ops.page(
@@ -110,11 +120,13 @@ def _editor(
     )
 
 
-def _customer(ops: Ops, external_id: str, errors: list[tuple[str, str]]) -> Customer | None:
+def _customer(
+    ops: Ops, customers: CustomerService, external_id: str, errors: list[tuple[str, str]]
+) -> Customer | None:
     if not external_id.strip():
         return None
     try:
-        return ops.services.customers.by_external_id(ops.tenant.id, external_id.strip())
+        return customers.by_external_id(ops.tenant.id, external_id.strip())
     except NotFound:
         errors.append(("customer", ops.t("customers.unknown")))
         return None

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from api.deps import ServicesDep
+from api.deps import CatalogServiceDep, InboundLinksDep
 from api.web.deps import VisitorDep
 from api.web.visitor import Visitor
+from engine.catalog.service import CatalogService
 from engine.inbound import messages
 from engine.inbound.links import LinkTarget
 from engine.models import ALL_TOPICS
-from engine.processes.container import Services
 
 router = APIRouter(prefix="/v1", tags=["links"])
 
@@ -27,30 +27,34 @@ INVALID: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse, responses=INVALID)
-def unsubscribe_page(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
+def unsubscribe_page(
+    token: Token, links: InboundLinksDep, catalog: CatalogServiceDep, visitor: VisitorDep
+) -> HTMLResponse:
     """Asks before unsubscribing: a GET changes nothing, since mail scanners follow links."""
-    target = services.inbound.links.unsubscribe_target(token)
+    target = links.unsubscribe_target(token)
     key = "page.unsubscribe.ask_all" if target.topic == ALL_TOPICS else "page.unsubscribe.ask"
     form = _button(
         f"/v1/unsubscribe?token={quote(token, safe='')}",
         _text(target, "page.unsubscribe.button"),
         '<input type="hidden" name="List-Unsubscribe" value="One-Click">',
     )
-    return _page(visitor, target, "page.unsubscribe.title", _text(target, key, services), form)
+    return _page(visitor, target, "page.unsubscribe.title", _text(target, key, catalog), form)
 
 
 @router.post("/unsubscribe", response_class=HTMLResponse, responses=INVALID)
-def unsubscribe(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
+def unsubscribe(
+    token: Token, links: InboundLinksDep, catalog: CatalogServiceDep, visitor: VisitorDep
+) -> HTMLResponse:
     """RFC 8058 one-click unsubscribe (body ``List-Unsubscribe=One-Click``), or the button."""
-    target = services.inbound.links.unsubscribe(token)
+    target = links.unsubscribe(token)
     key = "page.unsubscribed_all" if target.topic == ALL_TOPICS else "page.unsubscribed"
-    return _page(visitor, target, "page.unsubscribe.title", _text(target, key, services))
+    return _page(visitor, target, "page.unsubscribe.title", _text(target, key, catalog))
 
 
 @router.get("/ack", response_class=HTMLResponse, responses=INVALID)
-def acknowledge_page(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
+def acknowledge_page(token: Token, links: InboundLinksDep, visitor: VisitorDep) -> HTMLResponse:
     """Asks before confirming: a GET changes nothing, since mail scanners follow links."""
-    target = services.inbound.links.ack_target(token)
+    target = links.ack_target(token)
     return _page(
         visitor,
         target,
@@ -61,9 +65,9 @@ def acknowledge_page(token: Token, services: ServicesDep, visitor: VisitorDep) -
 
 
 @router.post("/ack", response_class=HTMLResponse, responses=INVALID)
-def acknowledge(token: Token, services: ServicesDep, visitor: VisitorDep) -> HTMLResponse:
+def acknowledge(token: Token, links: InboundLinksDep, visitor: VisitorDep) -> HTMLResponse:
     """The customer confirms an email that asked for it; no further channel is tried."""
-    target = services.inbound.links.acknowledge(token)
+    target = links.acknowledge(token)
     return _page(visitor, target, "page.ack.title", _text(target, "page.ack.done"))
 
 
@@ -71,19 +75,19 @@ def _button(action: str, label: str, hidden: str = "") -> dict[str, Any]:
     return {"form_action": action, "button": label, "hidden": Markup(hidden)}
 
 
-def _text(target: LinkTarget, key: str, services: Services | None = None) -> str:
+def _text(target: LinkTarget, key: str, catalog: CatalogService | None = None) -> str:
     channel = messages.channel_label(target.channel, target.locale)
-    topic = _topic(target, services) if services is not None else target.topic
+    topic = _topic(target, catalog) if catalog is not None else target.topic
     return messages.text(key, target.locale, tenant=target.tenant, channel=channel, topic=topic)
 
 
-def _topic(target: LinkTarget, services: Services) -> str:
+def _topic(target: LinkTarget, catalog: CatalogService) -> str:
     """The topic by the titles of the tenant's rules in it, as the customer knows them."""
     if target.topic in ("", ALL_TOPICS):
         return target.topic
     titles = [
         dict(rule.definition.title)
-        for rule in services.catalog.published(target.tenant_id)
+        for rule in catalog.published(target.tenant_id)
         if rule.definition.topic == target.topic
     ]
     return messages.topic_name(target.topic, titles, target.locale)

@@ -7,10 +7,9 @@ from datetime import datetime
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
-from api.deps import BusinessTenant, ServicesDep
+from api.deps import BusinessCustomer, PortalAccessDep
 from api.middleware import secret_fields
 from engine.platform.validation import RequestModel
-from engine.portal.wiring import portal_access
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -29,14 +28,12 @@ class ManageLink(BaseModel):
 
 @router.post("/{customer_id}/manage-link", status_code=status.HTTP_201_CREATED)
 def mint_manage_link(
-    customer_id: str,
-    tenant: BusinessTenant,
-    services: ServicesDep,
+    customer: BusinessCustomer,
+    access: PortalAccessDep,
     response: Response,
     body: ManageLinkRequest | None = None,
 ) -> ManageLink:
     """A signed, expiring link to this customer's page (default lifetime: that of tokens)."""
     secret_fields(response, "url")
-    customer = services.customers.get(tenant.id, customer_id)
-    url, expires = portal_access(services).mint(customer, body.ttl_seconds if body else None)
+    url, expires = access.mint(customer, body.ttl_seconds if body else None)
     return ManageLink(url=url, customer_id=customer.id, expires_at=expires)

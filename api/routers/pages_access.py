@@ -8,15 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import ServicesDep
-from api.web.deps import FormDep, VisitorDep
+from api.deps import HistoryServiceDep, PortalAccessDep, SettingsDep
+from api.web.deps import WEB_SOURCE, FormDep, VisitorDep
 from api.web.ratelimit import SignInLimits
 from api.web.session import LANG_COOKIE
 from api.web.texts import language_of
 from api.web.visitor import LANG_MAX_AGE, Visitor, chosen_language
 from engine.portal.access import LinkCheck, LinkState, parse_address
 from engine.portal.sender import send_letters
-from engine.portal.wiring import portal_access
 
 router = APIRouter(prefix="/me", tags=["pages"], include_in_schema=False)
 
@@ -59,19 +58,19 @@ short_router = APIRouter(prefix="/m", tags=["pages"], include_in_schema=False)
 
 @short_router.get("/{code}", response_model=None)
 def open_short_link(
-    visitor: VisitorDep, services: ServicesDep, code: Annotated[str, Path(max_length=80)]
+    visitor: VisitorDep, access: PortalAccessDep, code: Annotated[str, Path(max_length=80)]
 ) -> Response:
     """An SMS's short link: on to the same question a signed link asks (nothing changes)."""
-    token = portal_access(services).token_for_message(code)
+    token = access.token_for_message(code)
     if token is None:
         return _link_problem(visitor, LinkCheck(LinkState.invalid), "")
     return visitor.redirect("/me/link", token=token)
 
 
 @router.get("/link", response_model=None)
-def open_link(visitor: VisitorDep, services: ServicesDep, token: Token = "") -> Response:
+def open_link(visitor: VisitorDep, access: PortalAccessDep, token: Token = "") -> Response:
     """Asks before signing in: a GET changes nothing, since mail scanners follow links."""
-    check = portal_access(services).check(token)
+    check = access.check(token)
     _speak_to(visitor, check)
     if check.state is not LinkState.ok:
         return _link_problem(visitor, check, token)
@@ -82,14 +81,15 @@ def open_link(visitor: VisitorDep, services: ServicesDep, token: Token = "") -> 
 
 
 @router.post("/link", response_model=None)
-def sign_in(visitor: VisitorDep, services: ServicesDep, form: FormDep) -> Response:
+def sign_in(
+    visitor: VisitorDep, access: PortalAccessDep, history: HistoryServiceDep, form: FormDep
+) -> Response:
     token = str(form.get("token") or "")
-    access = portal_access(services)
     check = access.check(token)
     _speak_to(visitor, check)
     if check.state is not LinkState.ok:
         return _link_problem(visitor, check, token)
-    services.history.source = "web"
+    history.source = WEB_SOURCE
     customer = access.sign_in(check)
     visitor.start_session(customer.tenant_id, customer.id)
     return visitor.redirect("/me")
@@ -99,21 +99,23 @@ def sign_in(visitor: VisitorDep, services: ServicesDep, form: FormDep) -> Respon
 def fresh_link(
     request: Request,
     visitor: VisitorDep,
-    services: ServicesDep,
+    access: PortalAccessDep,
+    history: HistoryServiceDep,
+    settings: SettingsDep,
     form: FormDep,
     background: BackgroundTasks,
 ) -> HTMLResponse:
     """A new one-time link for the customer an expired or used link named."""
-    check = portal_access(services).check(str(form.get("token") or ""))
+    check = access.check(str(form.get("token") or ""))
     _speak_to(visitor, check)
     if check.customer is None:
         return visitor.page("login.html", address="")
     client = request.client.host if request.client else "?"
     if not _limits(request).allow(check.customer.id, client, visitor.now):
         return _too_many(visitor)
-    services.history.source = "web"
-    letter = portal_access(services).letter_for(check.customer)
-    background.add_task(send_letters, services.settings, [letter] if letter else [])
+    history.source = WEB_SOURCE
+    letter = access.letter_for(check.customer)
+    background.add_task(send_letters, settings, [letter] if letter else [])
     return visitor.page(
         "message.html", title=visitor.t("link.fresh"), message=visitor.t("link.fresh.sent")
     )
@@ -128,7 +130,9 @@ def login_page(visitor: VisitorDep, done: str | None = None) -> HTMLResponse:
 def request_link(
     request: Request,
     visitor: VisitorDep,
-    services: ServicesDep,
+    access: PortalAccessDep,
+    history: HistoryServiceDep,
+    settings: SettingsDep,
     form: FormDep,
     background: BackgroundTasks,
 ) -> HTMLResponse:
@@ -141,9 +145,9 @@ def request_link(
     client = request.client.host if request.client else "?"
     if not _limits(request).allow(address, client, visitor.now):
         return _too_many(visitor)
-    services.history.source = "web"
-    letters = portal_access(services).letters_for_address(address)
-    background.add_task(send_letters, services.settings, letters)
+    history.source = WEB_SOURCE
+    letters = access.letters_for_address(address)
+    background.add_task(send_letters, settings, letters)
     return visitor.page("login_sent.html", address=address)
 
 

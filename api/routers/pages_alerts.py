@@ -8,13 +8,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import PortalViewsDep, PreviewServiceDep, TriggerServiceDep
 from api.web import params as param_form
 from api.web.chart import chart
 from api.web.deps import FormDep, Me, MeDep
 from engine.errors import InvalidInput, NotFound
 from engine.evaluation.decisions import localized
-from engine.portal.views import RuleView
-from engine.portal.wiring import portal_views, preview_service
+from engine.portal.preview import PreviewService
+from engine.portal.views import PortalViews, RuleView
 from engine.triggers.schemas import TriggerCreate, TriggerUpdate
 
 router = APIRouter(prefix="/me/alerts", tags=["pages"], include_in_schema=False)
@@ -23,8 +24,8 @@ DONE = {"alerts.created", "alerts.changed", "alerts.paused", "alerts.resumed", "
 
 
 @router.get("", response_class=HTMLResponse)
-def alerts(me: MeDep, done: str | None = None) -> HTMLResponse:
-    v, views = me.visitor, portal_views(me.services)
+def alerts(me: MeDep, views: PortalViewsDep, done: str | None = None) -> HTMLResponse:
+    v = me.visitor
     return v.page(
         "alerts.html",
         title=v.t("alerts.title"),
@@ -36,76 +37,98 @@ def alerts(me: MeDep, done: str | None = None) -> HTMLResponse:
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_alert(me: MeDep, rule: str = "") -> HTMLResponse:
-    offer = _offer(me, rule)
-    return _form(me, offer, {}, {}, [], trigger_id=None)
+def new_alert(
+    me: MeDep, views: PortalViewsDep, preview: PreviewServiceDep, rule: str = ""
+) -> HTMLResponse:
+    offer = _offer(me, views, rule)
+    return _form(me, preview, offer, {}, {}, [], trigger_id=None)
 
 
 @router.post("/new", response_model=None)
-def create_alert(me: MeDep, form: FormDep) -> Response:
-    offer = _offer(me, str(form.get("rule") or ""))
+def create_alert(
+    me: MeDep,
+    form: FormDep,
+    views: PortalViewsDep,
+    preview: PreviewServiceDep,
+    triggers: TriggerServiceDep,
+) -> Response:
+    offer = _offer(me, views, str(form.get("rule") or ""))
     values, typed, errors = param_form.parse(
         offer.compiled.definition.parameters, form, me.visitor.lang
     )
     if errors or form.get("action") != "save":
-        return _form(me, offer, values, typed, errors, trigger_id=None)
-    me.services.triggers.create(me.customer, TriggerCreate(rule=offer.key, params=values))
+        return _form(me, preview, offer, values, typed, errors, trigger_id=None)
+    triggers.create(me.customer, TriggerCreate(rule=offer.key, params=values))
     return me.visitor.redirect("/me/alerts", done="alerts.created")
 
 
 @router.get("/{trigger_id}", response_class=HTMLResponse)
-def edit_alert(me: MeDep, trigger_id: str) -> HTMLResponse:
-    alert = portal_views(me.services).alert(me.customer, trigger_id, me.visitor.lang)
-    return _form(me, alert.rule, alert.trigger.params, {}, [], trigger_id=trigger_id)
+def edit_alert(
+    me: MeDep, trigger_id: str, views: PortalViewsDep, preview: PreviewServiceDep
+) -> HTMLResponse:
+    alert = views.alert(me.customer, trigger_id, me.visitor.lang)
+    return _form(me, preview, alert.rule, alert.trigger.params, {}, [], trigger_id=trigger_id)
 
 
 @router.post("/{trigger_id}", response_model=None)
-def change_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
-    alert = portal_views(me.services).alert(me.customer, trigger_id, me.visitor.lang)
+def change_alert(
+    me: MeDep,
+    trigger_id: str,
+    form: FormDep,
+    views: PortalViewsDep,
+    preview: PreviewServiceDep,
+    triggers: TriggerServiceDep,
+) -> Response:
+    alert = views.alert(me.customer, trigger_id, me.visitor.lang)
     specs = alert.rule.compiled.definition.parameters
     values, typed, errors = param_form.parse(specs, form, me.visitor.lang)
     if errors or form.get("action") != "save":
-        return _form(me, alert.rule, values, typed, errors, trigger_id=trigger_id)
-    me.services.triggers.update(me.customer, trigger_id, TriggerUpdate(params=values))
+        return _form(me, preview, alert.rule, values, typed, errors, trigger_id=trigger_id)
+    triggers.update(me.customer, trigger_id, TriggerUpdate(params=values))
     return me.visitor.redirect("/me/alerts", done="alerts.changed")
 
 
 @router.post("/{trigger_id}/pause", response_model=None)
-def pause_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
-    me.services.triggers.update(me.customer, trigger_id, TriggerUpdate(enabled=False))
+def pause_alert(me: MeDep, trigger_id: str, form: FormDep, triggers: TriggerServiceDep) -> Response:
+    triggers.update(me.customer, trigger_id, TriggerUpdate(enabled=False))
     return me.visitor.redirect("/me/alerts", done="alerts.paused")
 
 
 @router.post("/{trigger_id}/resume", response_model=None)
-def resume_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
-    me.services.triggers.update(me.customer, trigger_id, TriggerUpdate(enabled=True))
+def resume_alert(
+    me: MeDep, trigger_id: str, form: FormDep, triggers: TriggerServiceDep
+) -> Response:
+    triggers.update(me.customer, trigger_id, TriggerUpdate(enabled=True))
     return me.visitor.redirect("/me/alerts", done="alerts.resumed")
 
 
 @router.get("/{trigger_id}/delete", response_class=HTMLResponse)
-def delete_page(me: MeDep, trigger_id: str) -> HTMLResponse:
+def delete_page(me: MeDep, trigger_id: str, views: PortalViewsDep) -> HTMLResponse:
     v = me.visitor
-    alert = portal_views(me.services).alert(me.customer, trigger_id, v.lang)
+    alert = views.alert(me.customer, trigger_id, v.lang)
     return v.page(
         "alert_delete.html", title=v.t("alerts.delete_title"), section="alerts", alert=alert
     )
 
 
 @router.post("/{trigger_id}/delete", response_model=None)
-def delete_alert(me: MeDep, trigger_id: str, form: FormDep) -> Response:
-    me.services.triggers.delete(me.customer, trigger_id)
+def delete_alert(
+    me: MeDep, trigger_id: str, form: FormDep, triggers: TriggerServiceDep
+) -> Response:
+    triggers.delete(me.customer, trigger_id)
     return me.visitor.redirect("/me/alerts", done="alerts.deleted")
 
 
-def _offer(me: Me, key: str) -> RuleView:
+def _offer(me: Me, views: PortalViews, key: str) -> RuleView:
     try:
-        return portal_views(me.services).offer(me.customer, key, me.visitor.lang)
+        return views.offer(me.customer, key, me.visitor.lang)
     except (NotFound, InvalidInput):
         raise NotFound(f"no published rule {key!r}") from None
 
 
 def _form(
     me: Me,
+    previews: PreviewService,
     rule: RuleView,
     values: dict[str, Any],
     typed: dict[str, str],
@@ -120,7 +143,7 @@ def _form(
     complete = all(p.name in values for p in d.parameters if p.required)
     if not errors and complete:  # a new alert without defaults: nothing to try yet
         try:
-            preview = preview_service(me.services).preview(me.customer, rule.compiled, values)
+            preview = previews.preview(me.customer, rule.compiled, values)
         except InvalidInput as exc:
             errors = [(param_form.FIELD_PREFIX + str(e.loc[-1]), e.msg) for e in exc.errors]
     title_key = "alerts.edit_title" if trigger_id else "alerts.new_title"

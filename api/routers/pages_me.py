@@ -9,6 +9,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import (
+    CatalogServiceDep,
+    CustomerServiceDep,
+    HistoryServiceDep,
+    PortalViewsDep,
+    PrivacyServiceDep,
+)
 from api.web.deps import FormDep, Me, MeDep
 from api.web.history_text import describe
 from api.web.texts import LANGUAGES, language_of
@@ -16,8 +23,6 @@ from api.web.topics import topic_names
 from engine.customers.schemas import CustomerUpdate
 from engine.models import HistoryKind
 from engine.platform.validation import check_timezone
-from engine.portal.repository import PortalRepository
-from engine.portal.wiring import portal_views
 
 router = APIRouter(prefix="/me", tags=["pages"], include_in_schema=False)
 
@@ -33,10 +38,10 @@ def _done(key: str | None, allowed: set[str]) -> str | None:
 
 
 @router.get("", response_class=HTMLResponse)
-def overview(me: MeDep) -> HTMLResponse:
+def overview(me: MeDep, views: PortalViewsDep, history: HistoryServiceDep) -> HTMLResponse:
     v, customer = me.visitor, me.customer
-    alerts = portal_views(me.services).alerts(customer, v.lang)
-    messages = me.services.history.page(
+    alerts = views.alerts(customer, v.lang)
+    messages = history.page(
         customer.id, None, RECENT_MESSAGES, kinds=[HistoryKind.message.value]
     ).items
     return v.page(
@@ -50,11 +55,16 @@ def overview(me: MeDep) -> HTMLResponse:
 
 
 @router.get("/history", response_class=HTMLResponse)
-def history(me: MeDep, cursor: str | None = None) -> HTMLResponse:
+def history(
+    me: MeDep,
+    history: HistoryServiceDep,
+    catalog: CatalogServiceDep,
+    cursor: str | None = None,
+) -> HTMLResponse:
     v = me.visitor
-    page = me.services.history.page(me.customer.id, cursor, HISTORY_PAGE)
+    page = history.page(me.customer.id, cursor, HISTORY_PAGE)
     topics = {str(e.data.get("topic")) for e in page.items if e.data.get("topic")} - {"*"}
-    names = topic_names(me, topics)
+    names = topic_names(me, catalog, topics)
     return v.page(
         "history.html",
         title=v.t("history.title"),
@@ -66,15 +76,15 @@ def history(me: MeDep, cursor: str | None = None) -> HTMLResponse:
 
 
 @router.get("/history/{notification_id}", response_class=HTMLResponse)
-def why(me: MeDep, notification_id: str) -> HTMLResponse:
+def why(me: MeDep, notification_id: str, views: PortalViewsDep) -> HTMLResponse:
     """Why did I get this: the rule, my parameters then, the values that made it true."""
     v = me.visitor
-    row = PortalRepository(me.services.session).notification(me.customer.id, notification_id)
+    row = views.notification(me.customer, notification_id)
     if row is None:
         return v.page(
             "message.html", 404, title=v.t("error.not_found"), message=v.t("error.not_found.text")
         )
-    views, version = portal_views(me.services), (row.tenant_id, row.rule_key, row.rule_version)
+    version = (row.tenant_id, row.rule_key, row.rule_version)
     values = row.why.get("values", {})
     window = values.get("window") if isinstance(values.get("window"), dict) else {}
     start = window.get("start") if window else None
@@ -98,7 +108,7 @@ def my_data(me: MeDep, done: str | None = None) -> HTMLResponse:
 
 
 @router.post("/data/profile", response_model=None)
-def save_profile(me: MeDep, form: FormDep) -> Response:
+def save_profile(me: MeDep, form: FormDep, customers: CustomerServiceDep) -> Response:
     """Name, the language of their messages and their time zone (as ``PATCH /v1/me``)."""
     v, customer = me.visitor, me.customer
     typed = {k: str(form.get(k) or "").strip() for k in ("name", "language", "timezone")}
@@ -118,7 +128,7 @@ def save_profile(me: MeDep, form: FormDep) -> Response:
     if errors:
         return _data_page(me, 400, errors=errors, profile=typed)
     if fields:
-        me.services.customers.update(customer, CustomerUpdate.model_validate(fields), by="customer")
+        customers.update(customer, CustomerUpdate.model_validate(fields), by="customer")
     return v.redirect("/me/data", done="profile.saved")
 
 
@@ -135,9 +145,9 @@ def _data_page(me: Me, status: int = 200, **values: Any) -> HTMLResponse:
 
 
 @router.get("/data/export")
-def export(me: MeDep) -> Response:
+def export(me: MeDep, privacy: PrivacyServiceDep) -> Response:
     """The same JSON as ``GET /v1/me/export``, as a download."""
-    body = json.dumps(me.services.privacy.export(me.customer), ensure_ascii=False, indent=2)
+    body = json.dumps(privacy.export(me.customer), ensure_ascii=False, indent=2)
     return Response(
         body,
         media_type="application/json",
@@ -156,7 +166,7 @@ def delete_page(me: MeDep) -> HTMLResponse:
 
 
 @router.post("/data/delete", response_class=HTMLResponse)
-def delete_account(me: MeDep, form: FormDep) -> HTMLResponse:
+def delete_account(me: MeDep, form: FormDep, privacy: PrivacyServiceDep) -> HTMLResponse:
     v = me.visitor
     if form.get("confirm") != "yes":
         errors = [("confirm", v.t("data.delete.check_error"))]
@@ -167,6 +177,6 @@ def delete_account(me: MeDep, form: FormDep) -> HTMLResponse:
             section="data",
             errors=errors,
         )
-    me.services.privacy.erase(me.customer, by="customer")
+    privacy.erase(me.customer, by="customer")
     v.end_session()
     return v.page("message.html", title=v.t("data.deleted.title"), message=v.t("data.deleted.text"))

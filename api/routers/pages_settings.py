@@ -3,27 +3,39 @@ points masked) and quiet hours, caps, urgent override and pause."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from api.deps import (
+    CatalogServiceDep,
+    ClockDep,
+    ConsentServiceDep,
+    CustomerServiceDep,
+    PreferencesServiceDep,
+)
 from api.web.deps import FormDep, Me, MeDep
 from api.web.masking import mask
 from api.web.texts_en import EN
 from api.web.topics import topic_names
-from engine.consent.service import ConsentCell
+from engine.catalog.service import CatalogService
+from engine.consent.service import ConsentCell, ConsentService
+from engine.customers.service import CustomerService
 from engine.models import ALL_TOPICS, ChannelKind
+from engine.platform.clock import Clock
 from engine.preferences.schemas import (
     FrequencyCap,
     PreferencesPublic,
     PreferencesUpdate,
     QuietPeriod,
 )
+from engine.preferences.service import PreferencesService
 
 router = APIRouter(prefix="/me", tags=["pages"], include_in_schema=False)
 
@@ -41,16 +53,39 @@ def cell_id(channel: str, topic: str) -> str:
 # Channels and consent ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ChannelsPage:
+    """What the channels page reads: the consent grid, contact points, the channel order and
+    the topics' names."""
+
+    consent: ConsentService
+    customers: CustomerService
+    preferences: PreferencesService
+    catalog: CatalogService
+
+
+def channels_page(
+    consent: ConsentServiceDep,
+    customers: CustomerServiceDep,
+    preferences: PreferencesServiceDep,
+    catalog: CatalogServiceDep,
+) -> ChannelsPage:
+    return ChannelsPage(consent, customers, preferences, catalog)
+
+
+ChannelsPageDep = Annotated[ChannelsPage, Depends(channels_page)]
+
+
 @router.get("/channels", response_class=HTMLResponse)
-def channels(me: MeDep, done: str | None = None) -> HTMLResponse:
-    return _channels_page(me, done=done if done in CHANNEL_DONE else None)
+def channels(me: MeDep, page: ChannelsPageDep, done: str | None = None) -> HTMLResponse:
+    return _channels_page(me, page, done=done if done in CHANNEL_DONE else None)
 
 
 @router.post("/channels", response_model=None)
-def save_consent(me: MeDep, form: FormDep) -> Response:
+def save_consent(me: MeDep, form: FormDep, consent: ConsentServiceDep) -> Response:
     """Each box as the customer left it: all-topics boxes first, then each topic's, so that
     what the page showed checked is what is granted."""
-    c, consent = me.customer, me.services.consent
+    c = me.customer
     for all_topics in (True, False):
         for cell in consent.grid(c.tenant_id, c.id):
             if (cell.topic == ALL_TOPICS) != all_topics:
@@ -62,29 +97,31 @@ def save_consent(me: MeDep, form: FormDep) -> Response:
 
 
 @router.post("/channels/order", response_model=None)
-def save_order(me: MeDep, form: FormDep) -> Response:
+def save_order(me: MeDep, form: FormDep, page: ChannelsPageDep) -> Response:
     chosen = [str(form.get(f"order_{n}") or "") for n in (1, 2, 3)]
     order = [c for c in chosen if c]
     try:
         change = PreferencesUpdate.model_validate({"channel_order": order})
     except ValidationError:
         errors = [("order_1", me.visitor.t("channels.order.error"))]
-        return _channels_page(me, 400, errors=errors, order=chosen)
-    me.services.preferences.update(me.customer.tenant_id, me.customer.id, change)
+        return _channels_page(me, page, 400, errors=errors, order=chosen)
+    page.preferences.update(me.customer.tenant_id, me.customer.id, change)
     return me.visitor.redirect("/me/channels", done="channels.order.saved")
 
 
 def _channels_page(
-    me: Me, status: int = 200, errors: list[tuple[str, str]] | None = None, **values: Any
+    me: Me,
+    page: ChannelsPage,
+    status: int = 200,
+    errors: list[tuple[str, str]] | None = None,
+    **values: Any,
 ) -> HTMLResponse:
     v, c = me.visitor, me.customer
-    cells = me.services.consent.grid(c.tenant_id, c.id)
+    cells = page.consent.grid(c.tenant_id, c.id)
     topics = list(dict.fromkeys(cell.topic for cell in cells))
     grid = {(cell.channel, cell.topic): cell for cell in cells}
-    contacts = me.services.customers.contact_addresses(c.id)
-    order = values.pop("order", None) or [
-        str(x) for x in me.services.preferences.get(c.id).channel_order
-    ]
+    contacts = page.customers.contact_addresses(c.id)
+    order = values.pop("order", None) or [str(x) for x in page.preferences.get(c.id).channel_order]
     return v.page(
         "channels.html",
         status,
@@ -92,7 +129,7 @@ def _channels_page(
         section="channels",
         channels=CHANNELS,
         topics=topics,
-        topic_names=topic_names(me, topics),
+        topic_names=topic_names(me, page.catalog, topics),
         grid=grid,
         provenance={key: _provenance(me, cell) for key, cell in grid.items()},
         cell_id=cell_id,
@@ -119,13 +156,17 @@ def _provenance(me: Me, cell: ConsentCell) -> str:
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings(me: MeDep, done: str | None = None) -> HTMLResponse:
-    return _settings_page(me, done=done if done in SETTINGS_DONE else None)
+def settings(
+    me: MeDep, preferences: PreferencesServiceDep, clock: ClockDep, done: str | None = None
+) -> HTMLResponse:
+    return _settings_page(me, preferences, clock, done=done if done in SETTINGS_DONE else None)
 
 
 @router.post("/settings", response_model=None)
-def save_settings(me: MeDep, form: FormDep) -> Response:
-    current = me.services.preferences.get(me.customer.id)
+def save_settings(
+    me: MeDep, form: FormDep, preferences: PreferencesServiceDep, clock: ClockDep
+) -> Response:
+    current = preferences.get(me.customer.id)
     errors: list[tuple[str, str]] = []
     patch: dict[str, Any] = {"quiet_hours": {}, "frequency_caps": {}}
     for channel in CHANNELS:
@@ -142,34 +183,36 @@ def save_settings(me: MeDep, form: FormDep) -> Response:
     if urgent != current.urgent_override:
         patch["urgent_override"] = urgent
     if errors:
-        return _settings_page(me, 400, errors=errors, posted=form)
+        return _settings_page(me, preferences, clock, 400, errors=errors, posted=form)
     change = PreferencesUpdate.model_validate({k: v for k, v in patch.items() if v != {}})
-    me.services.preferences.update(me.customer.tenant_id, me.customer.id, change)
+    preferences.update(me.customer.tenant_id, me.customer.id, change)
     return me.visitor.redirect("/me/settings", done="settings.saved")
 
 
 @router.post("/settings/pause", response_model=None)
-def pause(me: MeDep, form: FormDep) -> Response:
+def pause(
+    me: MeDep, form: FormDep, preferences: PreferencesServiceDep, clock: ClockDep
+) -> Response:
     """Nothing is sent until the end of the chosen day in the customer's zone."""
     v, zone = me.visitor, ZoneInfo(me.customer.timezone)
-    today = me.services.clock.now().astimezone(zone).date()
+    today = clock.now().astimezone(zone).date()
     try:
         day = date.fromisoformat(str(form.get("pause_until") or "").strip())
     except ValueError:
         day = None
     if day is None or not today <= day <= today + timedelta(days=PAUSE_MAX_DAYS):
         errors = [("pause_until", v.t("settings.pause.error"))]
-        return _settings_page(me, 400, errors=errors, posted=form)
+        return _settings_page(me, preferences, clock, 400, errors=errors, posted=form)
     end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
     change = PreferencesUpdate.model_validate({"paused_until": end})
-    me.services.preferences.update(me.customer.tenant_id, me.customer.id, change)
+    preferences.update(me.customer.tenant_id, me.customer.id, change)
     return v.redirect("/me/settings", done="settings.paused")
 
 
 @router.post("/settings/resume", response_model=None)
-def resume(me: MeDep, form: FormDep) -> Response:
+def resume(me: MeDep, form: FormDep, preferences: PreferencesServiceDep) -> Response:
     change = PreferencesUpdate.model_validate({"paused_until": None})
-    me.services.preferences.update(me.customer.tenant_id, me.customer.id, change)
+    preferences.update(me.customer.tenant_id, me.customer.id, change)
     return me.visitor.redirect("/me/settings", done="settings.resumed")
 
 
@@ -207,12 +250,17 @@ def _cap_from(
 
 
 def _settings_page(
-    me: Me, status: int = 200, errors: list[tuple[str, str]] | None = None, **values: Any
+    me: Me,
+    preferences: PreferencesService,
+    clock: Clock,
+    status: int = 200,
+    errors: list[tuple[str, str]] | None = None,
+    **values: Any,
 ) -> HTMLResponse:
     v = me.visitor
-    prefs = me.services.preferences.get(me.customer.id)
+    prefs = preferences.get(me.customer.id)
     paused = prefs.paused_until
-    active = paused is not None and paused > me.services.clock.now()
+    active = paused is not None and paused > clock.now()
     posted: FormData | None = values.pop("posted", None)
     shown = _posted(posted) if posted is not None else _stored(prefs)
     return v.page(

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, status
 
-from api.deps import OpsTenant, ServicesDep
+from api.deps import BacktestServiceDep, CatalogServiceDep, OpsTenant
 from engine.catalog.schemas import BacktestRequest, RulePublic
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
@@ -42,47 +42,47 @@ RuleBody = Body(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_rule(
-    tenant: OpsTenant, services: ServicesDep, body: dict[str, Any] = RuleBody
+    tenant: OpsTenant, catalog: CatalogServiceDep, body: dict[str, Any] = RuleBody
 ) -> RulePublic:
     """Create a draft; its condition is compiled and type-checked now (422 with position)."""
-    return services.catalog.public(services.catalog.create(tenant.id, body))
+    return catalog.public(catalog.create(tenant.id, body))
 
 
 @router.get("")
-def list_rules(tenant: OpsTenant, services: ServicesDep) -> list[RulePublic]:
-    return [services.catalog.public(r) for r in services.catalog.repo.all(tenant.id)]
+def list_rules(tenant: OpsTenant, catalog: CatalogServiceDep) -> list[RulePublic]:
+    return [catalog.public(r) for r in catalog.all(tenant.id)]
 
 
 @router.get("/{key}")
-def get_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePublic:
+def get_rule(key: str, tenant: OpsTenant, catalog: CatalogServiceDep) -> RulePublic:
     """The rule with its draft and every published version."""
-    return services.catalog.public(services.catalog.get(tenant.id, key))
+    return catalog.public(catalog.get(tenant.id, key))
 
 
 @router.patch("/{key}")
 def update_rule(
-    key: str, tenant: OpsTenant, services: ServicesDep, body: dict[str, Any] = RuleBody
+    key: str, tenant: OpsTenant, catalog: CatalogServiceDep, body: dict[str, Any] = RuleBody
 ) -> RulePublic:
     """Change the draft; published versions never change."""
-    return services.catalog.public(services.catalog.update(tenant.id, key, body))
+    return catalog.public(catalog.update(tenant.id, key, body))
 
 
 @router.post("/{key}/publish")
-def publish_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePublic:
+def publish_rule(key: str, tenant: OpsTenant, catalog: CatalogServiceDep) -> RulePublic:
     """Publish the draft as a new immutable version. Existing triggers keep their version."""
-    return services.catalog.public(services.catalog.publish(tenant.id, key))
+    return catalog.public(catalog.publish(tenant.id, key))
 
 
 @router.post("/{key}/retire")
-def retire_rule(key: str, tenant: OpsTenant, services: ServicesDep) -> RulePublic:
+def retire_rule(key: str, tenant: OpsTenant, catalog: CatalogServiceDep) -> RulePublic:
     """Stop offering the rule; its triggers stop firing."""
-    return services.catalog.public(services.catalog.retire(tenant.id, key))
+    return catalog.public(catalog.retire(tenant.id, key))
 
 
 @router.post("/{key}/backtest")
 def backtest_rule(
-    key: str, body: BacktestRequest, tenant: OpsTenant, services: ServicesDep
+    key: str, body: BacktestRequest, tenant: OpsTenant, backtest: BacktestServiceDep
 ) -> dict[str, Any]:
     """Every window in which the rule (draft, or ``version``) would have fired over a
     customer's stored readings or posted ones. Stores and sends nothing."""
-    return services.backtest.run(tenant, key, body)
+    return backtest.run(tenant, key, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import OpsTenant, ServicesDep
+from api.deps import OpsTenant, TemplateServiceDep
 from engine.message_templates.schemas import (
     PreviewPublic,
     PreviewRequest,
@@ -19,37 +19,37 @@ router = APIRouter(prefix="/v1/templates", tags=["templates"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_template(
-    body: TemplateCreate, tenant: OpsTenant, services: ServicesDep
+    body: TemplateCreate, tenant: OpsTenant, templates: TemplateServiceDep
 ) -> TemplatePublic:
     """Store a template for a key, channel and locale. 422 if a part does not parse, uses an
     unknown variable or leaves the sandbox; 409 if that variant exists (PATCH it)."""
-    return services.templates.create(tenant, body)
+    return templates.create(tenant, body)
 
 
 @router.get("")
-def list_templates(tenant: OpsTenant, services: ServicesDep) -> list[TemplatePublic]:
+def list_templates(tenant: OpsTenant, templates: TemplateServiceDep) -> list[TemplatePublic]:
     """The tenant's templates and the defaults it does not override (``source``)."""
-    return services.templates.all(tenant)
+    return templates.all(tenant)
 
 
 @router.get("/{key}")
-def get_template(key: str, tenant: OpsTenant, services: ServicesDep) -> TemplateKeyPublic:
+def get_template(key: str, tenant: OpsTenant, templates: TemplateServiceDep) -> TemplateKeyPublic:
     """Every channel and locale variant of a template key."""
-    return services.templates.get(tenant, key)
+    return templates.get(tenant, key)
 
 
 @router.patch("/{key}")
 def update_template(
-    key: str, body: TemplateUpdate, tenant: OpsTenant, services: ServicesDep
+    key: str, body: TemplateUpdate, tenant: OpsTenant, templates: TemplateServiceDep
 ) -> TemplatePublic:
     """Replace the given parts of the tenant's template for ``channel`` and ``locale``."""
-    return services.templates.update(tenant, key, body)
+    return templates.update(tenant, key, body)
 
 
 @router.post("/{key}/preview")
 def preview_template(
-    key: str, body: PreviewRequest, tenant: OpsTenant, services: ServicesDep
+    key: str, body: PreviewRequest, tenant: OpsTenant, templates: TemplateServiceDep
 ) -> PreviewPublic:
     """Render the template a customer in ``locale`` would get, with sample values merged with
     ``context``. Stores and sends nothing."""
-    return services.templates.preview(tenant, key, body)
+    return templates.preview(tenant, key, body)

@@ -4,46 +4,50 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import CurrentCustomer, ServicesDep
+from api.deps import CurrentCustomer, TriggerServiceDep
 from engine.triggers.schemas import RuleOffer, TriggerCreate, TriggerPublic, TriggerUpdate
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
 
 @router.get("/rules")
-def my_rules(customer: CurrentCustomer, services: ServicesDep) -> list[RuleOffer]:
+def my_rules(customer: CurrentCustomer, triggers: TriggerServiceDep) -> list[RuleOffer]:
     """Published rules of this business, in the customer's language."""
-    return services.triggers.offers(customer)
+    return triggers.offers(customer)
 
 
 @router.get("/triggers")
-def list_triggers(customer: CurrentCustomer, services: ServicesDep) -> list[TriggerPublic]:
-    return [services.triggers.public(t, customer) for t in services.triggers.list(customer)]
+def list_triggers(customer: CurrentCustomer, triggers: TriggerServiceDep) -> list[TriggerPublic]:
+    return [triggers.public(t, customer) for t in triggers.list(customer)]
 
 
 @router.post("/triggers", status_code=status.HTTP_201_CREATED)
 def create_trigger(
-    body: TriggerCreate, customer: CurrentCustomer, services: ServicesDep
+    body: TriggerCreate, customer: CurrentCustomer, triggers: TriggerServiceDep
 ) -> TriggerPublic:
     """Turn a published rule into a trigger; parameters are checked against its bounds."""
-    return services.triggers.public(services.triggers.create(customer, body), customer)
+    return triggers.public(triggers.create(customer, body), customer)
 
 
 @router.get("/triggers/{trigger_id}")
-def get_trigger(trigger_id: str, customer: CurrentCustomer, services: ServicesDep) -> TriggerPublic:
+def get_trigger(
+    trigger_id: str, customer: CurrentCustomer, triggers: TriggerServiceDep
+) -> TriggerPublic:
     """The trigger with its state: armed or fired in the current window, last value."""
-    return services.triggers.public(services.triggers.get(customer, trigger_id), customer)
+    return triggers.public(triggers.get(customer, trigger_id), customer)
 
 
 @router.patch("/triggers/{trigger_id}")
 def update_trigger(
-    trigger_id: str, body: TriggerUpdate, customer: CurrentCustomer, services: ServicesDep
+    trigger_id: str, body: TriggerUpdate, customer: CurrentCustomer, triggers: TriggerServiceDep
 ) -> TriggerPublic:
-    trigger = services.triggers.update(customer, trigger_id, body)
-    return services.triggers.public(trigger, customer)
+    trigger = triggers.update(customer, trigger_id, body)
+    return triggers.public(trigger, customer)
 
 
 @router.delete("/triggers/{trigger_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_trigger(trigger_id: str, customer: CurrentCustomer, services: ServicesDep) -> Response:
-    services.triggers.delete(customer, trigger_id)
+def delete_trigger(
+    trigger_id: str, customer: CurrentCustomer, triggers: TriggerServiceDep
+) -> Response:
+    triggers.delete(customer, trigger_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

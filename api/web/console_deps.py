@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import ServicesDep
+from api.deps import HistoryServiceDep, TenantServiceDep
 from api.web import console_session
 from api.web.console_render import console_page
 from api.web.console_session import CONSOLE_COOKIE, ConsoleSession
@@ -16,7 +16,6 @@ from api.web.console_texts import console_text
 from api.web.deps import VisitorDep
 from api.web.visitor import Visitor
 from engine.models import Role, Tenant
-from engine.processes.container import Services
 
 CONSOLE_SOURCE = "console"
 
@@ -27,12 +26,11 @@ class ConsoleLoginRequired(Exception):
 
 @dataclass
 class Ops:
-    """An ops key's session, its tenant, the visitor and the services, for one request."""
+    """An ops key's session, its tenant and the visitor, for one request."""
 
     session: ConsoleSession
     tenant: Tenant
     visitor: Visitor
-    services: Services
 
     @property
     def who(self) -> str:
@@ -60,23 +58,24 @@ def end_console_session(visitor: Visitor) -> None:
     visitor.drop_cookies.add(CONSOLE_COOKIE)
 
 
-def get_ops(visitor: VisitorDep, services: ServicesDep) -> Ops:
+def get_ops(visitor: VisitorDep, tenants: TenantServiceDep, history: HistoryServiceDep) -> Ops:
+    """The signed-in ops key; what this request changes is recorded as done in the console."""
     raw = visitor.request.cookies.get(CONSOLE_COOKIE)
     session = console_session.decode(visitor.settings, raw, visitor.now)
     if session is None:
         raise ConsoleLoginRequired
-    key = services.tenants.repo.get_key(session.key_id)
-    tenant = services.tenants.repo.get(session.tenant_id)
+    key = tenants.find_key(session.key_id)
+    tenant = tenants.find(session.tenant_id)
     live = key is not None and key.revoked_at is None and key.role == Role.ops
     if not live or key is None or key.tenant_id != session.tenant_id or tenant is None:
         raise ConsoleLoginRequired
     if session.stale(visitor.now):
         session = session.touched(visitor.now)
         keep_console_session(visitor, session)
-    services.history.source = CONSOLE_SOURCE
+    history.source = CONSOLE_SOURCE
     visitor.tenant_name = tenant.name
     visitor.zone = tenant.default_timezone
-    return Ops(session, tenant, visitor, services)
+    return Ops(session, tenant, visitor)
 
 
 OpsDep = Annotated[Ops, Depends(get_ops)]

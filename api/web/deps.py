@@ -8,12 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from api.deps import ServicesDep
+from api.deps import (
+    ClockDep,
+    CustomerServiceDep,
+    HistoryServiceDep,
+    SettingsDep,
+    TenantServiceDep,
+)
 from api.web.session import CSRF_COOKIE, CSRF_FIELD, csrf_valid
 from api.web.texts import DEFAULT, language_of
 from api.web.visitor import Visitor, chosen_language, visitor_for
 from engine.models import Customer, Tenant
-from engine.processes.container import Services
 
 WEB_SOURCE = "web"
 
@@ -26,8 +31,8 @@ class CsrfRejected(Exception):
     """A form without this browser's CSRF token."""
 
 
-def get_visitor(request: Request, services: ServicesDep) -> Visitor:
-    return visitor_for(request, services.settings, int(services.clock.now().timestamp()))
+def get_visitor(request: Request, settings: SettingsDep, clock: ClockDep) -> Visitor:
+    return visitor_for(request, settings, int(clock.now().timestamp()))
 
 
 VisitorDep = Annotated[Visitor, Depends(get_visitor)]
@@ -35,28 +40,34 @@ VisitorDep = Annotated[Visitor, Depends(get_visitor)]
 
 @dataclass
 class Me:
-    """The signed-in customer, their tenant, the visitor and the services, for one request."""
+    """The signed-in customer, their tenant and the visitor, for one request."""
 
     customer: Customer
     tenant: Tenant
     visitor: Visitor
-    services: Services
 
 
-def get_me(request: Request, visitor: VisitorDep, services: ServicesDep) -> Me:
+def get_me(
+    request: Request,
+    visitor: VisitorDep,
+    customers: CustomerServiceDep,
+    tenants: TenantServiceDep,
+    history: HistoryServiceDep,
+) -> Me:
+    """The signed-in customer; what this request changes is recorded as done on the web."""
     session = visitor.session
     if session is None:
         raise LoginRequired
-    customer = services.customers.repo.get(session.tenant_id, session.customer_id)
-    tenant = services.tenants.repo.get(session.tenant_id)
+    customer = customers.find(session.tenant_id, session.customer_id)
+    tenant = tenants.find(session.tenant_id)
     if customer is None or tenant is None:
         raise LoginRequired
-    services.history.source = WEB_SOURCE
+    history.source = WEB_SOURCE
     visitor.lang = chosen_language(request) or language_of(customer.locale) or DEFAULT
     visitor.zone, visitor.tenant_name = customer.timezone, tenant.name
     visitor.locale = customer.locale
     visitor.refresh_session()
-    return Me(customer, tenant, visitor, services)
+    return Me(customer, tenant, visitor)
 
 
 MeDep = Annotated[Me, Depends(get_me)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from api.web.deps import Me
+from engine.catalog.service import CatalogService
 from engine.inbound import messages
 
 
-def topic_names(me: Me, topics: Iterable[str]) -> dict[str, str]:
-    rules = me.services.catalog.published(me.customer.tenant_id)
+def topic_names(me: Me, catalog: CatalogService, topics: Iterable[str]) -> dict[str, str]:
+    rules = catalog.published(me.customer.tenant_id)
     return {
         topic: messages.topic_name(
             topic,

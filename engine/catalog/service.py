@@ -115,6 +115,24 @@ class CatalogService:
             for r in self.repo.all(tenant_id, RuleStatus.published)
         ]
 
+    def all(self, tenant_id: str) -> list[Rule]:
+        """Every rule of the tenant, whatever its status, by key."""
+        return self.repo.all(tenant_id)
+
+    def find(self, tenant_id: str, key: str) -> Rule | None:
+        return self.repo.get(tenant_id, key)
+
+    def version(self, rule: Rule, version: int) -> RuleVersion | None:
+        return self.repo.version(rule.id, version)
+
+    def version_by_id(self, version_id: str) -> RuleVersion | None:
+        return self.repo.version_by_id(version_id)
+
+    def save_tests(self, rule: Rule, tests: str | None) -> None:
+        """The rule's test cases as the console's editor keeps them beside the draft."""
+        rule.tests = tests
+        self.repo.add(rule)
+
     def public(self, rule: Rule) -> RulePublic:
         versions = [
             RuleVersionPublic(

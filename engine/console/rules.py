@@ -59,7 +59,7 @@ class ConsoleRules:
     def overview(self, tenant_id: str) -> list[RuleRow]:
         counts = self.repo.triggers_per_version(tenant_id)
         rows = []
-        for rule in sorted(self.catalog.repo.all(tenant_id), key=lambda r: r.key):
+        for rule in sorted(self.catalog.all(tenant_id), key=lambda r: r.key):
             mine = {v: n for (key, v), n in counts.items() if key == rule.key}
             rows.append(RuleRow(rule, mine))
         return rows
@@ -73,7 +73,7 @@ class ConsoleRules:
         """A version's definition; 0 is the draft."""
         if version == 0:
             return dict(rule.draft)
-        row = self.catalog.repo.version(rule.id, version)
+        row = self.catalog.version(rule, version)
         if row is None:
             raise NotFound(f"rule {rule.key!r} has no version {version}")
         return dict(row.definition)
@@ -88,7 +88,7 @@ class ConsoleRules:
         """Every live trigger on an older version moves to the latest one, if its values
         fit the latest version's parameters; the others stay where they are."""
         rule = self.catalog.get(tenant_id, key, for_update=True)
-        latest = self.catalog.repo.version(rule.id, rule.latest_version)
+        latest = self.catalog.version(rule, rule.latest_version)
         if latest is None:
             raise InvalidInput.at(("path", "key"), "the rule has no published version")
         compiled = self.catalog.compiled(rule, rule.latest_version)

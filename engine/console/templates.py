@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog.service import CatalogService
-from engine.channels.twiml import build_twiml
+from engine.channels.twilio.twiml import build_twiml
 from engine.errors import FieldError
 from engine.message_templates.schemas import TemplateCreate, TemplatePublic, TemplateUpdate
 from engine.message_templates.service import TemplateService
@@ -50,7 +50,7 @@ class ConsoleTemplates:
 
     def matrix(self, tenant: Tenant) -> Matrix:
         variants = self.templates.all(tenant)
-        rule_keys = {str(r.draft.get("template_key")) for r in self.catalog.repo.all(tenant.id)}
+        rule_keys = {str(r.draft.get("template_key")) for r in self.catalog.all(tenant.id)}
         keys = sorted(rule_keys | {v.key for v in variants})
         locales = sorted({tenant.default_locale, "en", "de"} | {v.locale for v in variants})
         cells: dict[tuple[str, str, str], str] = {

@@ -62,6 +62,13 @@ class CustomerService:
             raise NotFound(f"customer {customer_id} not found")
         return customer
 
+    def find(self, tenant_id: str, customer_id: str) -> Customer | None:
+        """The customer, or None (for callers that answer a missing customer their own way)."""
+        return self.repo.get(tenant_id, customer_id)
+
+    def find_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None:
+        return self.repo.by_external_id(tenant_id, external_id)
+
     def by_external_id(self, tenant_id: str, external_id: str) -> Customer:
         customer = self.repo.by_external_id(tenant_id, external_id)
         if customer is None:
@@ -114,6 +121,23 @@ class CustomerService:
 
     def contact_addresses(self, customer_id: str) -> dict[ContactKind, str]:
         return {k: cp.address for k, cp in self.repo.contact_points(customer_id).items()}
+
+    def contact_points(self, customer_id: str) -> dict[ContactKind, ContactPoint]:
+        return self.repo.contact_points(customer_id)
+
+    def forget_contact_points(self, customer_id: str) -> None:
+        """Erasure: every email address and phone number of the customer is removed."""
+        self.repo.remove_all_contact_points(customer_id)
+
+    def mark_erased(self, customer: Customer) -> None:
+        """Erasure: the row stays as an anonymous tombstone (no external id, name or attributes)."""
+        now = self.clock.now()
+        customer.external_id = None
+        customer.name = None
+        customer.attributes = {}
+        customer.erased_at = now
+        customer.updated_at = now
+        self.repo.add(customer)
 
     def _set_contact(self, customer: Customer, kind: ContactKind, address: str | None) -> bool:
         """Create, change or (for ``None``) remove one contact point; True if anything changed."""

@@ -74,6 +74,18 @@ class HistoryService:
             "data": self._with_source(data or {}),
         }
 
+    def record_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write entries built with `row`, in one statement."""
+        self.repo.add_many(rows)
+
+    def all_for(self, customer_id: str) -> list[HistoryEntryPublic]:
+        """Every entry of the customer, oldest first (their export)."""
+        return [HistoryEntryPublic.model_validate(e) for e in self.repo.all_for(customer_id)]
+
+    def anonymise(self, customer_id: str) -> None:
+        """Erasure: summaries and payloads go; kind, channel and time stay, so counts stay true."""
+        self.repo.anonymise(customer_id)
+
     def _with_source(self, data: dict[str, Any]) -> dict[str, Any]:
         if self.source is None or "source" in data:
             return data

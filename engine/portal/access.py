@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from engine.channels.base import OutboundMessage
 from engine.consent.service import ConsentService
-from engine.customers.repository import CustomerRepository
+from engine.customers.service import CustomerService
 from engine.delivery.links import (
     MANAGE_TTL_S,
     Manage,
@@ -28,7 +28,7 @@ from engine.platform.ids import new_id
 from engine.platform.validation import check_email, check_phone
 from engine.portal import letters
 from engine.portal.repository import SIGN_IN, PortalRepository
-from engine.tenants.repository import TenantRepository
+from engine.tenants.service import TenantService
 
 ONCE_TTL_S = 15 * 60
 LETTER_CHANNELS = ("email", "sms")
@@ -72,8 +72,8 @@ class PortalAccess:
     def __init__(
         self,
         repo: PortalRepository,
-        customers: CustomerRepository,
-        tenants: TenantRepository,
+        customers: CustomerService,
+        tenants: TenantService,
         consent: ConsentService,
         history: HistoryService,
         settings: Settings,
@@ -115,8 +115,8 @@ class PortalAccess:
             claims = read_manage(self.settings, token, now.timestamp())
         except Unauthorized:
             return LinkCheck(LinkState.invalid)
-        customer = self.customers.get(claims.tenant_id, claims.customer_id)
-        tenant = self.tenants.get(claims.tenant_id)
+        customer = self.customers.find(claims.tenant_id, claims.customer_id)
+        tenant = self.tenants.find(claims.tenant_id)
         if customer is None or tenant is None:
             return LinkCheck(LinkState.invalid)
         state = LinkState.expired if claims.expired else LinkState.ok
@@ -166,7 +166,7 @@ class PortalAccess:
 
     def _letter(self, customer: Customer, address: Address) -> OutboundMessage | None:
         channel = "email" if address.kind == ContactKind.email else "sms"
-        tenant = self.tenants.get(customer.tenant_id)
+        tenant = self.tenants.find(customer.tenant_id)
         if tenant is None or not self._consented(customer.id, channel):
             return None
         now = self.clock.now().timestamp()

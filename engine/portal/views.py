@@ -10,7 +10,7 @@ from typing import Any
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.catalog.service import CatalogService
 from engine.evaluation.decisions import localized
-from engine.models import Customer, Trigger
+from engine.models import Customer, Notification, Trigger
 from engine.portal.preview import limit_parameter
 from engine.portal.repository import PortalRepository
 from engine.triggers.schemas import TriggerPublic
@@ -62,8 +62,12 @@ class PortalViews:
         due = self.repo.next_due([trigger.id])
         return self._alert(customer, trigger, lang, due.get(trigger.id))
 
+    def notification(self, customer: Customer, notification_id: str) -> Notification | None:
+        """One of the customer's own notifications (None for anyone else's)."""
+        return self.repo.notification(customer.id, notification_id)
+
     def rule_of(self, trigger: Trigger, lang: str) -> RuleView:
-        version = self.catalog.repo.version_by_id(trigger.rule_version_id)
+        version = self.catalog.version_by_id(trigger.rule_version_id)
         assert version is not None
         return rule_view(compiled_version(version.id, version.version, version.definition), lang)
 
@@ -81,8 +85,8 @@ class PortalViews:
         return labels
 
     def _definition(self, tenant_id: str, key: str, version: int) -> dict[str, Any]:
-        rule = self.catalog.repo.get(tenant_id, key)
-        found = self.catalog.repo.version(rule.id, version) if rule is not None else None
+        rule = self.catalog.find(tenant_id, key)
+        found = self.catalog.version(rule, version) if rule is not None else None
         return dict(found.definition) if found is not None else {}
 
     def _alert(

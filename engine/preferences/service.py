@@ -95,6 +95,10 @@ class PreferencesService:
     def get(self, customer_id: str) -> PreferencesPublic:
         return public_preferences(self.repo.get(customer_id))
 
+    def forget(self, customer_id: str) -> None:
+        """Erasure: the customer's settings go; what is left are the defaults."""
+        self.repo.delete_for_customer(customer_id)
+
     def update(
         self, tenant_id: str, customer_id: str, change: PreferencesUpdate
     ) -> PreferencesPublic:

@@ -8,7 +8,6 @@ from typing import Any
 from engine.consent.schemas import ConsentPublic, cell_public
 from engine.consent.service import ConsentService
 from engine.customers.service import CustomerService
-from engine.history.schemas import HistoryEntryPublic
 from engine.history.service import HistoryService
 from engine.models import Customer, HistoryKind
 from engine.platform.clock import Clock
@@ -18,7 +17,8 @@ Section = Callable[[Customer], Any]
 
 
 class PrivacyService:
-    """Export and erasure. Other domains add their own data through ``sections``/``erasers``."""
+    """Export and erasure, through each domain's own service. Other domains add their own data
+    through ``sections`` (export) and ``erasers`` (erasure)."""
 
     def __init__(
         self,
@@ -41,15 +41,13 @@ class PrivacyService:
     def export(self, customer: Customer) -> dict[str, Any]:
         consents = self.consents.list(customer.id)
         grid = self.consents.grid(customer.tenant_id, customer.id)
-        entries = self.history.repo.all_for(customer.id)
+        entries = self.history.all_for(customer.id)
         data: dict[str, Any] = {
             "customer": self.customers.public(customer).model_dump(mode="json"),
             "consents": [ConsentPublic.model_validate(c).model_dump(mode="json") for c in consents],
             "consent_grid": [cell_public(c).model_dump(mode="json") for c in grid],
             "preferences": self.preferences.get(customer.id).model_dump(mode="json"),
-            "history": [
-                HistoryEntryPublic.model_validate(e).model_dump(mode="json") for e in entries
-            ],
+            "history": [e.model_dump(mode="json") for e in entries],
         }
         for name, section in self.sections.items():
             data[name] = section(customer)
@@ -60,17 +58,11 @@ class PrivacyService:
         """Remove personal data; keep the row and the shape of the history as a tombstone."""
         for eraser in self.erasers:
             eraser(customer)
-        self.customers.repo.remove_all_contact_points(customer.id)
+        self.customers.forget_contact_points(customer.id)
         self.consents.forget(customer.id)
-        self.preferences.repo.delete_for_customer(customer.id)
-        self.history.repo.anonymise(customer.id)
-        now = self.clock.now()
-        customer.external_id = None
-        customer.name = None
-        customer.attributes = {}
-        customer.erased_at = now
-        customer.updated_at = now
-        self.customers.repo.add(customer)
+        self.preferences.forget(customer.id)
+        self.history.anonymise(customer.id)
+        self.customers.mark_erased(customer)
         self.history.record(
             customer.tenant_id,
             customer.id,

@@ -1,8 +1,15 @@
-"""Builds the services for one unit of work (one session), wired together once."""
+"""How each service is built for one unit of work (one session).
+
+A service gets exactly the repositories and collaborators it uses, and nothing hands out a
+repository: every repository below is private to the wiring. Job runners and commands receive
+`Services` (`Runtime.run`, `Runtime.services`); a request receives single services
+(`api.deps`); no service receives `Services`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
@@ -14,30 +21,42 @@ from engine.catalog.repository import RuleRepository
 from engine.catalog.service import CatalogService
 from engine.consent.repository import ConsentRepository
 from engine.consent.service import ConsentService
+from engine.console.backtests import ConsoleBacktests
+from engine.console.deliveries import ConsoleDeliveries
+from engine.console.impact import ImpactService
+from engine.console.repository import ConsoleRepository, DeliveryRepository, ImpactRepository
+from engine.console.rules import ConsoleRules
+from engine.console.templates import ConsoleTemplates
 from engine.customers.repository import CustomerRepository
 from engine.customers.service import CustomerService
 from engine.delivery.wakeups import announce_due
+from engine.evaluation.cache import IngestCache
 from engine.evaluation.decisions import DecisionWriter
+from engine.evaluation.notices import Notices
 from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.threshold import ThresholdEvaluator
-from engine.feeds.cache import IngestCache
-from engine.feeds.events import EventFeedService
-from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import ReadingRepository
-from engine.feeds.service import FeedService
 from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
 from engine.idempotency.repository import IdempotencyRepository
 from engine.idempotency.service import IdempotencyService
 from engine.inbound.repository import InboundRepository
 from engine.inbound.service import InboundService
+from engine.ingest.events import EventFeedService
+from engine.ingest.phases import Phases
+from engine.ingest.readings import FeedService
 from engine.message_templates.repository import TemplateRepository
 from engine.message_templates.service import TemplateService
 from engine.models import Customer
 from engine.notifications.repository import NotificationRepository
+from engine.notifications.service import NotificationService
 from engine.platform.clock import Clock
 from engine.platform.config import Settings
 from engine.platform.db import after_commit
+from engine.portal.access import PortalAccess
+from engine.portal.preview import PreviewService
+from engine.portal.repository import PortalRepository
+from engine.portal.views import PortalViews
 from engine.preferences.repository import PreferencesRepository
 from engine.preferences.service import PreferencesService
 from engine.privacy.service import PrivacyService
@@ -47,7 +66,65 @@ from engine.triggers.repository import TriggerRepository
 from engine.triggers.service import TriggerService
 
 
+def wake_once(session: Session, wake: Callable[[], None]) -> Callable[[], None]:
+    """New due work: wake the dispatchers, in this process and (on PostgreSQL) in others, once
+    this unit of work has committed; asked many times, it queues the wake-up once."""
+    queued = False
+
+    def queue() -> None:
+        nonlocal queued
+        if not queued:
+            queued = True
+            after_commit(session, wake)
+            announce_due(session)
+
+    return queue
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """Rules, triggers, evaluation and ingest, wired together."""
+
+    catalog: CatalogService
+    triggers: TriggerService
+    feeds: FeedService
+    events: EventFeedService
+    readings: ReadingRepository  # read by back-tests and previews
+
+
+def build_ingest(
+    session: Session,
+    history: HistoryService,
+    clock: Clock,
+    cache: IngestCache,
+    wake: Callable[[], None],
+) -> Ingest:
+    """The one place that decides how rules, triggers, evaluation and ingest are built."""
+    phases = Phases(session)
+    stores = phases.write
+    catalog = CatalogService(RuleRepository(session), clock)
+    decisions = DecisionWriter(stores.notifications, history, clock, wake)
+    occurrences = OccurrenceEvaluator(Notices(stores.notifications, decisions, clock))
+    triggers = TriggerService(
+        TriggerRepository(session),
+        catalog,
+        stores.readings,
+        history,
+        clock,
+        occurrences,
+        stores.events,
+        stores.triggers,
+    )
+    catalog.on_retire = triggers.rule_retired
+    threshold = ThresholdEvaluator(decisions, clock)
+    feeds = FeedService(phases, threshold, decisions, cache, clock)
+    events = EventFeedService(phases, occurrences, decisions, clock)
+    return Ingest(catalog, triggers, feeds, events, stores.readings)
+
+
 class Services:
+    """One unit of work's services, each built once, on first use."""
+
     def __init__(
         self,
         session: Session,
@@ -59,17 +136,12 @@ class Services:
         self.session = session
         self.settings = settings
         self.clock = clock
-        self.cache = cache
-        self._wake = wake
-        self._wake_queued = False
+        self._cache = cache
+        self._wake = wake_once(session, wake)
 
-    def _wake_after_commit(self) -> None:
-        """New due work: wake the dispatchers, in this process and (on PostgreSQL) in others,
-        once this unit of work has committed."""
-        if not self._wake_queued:
-            self._wake_queued = True
-            after_commit(self.session, self._wake)
-            announce_due(self.session)
+    @cached_property
+    def _ingest(self) -> Ingest:
+        return build_ingest(self.session, self.history, self.clock, self._cache, self._wake)
 
     @cached_property
     def tenants(self) -> TenantService:
@@ -98,7 +170,7 @@ class Services:
             self.consent,
             self.history,
             self.clock,
-            on_moved=lambda customer: self.triggers.customer_moved(customer),
+            on_moved=self.triggers.customer_moved,
         )
 
     @cached_property
@@ -110,92 +182,33 @@ class Services:
             self.consent,
             self.clock,
             sections={"triggers": self.triggers.export_for},
-            erasers=[self.triggers.erase_for, self._forget_answers],
+            erasers=[self.triggers.erase_for, self._forget_answers()],
         )
 
-    def _forget_answers(self, customer: Customer) -> None:
+    def _forget_answers(self) -> Callable[[Customer], None]:
         ttl = timedelta(hours=self.settings.idempotency_ttl_hours)
-        repo = IdempotencyRepository(self.session)
-        IdempotencyService(repo, self.clock, ttl).forget_customer(customer.id)
+        answers = IdempotencyService(IdempotencyRepository(self.session), self.clock, ttl)
+        return lambda customer: answers.forget_customer(customer.id)
 
     @cached_property
     def catalog(self) -> CatalogService:
-        return CatalogService(
-            RuleRepository(self.session),
-            self.clock,
-            on_retire=lambda rule: self.triggers.rule_retired(rule),
-        )
-
-    @cached_property
-    def readings(self) -> ReadingRepository:
-        return ReadingRepository(self.session)
-
-    @cached_property
-    def trigger_repo(self) -> TriggerRepository:
-        return TriggerRepository(self.session)
-
-    @cached_property
-    def notification_repo(self) -> NotificationRepository:
-        return NotificationRepository(self.session)
+        return self._ingest.catalog
 
     @cached_property
     def triggers(self) -> TriggerService:
-        return TriggerService(
-            self.trigger_repo,
-            self.catalog,
-            self.readings,
-            self.history,
-            self.clock,
-            self.occurrences,
-            self.event_repo,
-        )
-
-    @cached_property
-    def decisions(self) -> DecisionWriter:
-        return DecisionWriter(
-            self.notification_repo, self.history, self.clock, self._wake_after_commit
-        )
-
-    @cached_property
-    def threshold(self) -> ThresholdEvaluator:
-        return ThresholdEvaluator(self.readings, self.trigger_repo, self.decisions, self.clock)
+        return self._ingest.triggers
 
     @cached_property
     def feeds(self) -> FeedService:
-        return FeedService(
-            CustomerRepository(self.session),
-            TenantRepository(self.session),
-            self.readings,
-            self.threshold,
-            self.decisions,
-            self.cache,
-            self.clock,
-        )
-
-    @cached_property
-    def event_repo(self) -> EventRepository:
-        return EventRepository(self.session)
-
-    @cached_property
-    def occurrences(self) -> OccurrenceEvaluator:
-        return OccurrenceEvaluator(
-            self.trigger_repo, self.notification_repo, self.decisions, self.clock
-        )
+        return self._ingest.feeds
 
     @cached_property
     def events(self) -> EventFeedService:
-        return EventFeedService(
-            CustomerRepository(self.session),
-            TenantRepository(self.session),
-            self.event_repo,
-            self.occurrences,
-            self.decisions,
-            self.clock,
-        )
+        return self._ingest.events
 
     @cached_property
     def backtest(self) -> BacktestService:
-        return BacktestService(self.catalog, self.customers, self.readings)
+        return BacktestService(self.catalog, self.customers, self._ingest.readings)
 
     @cached_property
     def templates(self) -> TemplateService:
@@ -206,3 +219,50 @@ class Services:
         return InboundService(
             InboundRepository(self.session), self.consent, self.history, self.settings, self.clock
         )
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        return NotificationService(NotificationRepository(self.session), self.preferences)
+
+    # The customer's pages.
+    @cached_property
+    def portal_access(self) -> PortalAccess:
+        return PortalAccess(
+            PortalRepository(self.session),
+            self.customers,
+            self.tenants,
+            self.consent,
+            self.history,
+            self.settings,
+            self.clock,
+        )
+
+    @cached_property
+    def portal_views(self) -> PortalViews:
+        return PortalViews(self.triggers, self.catalog, PortalRepository(self.session))
+
+    @cached_property
+    def preview(self) -> PreviewService:
+        return PreviewService(self._ingest.readings, PortalRepository(self.session), self.clock)
+
+    # The operations console.
+    @cached_property
+    def console_rules(self) -> ConsoleRules:
+        repo = ConsoleRepository(self.session)
+        return ConsoleRules(self.catalog, repo, self.history, self.clock)
+
+    @cached_property
+    def console_templates(self) -> ConsoleTemplates:
+        return ConsoleTemplates(self.templates, self.catalog)
+
+    @cached_property
+    def console_backtests(self) -> ConsoleBacktests:
+        return ConsoleBacktests(self.catalog, self.customers, self._ingest.readings)
+
+    @cached_property
+    def console_deliveries(self) -> ConsoleDeliveries:
+        return ConsoleDeliveries(DeliveryRepository(self.session), self.history, self.clock)
+
+    @cached_property
+    def impact(self) -> ImpactService:
+        return ImpactService(ImpactRepository(self.session))

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.auth.limits import FailedAuthLimiter
-from engine.feeds.cache import IngestCache
+from engine.evaluation.cache import IngestCache
 from engine.platform.clock import Clock, SystemClock
 from engine.platform.config import Settings, get_settings
 from engine.platform.db import PoolSize, RetryPolicy, make_engine, retrying, unit_of_work

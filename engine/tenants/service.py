@@ -27,6 +27,12 @@ class TenantService:
             raise NotFound(f"tenant {tenant_id} not found")
         return tenant
 
+    def find(self, tenant_id: str) -> Tenant | None:
+        return self.repo.get(tenant_id)
+
+    def find_key(self, key_id: str) -> ApiKey | None:
+        return self.repo.get_key(key_id)
+
     def create_tenant_key(self, tenant_id: str, data: KeyCreate) -> KeyIssued:
         self.get_tenant(tenant_id)
         if data.role is Role.admin:

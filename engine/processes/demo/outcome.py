@@ -42,7 +42,7 @@ class CustomerOutcome:
 
 
 def outcome_of(services: Services, customer: DemoCustomer, customer_id: str) -> CustomerOutcome:
-    notifications = services.notification_repo.for_customer(customer_id)
+    notifications = services.notifications.for_customer(customer_id)
     outcome = CustomerOutcome(customer, customer_id)
     for n in notifications:
         n.status = NotificationStatus(n.status)

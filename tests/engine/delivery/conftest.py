@@ -17,6 +17,7 @@ from api.app import create_app
 from engine.channels.registry import ChannelRegistry
 from engine.delivery.dispatcher import Dispatcher
 from engine.models import Notification
+from engine.notifications.repository import NotificationRepository
 from engine.platform.clock import FrozenClock
 from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
@@ -103,7 +104,9 @@ class World:
 
     def notifications(self) -> list[Notification]:
         with self.runtime.services() as services:
-            return services.notification_repo.page(self.tenant.id, after_id=None, limit=500)
+            return NotificationRepository(services.session).page(
+                self.tenant.id, after_id=None, limit=500
+            )
 
     def history(self, external_id: str) -> list[dict[str, Any]]:
         page = self.api.ok("GET", "/v1/me/history?limit=200", self.tokens[external_id])

@@ -211,7 +211,7 @@ async def test_a_fallback_after_a_render_failure_sends_one_email(world: World) -
     [notification] = world.notifications()
     assert notification.status == "sent" and notification.channel == "email"
     with world.runtime.services() as services:
-        attempts = services.notification_repo.attempts([notification.id])
+        attempts = services.notifications.attempts([notification.id])
     assert [(a.channel, a.status) for a in attempts] == [("email", "sent")]
     history = world.history("m1")
     assert len([e for e in history if e["kind"] == "message"]) == 1

@@ -193,7 +193,7 @@ async def test_permanent_failure_falls_back_at_once(world: World) -> None:
     [notification] = world.notifications()
     assert notification.status == "sent" and notification.channel == "sms"
     with world.runtime.services() as services:
-        attempts = services.notification_repo.attempts([notification.id])
+        attempts = services.notifications.attempts([notification.id])
     assert [(a.channel, a.status) for a in attempts] == [("email", "failed"), ("sms", "sent")]
 
 
