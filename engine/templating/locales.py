@@ -47,6 +47,11 @@ def truncations(tag: str) -> Iterator[str]:
         yield "-".join(subtags[:end])
 
 
+def primary_language(tag: str) -> str:
+    """``de-Latn-AT`` → ``de``: the last step of ``truncations``."""
+    return normalize_tag(tag).split("-")[0]
+
+
 def fallback_chain(requested: str, tenant_default: str | None = None) -> list[str]:
     """Locales to try, best first: the request and its parents, the tenant default, ``en``."""
     chain: list[str] = []

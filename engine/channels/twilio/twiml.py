@@ -9,7 +9,12 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from engine.channels.base import OutboundMessage, PermanentChannelError
 from engine.channels.webhooks import Spoken
 from engine.errors import InvalidInput
-from engine.templating.locales import fallback_chain, resolve_locale, truncations
+from engine.templating.locales import (
+    fallback_chain,
+    primary_language,
+    resolve_locale,
+    truncations,
+)
 
 # Languages every Twilio <Say> voice speaks (regional variants like de-AT are not among them).
 SAY_LANGUAGES = frozenset(
@@ -81,8 +86,11 @@ def _voice(tag: str) -> str | None:
 def spoken_language(spoken: Spoken) -> str:
     """The voice for an answer: one speaking the answer's language, or English."""
     voice = say_language(spoken.locale)
-    written = spoken.locale.strip().replace("_", "-").split("-")[0].lower()
-    return voice if voice.split("-")[0].lower() == written else FALLBACK_LANGUAGE
+    try:
+        same = primary_language(voice) == primary_language(spoken.locale)
+    except InvalidInput:
+        same = False
+    return voice if same else FALLBACK_LANGUAGE
 
 
 def keypad_prompt(language: str, *, confirm: bool = False) -> tuple[str, str]:
