@@ -8,7 +8,6 @@ the complete preceding window and ``baseline`` the rule's ``baseline_windows`` w
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,22 +16,12 @@ from rules.aggregates import Accumulator, Baseline, Reading, WindowStats, baseli
 from rules.condition import evaluate
 from rules.context import Context, Customer, Event
 from rules.errors import RuleError
-from rules.state import Action, Decision, TriggerState
+from rules.state import Decision, TriggerState
 from rules.trigger import CompiledRule, assess
 from rules.windows import Window, iso_utc, window_for, zone_of
 
-
-@dataclass(frozen=True, slots=True)
-class BacktestHit:
-    """One notification the rule would have decided, with the values that made it true."""
-
-    action: Action
-    transition_id: str
-    window_start: datetime
-    window_end: datetime
-    at: datetime
-    value: float | None
-    values: dict[str, Any] = field(default_factory=dict)
+# What a back-test finds is what live evaluation decides: one shape for both.
+BacktestHit = Decision
 
 
 def backtest(
@@ -99,7 +88,7 @@ class _Replay:
         state, decision, _ = assess(self.rule, ctx, self.states.get(window.start))
         self.states[window.start] = state
         if decision is not None:
-            self.hits.append(_hit(decision))
+            self.hits.append(decision)
 
     def _window_of(self, instant: datetime) -> Window:
         if self.window is None or not self.window.contains(instant):
@@ -129,15 +118,3 @@ def _distinct_in_time_order(readings: Iterable[Reading]) -> list[Reading]:
     for reading in readings:
         latest[(reading.start, reading.duration)] = reading
     return sorted(latest.values(), key=lambda r: (r.start, r.duration))
-
-
-def _hit(decision: Decision) -> BacktestHit:
-    return BacktestHit(
-        action=decision.action,
-        transition_id=decision.transition_id,
-        window_start=decision.window_start,
-        window_end=decision.window_end,
-        at=decision.at,
-        value=decision.value,
-        values=decision.values,
-    )

@@ -59,7 +59,8 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A transition to record: notify (``fire``) or record as too late (``suppressed_late``)."""
+    """A transition to record: notify (``fire``) or record as too late (``suppressed_late``);
+    what live evaluation decides and what a back-test says it would have decided."""
 
     action: Action
     transition_id: str

@@ -101,8 +101,12 @@ class ThresholdEvaluator:
         plans: list[Plan],
         new: Sequence[ReadingRow],
         corrected: Sequence[ReadingRow],
-    ) -> Prepared:
-        """Evaluate on a snapshot (``readings`` and ``triggers`` read it); nothing is written."""
+        *,
+        guessed: bool = False,
+    ) -> Prepared | None:
+        """Evaluate on a snapshot (``readings`` and ``triggers`` read it); nothing is written.
+        ``guessed``: ``new`` holds readings not looked up; None if the window totals show that
+        one of them may be stored already (then look them up and prepare again)."""
         fed = {(p.stream[0], p.stream[1]) for p in plans}
         new = [r for r in new if (r[0], r[1]) in fed]
         corrected = [r for r in corrected if (r[0], r[1]) in fed]
@@ -116,6 +120,8 @@ class ThresholdEvaluator:
         added = [k for k in changes.deltas if k not in changes.recompute]
         earlier = {k for _, _, keys in work for k in keys if k not in changes.deltas}
         stored = readings.aggregates([*added, *sorted(earlier)])
+        if guessed and self._maybe_stored(changes, stored, customers, new):
+            return None
         totals = aggregator.predict(changes, [*new, *corrected], stored)
         totals.update({k: stored.get(k) for k in earlier})
         prepared = Prepared(
@@ -128,25 +134,6 @@ class ThresholdEvaluator:
         )
         self._evaluate(prepared, triggers, work)
         return prepared
-
-    def maybe_stored(
-        self,
-        prepared: Prepared,
-        customers: Mapping[str, CustomerRef],
-        rows: Iterable[ReadingRow],
-    ) -> bool:
-        """Whether a reading taken as new may be stored already: its window has totals that
-        cover its start (one starting at or after ``covered_until`` cannot be stored)."""
-        kinds: dict[tuple[str, str], set[str]] = {}
-        for customer, metric, kind, _ in prepared.changes.deltas:
-            kinds.setdefault((customer, metric), set()).add(kind)
-        for row in rows:
-            for kind in kinds.get((row[0], row[1]), ()):
-                slot = self.windows.slot(kind, row[2], customers[row[0]].timezone)
-                totals = prepared.totals.get((row[0], row[1], kind, slot.start))
-                if totals is not None and totals.samples and row[2] < totals.covered_until:
-                    return True
-        return False
 
     def commit(
         self, readings: ReadingRepository, triggers: EvaluationRepository, prepared: Prepared
@@ -170,6 +157,26 @@ class ThresholdEvaluator:
         for outcome, count in prepared.outcomes.items():
             evaluations.labels(outcome).inc(count)
         return True
+
+    def _maybe_stored(
+        self,
+        changes: Changes,
+        stored: Mapping[AggregateKey, Totals],
+        customers: Mapping[str, CustomerRef],
+        rows: Iterable[ReadingRow],
+    ) -> bool:
+        """Whether a reading taken as new may be stored already: its window's stored totals
+        cover its start (one starting at or after ``covered_until`` cannot be stored)."""
+        kinds: dict[tuple[str, str], set[str]] = {}
+        for customer, metric, kind, _ in changes.deltas:
+            kinds.setdefault((customer, metric), set()).add(kind)
+        for row in rows:
+            for kind in kinds.get((row[0], row[1]), ()):
+                slot = self.windows.slot(kind, row[2], customers[row[0]].timezone)
+                totals = stored.get((row[0], row[1], kind, slot.start))
+                if totals is not None and totals.samples and row[2] < totals.covered_until:
+                    return True
+        return False
 
     def _evaluate(
         self,

@@ -101,14 +101,16 @@ class FeedService:
         evaluator = self.evaluator
         if not exact:
             prepared = evaluator.prepare(
-                reads.readings, reads.triggers, customers, plans, feeding, []
+                reads.readings, reads.triggers, customers, plans, feeding, [], guessed=True
             )
-            if not evaluator.maybe_stored(prepared, customers, feeding):
+            if prepared is not None:
                 return prepared
         expected = store.classify(reads.readings, feeding)
-        return evaluator.prepare(
+        prepared = evaluator.prepare(
             reads.readings, reads.triggers, customers, plans, expected.new, expected.corrected
         )
+        assert prepared is not None
+        return prepared
 
     def _write(self, tenant_id: str, draft: Draft, batch: str) -> BatchResult | None:
         """Store the batch; None (to be rolled back) if what it was evaluated on moved."""
