@@ -64,7 +64,7 @@ def provider_router(provider_class: type[WebhookProvider]) -> APIRouter:
         if update is not None:
             inbound.provider_status(update, signed.provider.statuses)
         else:
-            log.warning("status callback without a sid or status")
+            log.warning("status callback without an id or a status")
         return signed.answer(signed.provider.status_answer())
 
     @routes.post("/inbound", response_class=Response, responses=refused)

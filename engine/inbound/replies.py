@@ -142,6 +142,7 @@ class Replies:
             owner.customer.id,
             HistoryKind.reply,
             summary,
+            # The history API names the provider's message id "message_sid"; readers rely on it.
             {"body": message.body, "message_sid": message.message_id, **data},
             channel=SMS,
             notification_id=notification_id,
