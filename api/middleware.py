@@ -22,10 +22,10 @@ from engine.errors import (
     PayloadTooLarge,
     RetryLater,
 )
-from engine.idempotency.repository import IdempotencyRepository
 from engine.idempotency.service import IdempotencyService, StoredResponse, redact
 from engine.platform.db import is_unavailable, unit_of_work
 from engine.platform.metrics import http_requests
+from engine.processes.container import stored_answers
 
 BODY_KEY = "nudge.body"
 log = logging.getLogger("nudge.access")
@@ -174,8 +174,7 @@ class IdempotencyMiddleware:
 
         def work() -> Any:
             with unit_of_work(db) as session:
-                repo = IdempotencyRepository(session)
-                return action(IdempotencyService(repo, clock, self.ttl))
+                return action(stored_answers(session, clock, self.ttl))
 
         return await run_in_threadpool(work)
 

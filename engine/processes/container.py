@@ -81,6 +81,11 @@ def wake_once(session: Session, wake: Callable[[], None]) -> Callable[[], None]:
     return queue
 
 
+def stored_answers(session: Session, clock: Clock, ttl: timedelta) -> IdempotencyService:
+    """The answers kept for ``Idempotency-Key`` replays, over one unit of work."""
+    return IdempotencyService(IdempotencyRepository(session), clock, ttl)
+
+
 @dataclass(frozen=True)
 class Ingest:
     """Rules, triggers, evaluation and ingest, wired together."""
@@ -187,7 +192,7 @@ class Services:
 
     def _forget_answers(self) -> Callable[[Customer], None]:
         ttl = timedelta(hours=self.settings.idempotency_ttl_hours)
-        answers = IdempotencyService(IdempotencyRepository(self.session), self.clock, ttl)
+        answers = stored_answers(self.session, self.clock, ttl)
         return lambda customer: answers.forget_customer(customer.id)
 
     @cached_property

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import portal_views
 from api.web.session import CSRF_COOKIE, SESSION_COOKIE
 from engine.delivery.links import manage_token, manage_url
 from engine.platform.config import Settings
@@ -205,7 +206,7 @@ def test_an_unexpected_error_on_a_page_is_a_page(api: Api, monkeypatch: pytest.M
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("api.routers.pages_me.portal_views", broken)
+    monkeypatch.setitem(api.client.app.dependency_overrides, portal_views, lambda: broken())
     client = TestClient(api.client.app, raise_server_exceptions=False, cookies=api.client.cookies)
     page = client.get("/me")
     assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
