@@ -165,7 +165,7 @@ class Recorder:
                 extra={"sent": len(updates), "recorded": recorded},
             )
         self.repo.add_attempts(attempts)
-        self.history.repo.add_many(history)
+        self.history.record_many(history)
 
     def failed(
         self,

@@ -25,7 +25,7 @@ def notify(world: World, external_id: str, **trigger: object) -> None:
 def attempt_rows(world: World) -> list[tuple[str, int, str]]:
     [notification] = world.notifications()
     with world.runtime.services() as services:
-        rows: list[DeliveryAttempt] = services.notification_repo.attempts([notification.id])
+        rows: list[DeliveryAttempt] = services.notifications.attempts([notification.id])
     return [(a.channel, a.number, a.status) for a in rows]
 
 
