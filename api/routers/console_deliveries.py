@@ -14,8 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.deps import ConsoleDeliveriesDep, CustomerServiceDep
 from api.web.console_deps import Ops, OpsDep
 from api.web.deps import FormDep
-from engine.console.deliveries import Counts
-from engine.console.repository import DeliveryFilter
+from engine.console.deliveries import Counts, DeliveryFilter
 from engine.customers.service import CustomerService
 from engine.errors import NotFound
 from engine.models import NotificationStatus

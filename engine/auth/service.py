@@ -18,7 +18,7 @@ from engine.platform.security import (
     split_key,
     verify,
 )
-from engine.tenants.repository import TenantRepository
+from engine.tenants.service import TenantService
 
 CUSTOMER_TOKEN = "customer-token"
 ENV_ADMIN_KEY_ID = "env-admin"
@@ -63,8 +63,8 @@ class CustomerToken:
 
 
 class Authenticator:
-    def __init__(self, repo: TenantRepository, settings: Settings, clock: Clock) -> None:
-        self.repo = repo
+    def __init__(self, tenants: TenantService, settings: Settings, clock: Clock) -> None:
+        self.tenants = tenants  # whose API keys are checked
         self.settings = settings
         self.clock = clock
 
@@ -80,7 +80,7 @@ class Authenticator:
 
     def _api_key(self, credential: str) -> Principal:
         key_id, secret = split_key(credential)
-        row = self.repo.get_key(key_id)
+        row = self.tenants.find_key(key_id)
         if row is None or row.revoked_at is not None or not secret_matches(secret, row.secret_hash):
             raise Unauthorized("invalid or revoked API key")
         return Principal(role=row.role, key_id=row.id, tenant_id=row.tenant_id)

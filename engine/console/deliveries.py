@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from engine.console.repository import DeliveryFilter, DeliveryRepository
+from engine.console.repository import DeliveryFilter as DeliveryFilter  # what routes filter by
+from engine.console.repository import DeliveryRepository
 from engine.errors import Conflict, NotFound
 from engine.history.service import HistoryService
 from engine.models import (

@@ -154,7 +154,7 @@ class Services:
 
     @cached_property
     def auth(self) -> Authenticator:
-        return Authenticator(TenantRepository(self.session), self.settings, self.clock)
+        return Authenticator(self.tenants, self.settings, self.clock)
 
     @cached_property
     def history(self) -> HistoryService:
