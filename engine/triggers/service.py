@@ -164,7 +164,7 @@ class TriggerService:
 
     def public(self, trigger: Trigger, customer: Customer) -> TriggerPublic:
         rule = self._rule_of(trigger)
-        row = self.catalog.repo.get(trigger.tenant_id, trigger.rule_key)
+        row = self.catalog.find(trigger.tenant_id, trigger.rule_key)
         return TriggerPublic(
             id=trigger.id,
             rule=trigger.rule_key,
@@ -244,7 +244,7 @@ class TriggerService:
             raise InvalidInput.at(("body", "rule"), f"no published rule {key!r}") from None
 
     def _rule_of(self, trigger: Trigger) -> CompiledRule:
-        version = self.catalog.repo.version_by_id(trigger.rule_version_id)
+        version = self.catalog.version_by_id(trigger.rule_version_id)
         assert version is not None
         return compiled_version(version.id, version.version, version.definition)
 
