@@ -5,14 +5,21 @@ status an operation can answer, the shapes of cursors; and /docs works with no n
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
+from babel import localedata
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+
+from api.params import CURSOR_PATTERN
+from engine.platform.validation import check_locale, check_timezone
 
 PROBLEM_JSON = "application/problem+json"
 ASSETS = "/docs/assets"
@@ -65,10 +72,14 @@ _WHY = {
     "503": "Database busy or unavailable: nothing was stored, retry after Retry-After",
 }
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+# Statuses an operation answers that the rules in `_statuses` cannot see from its shape.
+_ALSO: dict[tuple[str, str], list[str]] = {
+    ("post", "/v1/feeds/greenbutton"): ["404"],  # the `customer` query names no customer
+}
 CURSOR = {
     "type": "string",
     "maxLength": 200,
-    "pattern": "^[A-Za-z0-9_=-]*$",
+    "pattern": CURSOR_PATTERN,
     "description": "opaque; pass the previous page's next_cursor",
 }
 
@@ -102,7 +113,8 @@ def install(app: FastAPI) -> None:
 
 
 def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
-    """Every operation lists the error statuses it can answer, as problem+json."""
+    """Every operation lists the error statuses it can answer, as problem+json; zones and
+    locales list the values the server accepts."""
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
@@ -111,7 +123,46 @@ def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter.get("name") == "cursor" and parameter.get("in") == "query":
                     parameter["schema"] = {"anyOf": [CURSOR, {"type": "null"}]}
+    for node in _nodes(document):
+        if node.get("format") == "iana-timezone":
+            node["enum"] = list(timezones())
+        elif node.get("format") == "bcp47":
+            node["enum"] = list(locales())
     return document
+
+
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in the document, depth first."""
+    if isinstance(value, dict):
+        yield value
+        for child in value.values():
+            yield from _nodes(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _nodes(child)
+
+
+def _accepted(check: Callable[[str], str], candidates: Iterable[str]) -> tuple[str, ...]:
+    """The candidates ``check`` accepts, as it normalises them."""
+    accepted = set()
+    for candidate in candidates:
+        try:
+            accepted.add(check(candidate))
+        except ValueError:
+            continue
+    return tuple(sorted(accepted))
+
+
+@cache
+def timezones() -> tuple[str, ...]:
+    """The zone names the API accepts (the tz database's, as `check_timezone` filters them)."""
+    return _accepted(check_timezone, available_timezones())
+
+
+@cache
+def locales() -> tuple[str, ...]:
+    """The BCP 47 tags of the locales Babel has data for, as the API accepts them."""
+    return _accepted(check_locale, (i.replace("_", "-") for i in localedata.locale_identifiers()))
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
@@ -122,8 +173,11 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         statuses.append("404")
     if operation.get("requestBody") or operation.get("parameters"):
         statuses.append("422")
+    if operation.get("requestBody"):
+        statuses.append("400")  # a body that does not parse (not JSON, not UTF-8)
     if method in ("post", "put", "patch"):
         statuses += ["413", "409"] + (["400"] if method == "post" else [])
+    statuses += _ALSO.get((method, path), [])
     return sorted(set(statuses))
 
 

@@ -102,7 +102,11 @@ EmailAddress = Annotated[
 ]
 # JSON true or false only: "yes", 1 and "true" are refused, not guessed.
 Flag = Annotated[bool, Strict()]
-LocalTime = Annotated[str, Field(max_length=5), AfterValidator(check_local_time)]
+LocalTime = Annotated[
+    str,
+    Field(max_length=5, examples=["21:00"], json_schema_extra={"pattern": _HHMM.pattern}),
+    AfterValidator(check_local_time),
+]
 
 
 # Bounds on values from outside, checked where they enter (feeds, back-test samples).

@@ -19,7 +19,12 @@ class QuietPeriod(RequestModel):
 
     start: LocalTime
     end: LocalTime
-    days: list[int] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1, max_length=7)
+    days: list[int] = Field(
+        default_factory=lambda: list(ALL_DAYS),
+        min_length=1,
+        max_length=7,
+        json_schema_extra={"items": {"type": "integer", "minimum": 0, "maximum": 6}},
+    )
 
     @field_validator("days")
     @classmethod

@@ -1,0 +1,154 @@
+"""Schemathesis over every operation of /openapi.json, once per role: every answer must be one
+the document declares, with the declared media type, headers and body schema.
+
+Roles: the admin key, a tenant's ops key, its feed key, a customer's token, and no
+credentials. Each operation gets a bounded number of generated requests per role
+(``EXAMPLES``, positive and negative data mixed) against the app in process on a real SQLite
+database; the whole file stays within about two minutes on two busy cores.
+
+Left out of fuzzing, with the reason:
+- the Twilio webhooks (``/v1/webhooks/twilio/*``): every request must carry Twilio's HMAC
+  signature over the exact URL and form, which generated data cannot forge, so each would be
+  the same 403; their signatures and answers are tested in test_webhook_signatures.py and
+  test_webhooks.py.
+- the HTML pages (the customer's pages and the ops console) are not in the document at all
+  (``include_in_schema=False``): they are forms with CSRF tokens, tested in a real browser.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from api.app import create_app
+from engine.platform.clock import SystemClock
+from engine.processes.runtime import Runtime
+from tests.conftest import make_settings
+from tests.fixtures import database
+from tests.fixtures.api import ADMIN_KEY, Api, TenantHandle, bearer
+
+# Generated requests per operation and role (positive and negative data mixed): with 52
+# operations and 5 roles at most 2,600 requests, about a minute on two busy cores.
+EXAMPLES = 10
+ROLES = ["admin", "ops", "feed", "customer", "anonymous"]
+WEBHOOKS = "^/v1/webhooks/"
+
+# Operations whose input is checked further than JSON Schema can state: a request the
+# document allows may still be a 422 naming the field. Elsewhere a schema-valid request must
+# never be a 400 or 422 (positive_data_acceptance).
+BEYOND_THE_SCHEMA = {
+    # libphonenumber's numbering plans: "+688058676084023" has E.164's shape but no owner.
+    "^/v1/tenants$|^/v1/customers$|^/v1/customers/[^/]+$|^/v1/me$": "phone numbers are "
+    "checked against numbering plans",
+    # A cursor is the server's own encoding of a position: a random one is malformed.
+    "^/v1/customers$|^/v1/notifications$|/history$": "cursors are opaque",
+    "^/v1/me/preferences$": "a quiet period's start and end must differ",
+    "^/v1/me/triggers": "a trigger names a published rule and its parameters fit that rule",
+    "^/v1/rules": "conditions are compiled and type-checked CEL; definitions name templates",
+    "^/v1/templates": "templates are Jinja parsed against their variables; parts per channel",
+    "^/v1/feeds/": "rows are checked against metrics, units' dimensions, customers and time "
+    "bounds; Green Button is XML",
+}
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": 11,
+        "generation": {
+            "max-examples": EXAMPLES,
+            "mode": "all",
+            "database": "none",
+            # The role's credentials are sent as given, never generated or mutated.
+            "with-security-parameters": False,
+        },
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": False},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": False},
+        },
+        "checks": {"enabled": True},
+        "operations": [
+            {
+                "include-path-regex": pattern,
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, 422]}},
+            }
+            for pattern in BEYOND_THE_SCHEMA
+        ],
+    }
+)
+
+
+@dataclass
+class World:
+    app: FastAPI
+    api: Api
+    tenant: TenantHandle
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[World]:
+    """One tenant with its keys, on a migrated SQLite file."""
+    directory = tmp_path_factory.mktemp("schemathesis")
+    url = database.sqlite_copy(sqlite_template, directory)
+    # Schemathesis repeats requests with wrong credentials to see them refused: at the
+    # default limit every later request would be a 429 (the limit: test_auth_limits.py).
+    settings = make_settings(url, directory, auth_failure_limit=1_000_000)
+    runtime = Runtime.from_settings(settings, SystemClock())
+    app = create_app(runtime)
+    with TestClient(app) as client:
+        forward.target, before = app, forward.target
+        yield World(app, Api(client), Api(client).tenant())
+    forward.target = before
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def credentials(world: World, role: str) -> dict[str, str]:
+    """The role's Authorization header; a customer of their own for each operation, since
+    ``DELETE /v1/me`` erases the one it is called with."""
+    tenant = world.tenant
+    if role == "customer":
+        customer = world.api.customer(tenant, email="fuzz@example.com", phone="+4915112345678")
+        return world.api.token(tenant, customer["id"])
+    keys = {"admin": bearer(ADMIN_KEY), "ops": tenant.ops, "feed": tenant.feed}
+    return keys.get(role, {})
+
+
+class Forward:
+    """An ASGI app that forwards to the app under test: the operations are collected before
+    any fixture runs, and schemathesis's own probes (the same request without credentials)
+    must reach the app the test built."""
+
+    def __init__(self) -> None:
+        never_opened = Path(tempfile.gettempdir()) / "nudge-document-only"
+        settings = make_settings(f"sqlite:///{never_opened}.db", never_opened)
+        runtime = Runtime.from_settings(settings, SystemClock())
+        # Serves only /openapi.json, which opens no database.
+        self.target: FastAPI = create_app(runtime)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.target(scope, receive, send)
+
+
+forward = Forward()
+schema = schemathesis.openapi.from_asgi("/openapi.json", forward, config=CONFIG).exclude(
+    path_regex=WEBHOOKS
+)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_answers_as_documented(case: Any, credentials: dict[str, str]) -> None:
+    case.call_and_validate(headers=credentials)
