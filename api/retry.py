@@ -8,7 +8,8 @@ its buffered body, a bounded number of times, and past that answered 503 with Re
 GET and HEAD requests run first with deferred SQLite transactions (`deferred_writes`): they
 read from a snapshot and never queue behind a feed's write transaction. The rare one that
 writes and meets another writer is refused by SQLite before anything is stored, and runs
-again at once as an ordinary writer.
+again at once as an ordinary writer. Feed batches are bulk writers (`bulk_writes`): on
+SQLite every small write waiting for the lock goes before them.
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.middleware import BODY_KEY, WatchedSend
 from api.problems import render_domain_error
-from engine.platform.db import RetryPolicy, deferred_writes, is_contention, is_write_refused
+from engine.platform.db import (
+    RetryPolicy,
+    bulk_writes,
+    deferred_writes,
+    is_contention,
+    is_write_refused,
+)
 
 log = logging.getLogger("nudge.api")
 READ_METHODS = frozenset({"GET", "HEAD"})
+BULK_PREFIX = "/v1/feeds/"
 
 
 def _replay(body: bytes, then: Receive) -> Receive:
@@ -53,12 +61,16 @@ class RetryOnContentionMiddleware:
             return await self.app(scope, receive, send)
         policy = self.policy()
         reads_first = scope["method"] in READ_METHODS
+        bulk = scope["method"] == "POST" and scope["path"].startswith(BULK_PREFIX)
         for attempt in range(policy.attempts):
             watched = WatchedSend(send)
             attempt_receive = receive if attempt == 0 else self._again(scope, receive)
             deferred = reads_first and attempt == 0
             try:
-                with deferred_writes() if deferred else nullcontext():
+                with (
+                    deferred_writes() if deferred else nullcontext(),
+                    bulk_writes() if bulk else nullcontext(),
+                ):
                     return await self.app(scope, attempt_receive, watched)
             except Exception as exc:
                 if deferred and not watched.started and is_write_refused(exc):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,6 +32,7 @@ metadata: MetaData = SQLModel.metadata
 
 _AFTER_COMMIT = "nudge_after_commit"
 T = TypeVar("T")
+SQLITE_POOL_SIZE = 20
 log = logging.getLogger("nudge.db")
 
 
@@ -58,8 +61,84 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    reading = conn.get_execution_options().get(_SNAPSHOT, False) or _DEFERRED.get()
-    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(_SNAPSHOT, False) or _DEFERRED.get():
+        conn.exec_driver_sql("BEGIN")
+        return
+    gate = _GATES[conn.engine.url.render_as_string(hide_password=False)]
+    gate.enter(conn.info)
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        gate.leave(conn.info)
+        raise
+
+
+_BULK: ContextVar[bool] = ContextVar("nudge_bulk_writes", default=False)
+
+
+@contextmanager
+def bulk_writes() -> Iterator[None]:
+    """Write transactions begun in this block are bulk (a feed of thousands of rows): on
+    SQLite they let every waiting small one go first."""
+    token = _BULK.set(True)
+    try:
+        yield
+    finally:
+        _BULK.reset(token)
+
+
+class WriterGate:
+    """The writers of one SQLite database in this process, one at a time, waiting in a
+    queue: small transactions ahead of bulk ones. SQLite's own busy handler polls with
+    sleeps of up to 100 ms, so a short write could lose the lock again and again to feeds
+    arriving meanwhile; here it waits for at most the writer in progress."""
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        self._changed = threading.Condition()
+        self._busy = False
+        self._small_waiting = 0
+
+    def enter(self, holder: dict[Any, Any]) -> None:
+        bulk = _BULK.get()
+        with self._changed:
+            self._small_waiting += not bulk
+            try:
+                free = self._changed.wait_for(
+                    lambda: not self._busy and not (bulk and self._small_waiting), self.timeout
+                )
+            finally:
+                self._small_waiting -= not bulk
+            if not free:
+                raise sqlite3.OperationalError("database is locked")
+            self._busy = True
+            holder[_GATE_HELD] = self
+
+    def leave(self, holder: dict[Any, Any]) -> None:
+        if holder.pop(_GATE_HELD, None) is not self:
+            return
+        with self._changed:
+            self._busy = False
+            self._changed.notify_all()
+
+
+_GATE_HELD = "nudge_writer_gate"
+_GATES: defaultdict[str, WriterGate] = defaultdict(WriterGate)
+
+
+def _sqlite_end(conn: Any) -> None:
+    """COMMIT or ROLLBACK is about to run: the next writer may start (SQLite's busy
+    handler covers the instant until it has)."""
+    held = conn.info.get(_GATE_HELD)
+    if held is not None:
+        held.leave(conn.info)
+
+
+def _sqlite_checkin(_dbapi: Any, record: Any) -> None:
+    # A connection going back to the pool holds no transaction: never the gate either.
+    held = record.info.get(_GATE_HELD)
+    if held is not None:
+        held.leave(record.info)
 
 
 _SNAPSHOT = "nudge_snapshot"
@@ -119,9 +198,19 @@ class PoolSize:
 def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # A connection per request thread (40): waiting for the write lock must not
+            # also keep reads waiting for a connection. SQLite connections are cheap.
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
+        event.listen(engine.pool, "checkin", _sqlite_checkin)
         return engine
     pool = pool or PoolSize()
     return create_engine(
