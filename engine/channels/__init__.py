@@ -1,4 +1,5 @@
-"""Delivery channels: one `Channel` interface, with email, SMS, voice and outbox behind it."""
+"""Delivery channels behind one `Channel` interface (email, outbox, and providers such as
+Twilio for SMS and voice, each one package), and the interface of providers' webhooks."""
 
 from __future__ import annotations
 
