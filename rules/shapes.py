@@ -66,6 +66,12 @@ class Comparison:
     op: Op
     bound: BoundFunction = field(compare=False, repr=False)
     params: tuple[str, ...] = ()  # the parameters the bound reads
+    read: Callable[[WindowStats], Any] = field(init=False, compare=False, repr=False)
+    compare: Callable[[Any, Any], Any] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read", operator.attrgetter(self.aggregate))
+        object.__setattr__(self, "compare", _COMPARE[self.op])
 
     @property
     def integer(self) -> bool:
@@ -114,10 +120,10 @@ class Shape:
 
     def holds(self, window: WindowStats, bounds: Sequence[Bound]) -> bool:
         """The condition's value for one window, given this trigger's `bounds`."""
-        return all(
-            _COMPARE[c.op](getattr(window, c.aggregate), bound)
-            for c, bound in zip(self.comparisons, bounds, strict=True)
-        )
+        for comparison, bound in zip(self.comparisons, bounds, strict=True):
+            if not comparison.compare(comparison.read(window), bound):
+                return False
+        return True
 
     def stack(self, rows: Sequence[Sequence[Bound]]) -> tuple[npt.NDArray[Any], ...]:
         """Bounds of many triggers (rows from `bounds`) as one array per comparison."""
@@ -137,7 +143,7 @@ class Shape:
             column = values[comparison.aggregate]
             if column.dtype != comparison.dtype or bound.dtype != comparison.dtype:
                 raise TypeError(f"{comparison.aggregate}: expected {comparison.dtype.__name__}")
-            hit = _COMPARE[comparison.op](column, bound)
+            hit = comparison.compare(column, bound)
             result = hit if result is None else np.logical_and(result, hit, out=result)
         assert result is not None  # a shape has at least one comparison
         return result
