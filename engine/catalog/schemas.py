@@ -48,4 +48,6 @@ class BacktestRequest(RequestModel):
     customer_id: str | None = None
     readings: list[BacktestReading] | None = Field(default=None, max_length=200_000)
     timezone: TimezoneName | None = None
-    version: int | None = Field(default=None, description="published version; default the draft")
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="published version; default the draft"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,7 +38,7 @@ class TenantPublic(BaseModel):
 
 
 class KeyCreate(RequestModel):
-    role: Role
+    role: Literal[Role.ops, Role.feed]  # admin keys come from the settings, never from here
     name: str = Field(default="", max_length=200)
 
 

@@ -29,19 +29,26 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.parameters import ParameterLocation
 
 from api.app import create_app
 from engine.platform.clock import SystemClock
+from engine.processes.demo.rules import DAILY_ENERGY
 from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures import database
 from tests.fixtures.api import ADMIN_KEY, Api, TenantHandle, bearer
+from tests.fixtures.rules import publish
 
 # Generated requests per operation and role (positive and negative data mixed): with 52
 # operations and 5 roles at most 2,600 requests, about a minute on two busy cores.
 EXAMPLES = 10
 ROLES = ["admin", "ops", "feed", "customer", "anonymous"]
 WEBHOOKS = "^/v1/webhooks/"
+TEMPLATE_KEY = "energy.daily_above"  # a default template every tenant has
+# Path keys of /v1/rules/{key} name this rule, which fuzzing may change or retire; triggers
+# are made on DAILY_ENERGY, which it leaves alone.
+FUZZED_RULE = {**DAILY_ENERGY, "key": "energy.fuzzed"}
 
 # Operations whose input is checked further than JSON Schema can state: a request the
 # document allows may still be a 422 naming the field. Elsewhere a schema-valid request must
@@ -108,21 +115,74 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
     app = create_app(runtime)
     with TestClient(app) as client:
         forward.target, before = app, forward.target
-        yield World(app, Api(client), Api(client).tenant())
+        api = Api(client)
+        tenant = api.tenant()
+        publish(api, tenant, DAILY_ENERGY)
+        publish(api, tenant, FUZZED_RULE)
+        yield World(app, api, tenant)
     forward.target = before
     runtime.db.dispose()
 
 
+class Scene:
+    """Resources of the tenant for one operation, made on first use: a customer with a token
+    and a trigger. Each operation gets its own, since ``DELETE /v1/me`` and
+    ``DELETE /v1/customers/{customer_id}`` erase the customer they are called with."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._made: dict[str, str] = {}
+
+    def ids(self) -> dict[str, str]:
+        if not self._made:
+            api, tenant = self.world.api, self.world.tenant
+            customer = api.customer(tenant, email="fuzz@example.com", phone="+4915112345678")
+            token = api.raw_token(tenant, customer["id"])
+            body = {"rule": DAILY_ENERGY["key"], "params": {"limit_kwh": 5}}
+            trigger = api.ok("POST", "/v1/me/triggers", bearer(token), 201, json=body)
+            self._made = {
+                "customer_id": customer["id"],
+                "token": token,
+                "trigger_id": trigger["id"],
+            }
+        return self._made
+
+    def path_value(self, path: str, name: str) -> str | None:
+        """A real value for the path parameter ``name`` of ``path``, if there is one."""
+        known = {
+            "tenant_id": self.world.tenant.id,
+            "key": FUZZED_RULE["key"] if path.startswith("/v1/rules/") else TEMPLATE_KEY,
+        }
+        if name in known:
+            return known[name]
+        return self.ids().get(name)
+
+
 @pytest.fixture
-def credentials(world: World, role: str) -> dict[str, str]:
-    """The role's Authorization header; a customer of their own for each operation, since
-    ``DELETE /v1/me`` erases the one it is called with."""
+def scene(world: World) -> Scene:
+    return Scene(world)
+
+
+@pytest.fixture
+def credentials(world: World, scene: Scene, role: str) -> dict[str, str]:
+    """The role's Authorization header."""
     tenant = world.tenant
     if role == "customer":
-        customer = world.api.customer(tenant, email="fuzz@example.com", phone="+4915112345678")
-        return world.api.token(tenant, customer["id"])
+        return bearer(scene.ids()["token"])
     keys = {"admin": bearer(ADMIN_KEY), "ops": tenant.ops, "feed": tenant.feed}
     return keys.get(role, {})
+
+
+def use_real_ids(case: Any, scene: Scene) -> None:
+    """About half the generated path parameters (deterministically, by the generated value)
+    become real ids of the tenant, so that operations on real resources are fuzzed too; the
+    rest stay random and must be 404s. A path that is deliberately invalid stays so."""
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH):
+        return
+    for name, value in list((case.path_parameters or {}).items()):
+        real = scene.path_value(case.operation.path, name)
+        if real is not None and len(str(value)) % 2 == 0:
+            case.path_parameters[name] = real
 
 
 class Forward:
@@ -150,5 +210,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", forward, config=CONFIG)
 @pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_answers_as_documented(case: Any, credentials: dict[str, str]) -> None:
+def test_every_operation_answers_as_documented(
+    case: Any, credentials: dict[str, str], scene: Scene
+) -> None:
+    use_real_ids(case, scene)
     case.call_and_validate(headers=credentials)
