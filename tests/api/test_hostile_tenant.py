@@ -171,3 +171,16 @@ def test_no_extreme_event_gets_a_5xx_and_only_accepted_events_are_stored(
     for due, amount in stored:
         assert due is None or date(1970, 1, 1) <= date.fromisoformat(str(due)) <= date(2199, 12, 31)
         assert amount is None or abs(amount) <= 1e12
+
+
+def test_a_back_test_of_a_version_beyond_any_integer_is_refused(api: Api) -> None:
+    """Found by Schemathesis: a version too large for the database was a 500."""
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    customer = api.customer(tenant)
+    path = f"/v1/rules/{DAILY_ENERGY['key']}/backtest"
+    for version in (10**36, 2**31, 0):
+        body = {"params": {"limit_kwh": 5}, "customer_id": customer["id"], "version": version}
+        problem = api.problem("POST", path, tenant.ops, 422, json=body)
+        assert problem["errors"][0]["field"] == "body.version", problem
+    api.ok("POST", path, tenant.ops, json={**body, "version": 1})
