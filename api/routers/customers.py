@@ -14,7 +14,6 @@ from api.deps import (
     CustomerServiceDep,
     HistoryServiceDep,
     PrivacyServiceDep,
-    SettingsDep,
 )
 from api.middleware import secret_fields
 from api.params import Cursor
@@ -109,14 +108,13 @@ def record_consent(
 def issue_token(
     customer: BusinessCustomer,
     auth: AuthenticatorDep,
-    settings: SettingsDep,
     response: Response,
     body: TokenRequest | None = None,
 ) -> TokenIssued:
     """A signed, expiring token that lets this one customer act on ``/v1/me``. The token is
     in this answer only: a replay with the same ``Idempotency-Key`` says it was shown once."""
     secret_fields(response, "token")
-    ttl = (body.ttl_seconds if body else None) or settings.customer_token_ttl_seconds
+    ttl = body.ttl_seconds if body else None
     token = auth.issue_customer_token(customer.tenant_id, customer.id, ttl)
     return TokenIssued(token=token.token, customer_id=customer.id, expires_at=token.expires_at)
 

@@ -98,7 +98,11 @@ class Authenticator:
             customer_id=customer_id,
         )
 
-    def issue_customer_token(self, tenant_id: str, customer_id: str, ttl: int) -> CustomerToken:
+    def issue_customer_token(
+        self, tenant_id: str, customer_id: str, ttl: int | None = None
+    ) -> CustomerToken:
+        """A signed token for one customer, valid ``ttl`` seconds (default: the configured)."""
+        ttl = ttl or self.settings.customer_token_ttl_seconds
         expires_at = self.clock.now() + timedelta(seconds=ttl)
         claims = {"t": tenant_id, "c": customer_id, "exp": int(expires_at.timestamp())}
         token = sign(self.settings.secret_key.get_secret_value(), CUSTOMER_TOKEN, claims)
