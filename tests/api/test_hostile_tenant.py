@@ -5,6 +5,7 @@ still served)."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,22 @@ def test_a_back_test_of_a_version_beyond_any_integer_is_refused(api: Api) -> Non
         problem = api.problem("POST", path, tenant.ops, 422, json=body)
         assert problem["errors"][0]["field"] == "body.version", problem
     api.ok("POST", path, tenant.ops, json={**body, "version": 1})
+
+
+def test_a_preview_over_the_render_budget_is_refused(api: Api) -> None:
+    """Fine on the sample context at save, over budget on the data a preview gives it."""
+    tenant = api.tenant()
+    loops = (
+        "{% set l = customer.attributes.get('l', []) %}{% for a in l %}{% for b in l %}"
+        "{% for c in l %}{% for d in l %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}Hi"
+    )
+    body = {"key": "energy.daily_above", "channel": "sms", "locale": "en", "parts": {"text": loops}}
+    api.ok("POST", "/v1/templates", tenant.ops, 201, json=body)
+    context = {"customer": {"attributes": {"l": list(range(100))}}}
+    preview = {"channel": "sms", "locale": "en", "context": context}
+    started = time.monotonic()
+    problem = api.problem(
+        "POST", "/v1/templates/energy.daily_above/preview", tenant.ops, 422, json=preview
+    )
+    assert problem["type"].endswith("/template-over-budget"), problem
+    assert time.monotonic() - started < 10  # the budget is 200 ms; bounded on a busy machine
