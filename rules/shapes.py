@@ -149,6 +149,34 @@ class Shape:
         return result
 
 
+def window_columns(
+    aggregates: Sequence[AggregateName],
+    total: npt.NDArray[np.float64],
+    count: npt.NDArray[np.int64],
+    low: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    last: npt.NDArray[np.float64],
+    scale: float = 1.0,
+) -> dict[str, npt.NDArray[Any]]:
+    """Stored running totals of many windows (one element each) as a condition sees them,
+    for `Shape.decide`: scaled by ``scale`` (minor to major units of money), ``avg`` the
+    scaled sum over the count, every aggregate 0 in a window without readings (`stats_at`,
+    `WindowStats.empty`)."""
+    filled = count > 0
+    scaled_total = total * scale
+    raw: dict[str, Callable[[], npt.NDArray[np.float64]]] = {
+        "sum": lambda: scaled_total,
+        "avg": lambda: np.divide(scaled_total, count, out=np.zeros_like(total), where=filled),
+        "min": lambda: low * scale,
+        "max": lambda: high * scale,
+        "last": lambda: last * scale,
+    }
+    columns: dict[str, npt.NDArray[Any]] = {}
+    for name in aggregates:
+        columns[name] = count.copy() if name == "count" else np.where(filled, raw[name](), 0.0)
+    return columns
+
+
 def shape_of(rule: CompiledRule) -> Shape | None:
     """The shape of a compiled threshold rule's condition, or None."""
     definition = rule.definition

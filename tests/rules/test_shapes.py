@@ -15,12 +15,12 @@ from cel_expr_python import cel
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from rules.aggregates import AGGREGATES, WindowStats
+from rules.aggregates import AGGREGATES, WindowStats, stats_at
 from rules.cel_subset import INT64_MAX, INT64_MIN
 from rules.condition import compile_condition, evaluate
 from rules.context import Context, Customer
 from rules.params import ParameterSpec
-from rules.shapes import Shape, recognize
+from rules.shapes import Shape, recognize, window_columns
 from rules.windows import window_for
 
 PARAMS = (
@@ -429,3 +429,30 @@ def test_double_literals_parse_as_cel_reads_them() -> None:
     tiny = struct.unpack("<d", struct.pack("<Q", 1))[0]
     shape = recognize(f"window.sum >= {tiny!r}", "threshold", PARAMS)
     assert shape is not None and shape.bounds({}) == (tiny,)
+
+
+_TOTALS = st.tuples(_AGG_DOUBLES, st.integers(0, 50), _AGG_DOUBLES, _AGG_DOUBLES, _AGG_DOUBLES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(_TOTALS, min_size=1, max_size=8),
+    scale=st.sampled_from([1.0, 0.01, 0.001, 1e-5]),
+)
+def test_window_columns_are_the_aggregates_a_condition_sees(
+    rows: list[tuple[float, int, float, float, float]], scale: float
+) -> None:
+    """Stored totals turned into columns equal the WindowStats the full evaluation builds
+    (scaled as money in major units; an empty window reads 0)."""
+    total, count, low, high, last = (np.array(column) for column in zip(*rows, strict=True))
+    found = window_columns(
+        AGGREGATES, total.astype(np.float64), count.astype(np.int64), low, high, last, scale
+    )
+    for i, (t, n, lo, hi, la) in enumerate(rows):
+        stats = (
+            stats_at(WINDOW, 0.5, 0.5, t * scale, n, lo * scale, hi * scale, la * scale)
+            if n
+            else WindowStats.empty(WINDOW, NOW)
+        )
+        for name in AGGREGATES:
+            assert _same(found[name][i].item(), getattr(stats, name)), (name, rows[i], scale)
