@@ -426,6 +426,13 @@ def test_double_literals_parse_as_cel_reads_them() -> None:
     for text in ["0.1", ".1", "1e-1", "1.0e-1", "1E-1"]:
         shape = recognize(f"window.sum > {text}", "threshold", PARAMS)
         assert shape is not None and shape.bounds({}) == (0.1,), text
+    beyond = recognize("window.sum >= 1e400", "threshold", PARAMS)  # CEL reads infinity
+    assert beyond is not None and beyond.bounds({}) == (math.inf,)
+    commented = "window.sum > params.d1 // the customer's limit\n  && window.count >= 0x2"
+    shape = recognize(commented, "threshold", PARAMS)
+    assert shape is not None and shape.bounds({"d1": 1.5}) == (1.5, 2)
+    window = WindowStats(WINDOW, 2.0, 1.0, 1.0, 1.0, 1.0, 2, 0.5, 0.0)
+    assert shape.holds(window, (1.5, 2)) == run_cel(commented, {"d1": 1.5}, window)[0] is True
     tiny = struct.unpack("<d", struct.pack("<Q", 1))[0]
     shape = recognize(f"window.sum >= {tiny!r}", "threshold", PARAMS)
     assert shape is not None and shape.bounds({}) == (tiny,)
