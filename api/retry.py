@@ -8,8 +8,8 @@ its buffered body, a bounded number of times, and past that answered 503 with Re
 GET and HEAD requests run first with deferred SQLite transactions (`deferred_writes`): they
 read from a snapshot and never queue behind a feed's write transaction. The rare one that
 writes and meets another writer is refused by SQLite before anything is stored, and runs
-again at once as an ordinary writer. Feed batches are bulk writers (`bulk_writes`): on
-SQLite every small write waiting for the lock goes before them.
+again at once as an ordinary writer. Feed batches of more than ~100 rows are bulk writers
+(`bulk_writes`): on SQLite every small write waiting for the lock goes before them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,16 @@ from engine.platform.db import (
 log = logging.getLogger("nudge.api")
 READ_METHODS = frozenset({"GET", "HEAD"})
 BULK_PREFIX = "/v1/feeds/"
+BULK_BYTES = 16 * 1024  # about a hundred readings: a feed smaller than this is a small write
+
+
+def is_bulk(scope: Scope) -> bool:
+    """A feed batch of many rows: its write transaction lets small ones go first."""
+    return (
+        scope["method"] == "POST"
+        and scope["path"].startswith(BULK_PREFIX)
+        and len(scope.get(BODY_KEY, b"")) > BULK_BYTES
+    )
 
 
 def _replay(body: bytes, then: Receive) -> Receive:
@@ -61,7 +71,7 @@ class RetryOnContentionMiddleware:
             return await self.app(scope, receive, send)
         policy = self.policy()
         reads_first = scope["method"] in READ_METHODS
-        bulk = scope["method"] == "POST" and scope["path"].startswith(BULK_PREFIX)
+        bulk = is_bulk(scope)
         for attempt in range(policy.attempts):
             watched = WatchedSend(send)
             attempt_receive = receive if attempt == 0 else self._again(scope, receive)

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from api.retry import RetryOnContentionMiddleware
+from api.middleware import BODY_KEY
+from api.retry import RetryOnContentionMiddleware, is_bulk
 from engine.platform.db import (
     RetryPolicy,
     deferred_writes,
@@ -164,3 +165,16 @@ def test_a_get_that_writes_after_another_writer_runs_again_as_a_writer(
         rows = sorted(r[0] for r in check.execute("SELECT who FROM visits"))
     assert rows == ["me", "other"]
     app.state.engine.dispose()
+
+
+def test_only_feed_batches_of_many_rows_are_bulk_writers() -> None:
+    row = b'{"customer": "c1", "metric": "electricity.consumption", "start": "2026-03-01T00:00:00Z", "duration": 3600, "value": 1.5, "unit": "kWh"}'  # noqa: E501
+    one, thousand = b"[" + row + b"]", b"[" + b", ".join([row] * 1000) + b"]"
+
+    def scope(method: str, path: str, body: bytes) -> dict[str, object]:
+        return {"type": "http", "method": method, "path": path, BODY_KEY: body}
+
+    assert is_bulk(scope("POST", "/v1/feeds/readings", thousand))
+    assert not is_bulk(scope("POST", "/v1/feeds/readings", one))
+    assert not is_bulk(scope("POST", "/v1/customers", thousand))
+    assert not is_bulk(scope("GET", "/v1/feeds/readings", thousand))
