@@ -13,6 +13,8 @@ MODULES = [
     "benchmarks.concurrency",
     "benchmarks.pages",
     "benchmarks.impact",
+    "benchmarks.mixed_load",
+    "benchmarks.neighbour",
 ]
 
 

@@ -26,11 +26,11 @@ from engine.platform.db import (
     make_engine,
     unit_of_work,
 )
+from engine.processes.demo.rules import DAILY_ENERGY
 from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import Api, bearer
 from tests.fixtures.database import sqlite_copy
-from tests.fixtures.rules import DAILY_ENERGY
 
 QUICK = 2.0  # seconds: far below the 30 s a request waits for the write lock
 
