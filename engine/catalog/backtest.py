@@ -12,7 +12,7 @@ from engine.catalog.schemas import BacktestRequest
 from engine.catalog.service import CatalogService
 from engine.customers.service import CustomerService
 from engine.errors import InvalidInput
-from engine.feeds.repository import ReadingRepository
+from engine.feeds.stored import StoredReadings
 from engine.models import Tenant
 from engine.platform.validation import EARLIEST
 from rules.aggregates import Reading
@@ -29,7 +29,7 @@ _STORED_SPAN = (int(EARLIEST.timestamp()), int(datetime(9000, 1, 1, tzinfo=UTC).
 
 class BacktestService:
     def __init__(
-        self, catalog: CatalogService, customers: CustomerService, readings: ReadingRepository
+        self, catalog: CatalogService, customers: CustomerService, readings: StoredReadings
     ) -> None:
         self.catalog = catalog
         self.customers = customers

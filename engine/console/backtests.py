@@ -20,7 +20,7 @@ from engine.feeds.parsing import (
     parse_json,
     parse_ndjson,
 )
-from engine.feeds.repository import ReadingRepository
+from engine.feeds.stored import StoredReadings
 from engine.models import Rule, Tenant
 from engine.portal.preview import Preview, PreviewWindow, _per_window, limit_parameter
 from engine.triggers.service import check_params
@@ -46,7 +46,7 @@ class BacktestView:
 
 class ConsoleBacktests:
     def __init__(
-        self, catalog: CatalogService, customers: CustomerService, readings: ReadingRepository
+        self, catalog: CatalogService, customers: CustomerService, readings: StoredReadings
     ) -> None:
         self.catalog = catalog
         self.customers = customers

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.catalog.compiled import CompiledRule
 from engine.evaluation.occurrences import event_context
-from engine.feeds.repository import ReadingRepository
+from engine.feeds.stored import StoredReadings
 from engine.models import Customer
 from engine.platform.clock import Clock
 from engine.portal.repository import PortalRepository
@@ -65,7 +65,7 @@ def limit_parameter(rule: CompiledRule) -> tuple[str, str | None] | None:
 
 
 class PreviewService:
-    def __init__(self, readings: ReadingRepository, repo: PortalRepository, clock: Clock) -> None:
+    def __init__(self, readings: StoredReadings, repo: PortalRepository, clock: Clock) -> None:
         self.readings = readings
         self.repo = repo
         self.clock = clock

@@ -35,7 +35,7 @@ from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.notices import Notices
 from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.threshold import ThresholdEvaluator
-from engine.feeds.repository import ReadingRepository
+from engine.feeds.stored import StoredReadings
 from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
 from engine.idempotency.repository import IdempotencyRepository
@@ -94,7 +94,7 @@ class Ingest:
     triggers: TriggerService
     feeds: FeedService
     events: EventFeedService
-    readings: ReadingRepository  # read by back-tests and previews
+    readings: StoredReadings  # read by back-tests and previews
 
 
 def build_ingest(
@@ -124,7 +124,7 @@ def build_ingest(
     threshold = ThresholdEvaluator(decisions, clock)
     feeds = FeedService(phases, threshold, decisions, cache, clock)
     events = EventFeedService(phases, occurrences, decisions, clock)
-    return Ingest(catalog, triggers, feeds, events, stores.readings)
+    return Ingest(catalog, triggers, feeds, events, StoredReadings(stores.readings))
 
 
 class Services:
