@@ -118,8 +118,10 @@ def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation):
-                operation.setdefault("responses", {})[status] = _problem_response(status)
+                if not _declared_by_the_route(responses.get(status)):
+                    responses[status] = _problem_response(status)
             for parameter in operation.get("parameters", []):
                 if parameter.get("name") == "cursor" and parameter.get("in") == "query":
                     parameter["schema"] = {"anyOf": [CURSOR, {"type": "null"}]}
@@ -163,6 +165,14 @@ def timezones() -> tuple[str, ...]:
 def locales() -> tuple[str, ...]:
     """The BCP 47 tags of the locales Babel has data for, as the API accepts them."""
     return _accepted(check_locale, (i.replace("_", "-") for i in localedata.locale_identifiers()))
+
+
+def _declared_by_the_route(response: dict[str, Any] | None) -> bool:
+    """A response the route declared with its own media type (an HTML page, /readyz's JSON);
+    FastAPI's default 422 (HTTPValidationError) is not: errors are problem+json."""
+    if not response or not response.get("content"):
+        return False
+    return "HTTPValidationError" not in str(response["content"])
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:

@@ -22,7 +22,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready"}})
+@router.get(
+    "/readyz", responses={503: {"description": "Not ready", "content": {"application/json": {}}}}
+)
 async def readyz(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Any:
     """The database answers and its schema is at the latest migration."""
     status = await run_in_threadpool(migration_status, runtime.db)

@@ -21,8 +21,8 @@ router = APIRouter(prefix="/v1", tags=["links"])
 
 Token = Annotated[str, Query(min_length=1, max_length=2000, description="the signed link token")]
 INVALID: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Invalid or expired link"},
-    404: {"description": "Gone"},
+    403: {"description": "Invalid or expired link", "content": {"text/html": {}}},
+    404: {"description": "Gone", "content": {"text/html": {}}},
 }
 
 

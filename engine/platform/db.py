@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session, SQLModel
 
@@ -256,6 +257,8 @@ def is_unavailable(exc: BaseException) -> bool:
     for current in _causes(exc):
         if isinstance(current, PoolTimeoutError):
             return True
+        if isinstance(current, OperationalError) and getattr(current.orig, "sqlstate", "") is None:
+            return True  # PostgreSQL never answered (refused, unreachable): no SQLSTATE at all
         state = getattr(current, "sqlstate", None)
         if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
             return True
