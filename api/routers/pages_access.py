@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import HistoryServiceDep, PortalAccessDep, SettingsDep
-from api.web.deps import WEB_SOURCE, FormDep, VisitorDep
+from api.deps import PortalAccessDep, SettingsDep
+from api.web.deps import FormDep, VisitorDep
 from api.web.ratelimit import SignInLimits
 from api.web.session import LANG_COOKIE
 from api.web.texts import language_of
@@ -81,15 +81,12 @@ def open_link(visitor: VisitorDep, access: PortalAccessDep, token: Token = "") -
 
 
 @router.post("/link", response_model=None)
-def sign_in(
-    visitor: VisitorDep, access: PortalAccessDep, history: HistoryServiceDep, form: FormDep
-) -> Response:
+def sign_in(visitor: VisitorDep, access: PortalAccessDep, form: FormDep) -> Response:
     token = str(form.get("token") or "")
     check = access.check(token)
     _speak_to(visitor, check)
     if check.state is not LinkState.ok:
         return _link_problem(visitor, check, token)
-    history.source = WEB_SOURCE
     customer = access.sign_in(check)
     visitor.start_session(customer.tenant_id, customer.id)
     return visitor.redirect("/me")
@@ -100,7 +97,6 @@ def fresh_link(
     request: Request,
     visitor: VisitorDep,
     access: PortalAccessDep,
-    history: HistoryServiceDep,
     settings: SettingsDep,
     form: FormDep,
     background: BackgroundTasks,
@@ -113,7 +109,6 @@ def fresh_link(
     client = request.client.host if request.client else "?"
     if not _limits(request).allow(check.customer.id, client, visitor.now):
         return _too_many(visitor)
-    history.source = WEB_SOURCE
     letter = access.letter_for(check.customer)
     background.add_task(send_letters, settings, [letter] if letter else [])
     return visitor.page(
@@ -131,7 +126,6 @@ def request_link(
     request: Request,
     visitor: VisitorDep,
     access: PortalAccessDep,
-    history: HistoryServiceDep,
     settings: SettingsDep,
     form: FormDep,
     background: BackgroundTasks,
@@ -145,7 +139,6 @@ def request_link(
     client = request.client.host if request.client else "?"
     if not _limits(request).allow(address, client, visitor.now):
         return _too_many(visitor)
-    history.source = WEB_SOURCE
     letters = access.letters_for_address(address)
     background.add_task(send_letters, settings, letters)
     return visitor.page("login_sent.html", address=address)

@@ -31,6 +31,7 @@ from engine.portal.repository import SIGN_IN, PortalRepository
 from engine.tenants.service import TenantService
 
 ONCE_TTL_S = 15 * 60
+WEB = "web"  # where what happens here comes from, in the history
 LETTER_CHANNELS = ("email", "sms")
 
 
@@ -134,7 +135,12 @@ class PortalAccess:
             customer.id,
             HistoryKind.profile,
             "signed in on the web page",
-            {"event": SIGN_IN, "once": claims.once, "link_issued_at": claims.issued_at},
+            {
+                "event": SIGN_IN,
+                "once": claims.once,
+                "link_issued_at": claims.issued_at,
+                "source": WEB,
+            },
         )
         return customer
 
@@ -180,7 +186,7 @@ class PortalAccess:
             customer.id,
             HistoryKind.message,
             f"sign-in link sent by {channel}",
-            {"event": "sign-in link", "channel": channel},
+            {"event": "sign-in link", "channel": channel, "source": WEB},
             channel=channel,
         )
         return OutboundMessage(
