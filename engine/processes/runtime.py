@@ -1,4 +1,6 @@
-"""What a running nudge process holds: settings, the database engine and the clock."""
+"""What a running nudge process holds: settings, the database engine, the clock and the caches
+(ingest plans, failed sign-ins). Services are built per unit of work
+(`engine.processes.container`), never held here."""
 
 from __future__ import annotations
 
