@@ -88,8 +88,10 @@ class Comparison:
         return self.op in (">", ">=")
 
     def latches(self, nonnegative_readings: bool) -> bool:
-        """Whether, once true, adding readings to the window keeps it true (corrections may
-        not): a growing aggregate compared from below or ``min`` from above."""
+        """Whether, once true in a window with readings, adding readings keeps it true
+        (corrections may not; an empty window reads 0 for every aggregate, so the first reading
+        may move ``max`` down or ``min`` up): a growing aggregate compared from below, or
+        ``min`` from above."""
         growing = self.aggregate in _GROWING or (self.aggregate == "sum" and nonnegative_readings)
         return self.rising if growing else (self.aggregate == "min" and not self.rising)
 
