@@ -32,7 +32,11 @@ async def readyz(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Any:
     return JSONResponse(body, status_code=200 if status.ready else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+)
 async def metrics() -> Response:
     """Prometheus text exposition."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
