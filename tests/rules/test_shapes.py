@@ -6,16 +6,16 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pytest
 from cel_expr_python import cel
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from rules.aggregates import AGGREGATES, WindowStats, stats_at
+from rules.aggregates import AGGREGATES, Accumulator, Reading, WindowStats, stats_at
 from rules.cel_subset import INT64_MAX, INT64_MIN
 from rules.condition import compile_condition, evaluate
 from rules.context import Context, Customer
@@ -463,3 +463,33 @@ def test_window_columns_are_the_aggregates_a_condition_sees(
         )
         for name in AGGREGATES:
             assert _same(found[name][i].item(), getattr(stats, name)), (name, rows[i], scale)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(
+    condition=recognised_condition(("sum", "count", "max", "min")),
+    nonnegative=st.booleans(),
+    data=st.data(),
+)
+def test_latching_shapes_stay_true_as_readings_arrive(
+    condition: str, nonnegative: bool, data: st.DataObject
+) -> None:
+    """Where a shape says it latches, CEL never finds it true and then false again while a
+    window fills (from its first reading on)."""
+    shape = recognize(condition, "threshold", PARAMS)
+    assert shape is not None
+    assume(shape.latches(nonnegative))
+    values = data.draw(params(st.integers(-12, 12)))
+    if shape.bounds(values) is None:
+        return
+    low = 0.0 if nonnegative else -1e6
+    numbers = st.floats(low, 1e6, allow_nan=False)
+    acc = Accumulator()
+    seen_true = False
+    for i, value in enumerate(data.draw(st.lists(numbers, min_size=1, max_size=12))):
+        acc.add(Reading(WINDOW.start + timedelta(minutes=i), timedelta(minutes=1), value))
+        result, error = run_cel(condition, values, acc.stats(WINDOW, NOW))
+        assert error is None
+        assert result or not seen_true, (condition, values, i)
+        seen_true = seen_true or result
+    event("became true while filling" if seen_true else "stayed false")
