@@ -90,6 +90,9 @@ class _Caps:
 
 
 class DeliveryService:
+    """Delivery's database work for one worker (``owner``), built once with its units of work;
+    every method is synchronous and runs its own transactions."""
+
     def __init__(self, units: DeliveryUnits, settings: Settings, clock: Clock, owner: str) -> None:
         self.units = units
         self.settings = settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -29,13 +29,24 @@ class DeliveryPlatform(Protocol):
     clock: Clock
 
 
-@dataclass(frozen=True)
 class DeliveryUnit:
-    """One session's view of delivery."""
+    """One session's view of delivery; each part is built when first used."""
 
-    repo: DeliveryRepository
-    history: HistoryService
-    templates: TemplateService
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    @cached_property
+    def repo(self) -> DeliveryRepository:
+        return DeliveryRepository(self.session)
+
+    @cached_property
+    def history(self) -> HistoryService:
+        return HistoryService(HistoryRepository(self.session), self.clock)
+
+    @cached_property
+    def templates(self) -> TemplateService:
+        return TemplateService(TemplateRepository(self.session), self.clock)
 
 
 class DeliveryUnits:
@@ -60,8 +71,4 @@ class DeliveryUnits:
             session.commit()
 
     def _unit(self, session: Session) -> DeliveryUnit:
-        return DeliveryUnit(
-            DeliveryRepository(session),
-            HistoryService(HistoryRepository(session), self.clock),
-            TemplateService(TemplateRepository(session), self.clock),
-        )
+        return DeliveryUnit(session, self.clock)
