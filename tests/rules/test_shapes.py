@@ -184,7 +184,7 @@ def columns(shape: Shape, found: list[WindowStats]) -> dict[str, np.ndarray]:
 
 # ------------------------------------------------------------------------------ properties
 
-PROPERTY = settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+PROPERTY = settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
 @PROPERTY
@@ -265,7 +265,7 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     kind=st.sampled_from(["int", "double"]),
     data=st.data(),
