@@ -66,18 +66,25 @@ def _fold(acc: list[Any], start: int, end: int, value: float) -> None:
         acc[3] = value
     if start >= acc[4]:
         acc[4], acc[5] = start, value
+    elif start < acc[9]:
+        acc[9] = start
     if end > acc[6]:
         acc[6] = end
 
 
 def _first(start: int, end: int, value: float, window_end: int, unit: str) -> list[Any]:
-    """Running totals in the order of `Totals`."""
-    return [value, 1, value, value, start, value, end, window_end, unit]
+    """Running totals in the order of `Totals`, then the earliest start folded in."""
+    return [value, 1, value, value, start, value, end, window_end, unit, start]
 
 
 def _nothing(window_end: int, unit: str) -> list[Any]:
     """A delta that adds nothing (it only locks, or creates, the window's row)."""
-    return [0.0, 0, _INF, -_INF, _NONE_START, 0.0, _NONE_START, window_end, unit]
+    return [0.0, 0, _INF, -_INF, _NONE_START, 0.0, _NONE_START, window_end, unit, _NONE_END]
+
+
+def earliest_start(delta: Sequence[Any]) -> int:
+    """The earliest start among the readings a delta adds."""
+    return int(delta[9])
 
 
 class Changes(NamedTuple):
@@ -155,11 +162,14 @@ class Aggregator:
         aggregates as they are) plus the deltas, and recomputed windows from their stored
         readings with ``rows`` (this batch's new and corrected readings) laid over them.
         Same operations in the same order as the database: equal floats, not close ones."""
-        predicted: dict[AggregateKey, Totals | None] = {
-            key: _added(stored.get(key), delta)
-            for key, delta in changes.deltas.items()
-            if key not in changes.recompute
-        }
+        predicted: dict[AggregateKey, Totals | None] = {}
+        recompute = changes.recompute
+        for key, delta in changes.deltas.items():
+            if key not in recompute:
+                before = stored.get(key)
+                predicted[key] = (
+                    Totals._make(delta[:9]) if before is None else _added(before, delta)
+                )
         overlay = self._overlay(changes.recompute, rows)
         for key, window in changes.recompute.items():
             start, end = self.windows.ts(window), self.windows.end_ts(window)
@@ -249,13 +259,11 @@ def _folded(
             acc = _first(start, start + duration, value, window_end, unit)
         else:
             _fold(acc, start, start + duration, value)
-    return None if acc is None else Totals._make(acc)
+    return None if acc is None else Totals._make(acc[:9])
 
 
-def _added(stored: Totals | None, delta: Sequence[Any]) -> Totals:
+def _added(stored: Totals, delta: Sequence[Any]) -> Totals:
     """What the adding upsert (`ReadingRepository.add_to_aggregates`) leaves in a row."""
-    if stored is None:
-        return Totals._make(delta)
     newer = delta[4] >= stored.last_start
     return Totals(
         stored.total + delta[0],

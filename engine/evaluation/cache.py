@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from engine.customers.repository import CustomerRef
 from engine.evaluation.plan import Plan
+from engine.feeds.repository import AggregateKey, Totals
 from engine.models import Customer, Rule, Tenant, Trigger
 
 MAX_ENTRIES = 2_000_000
@@ -28,10 +29,14 @@ class TenantEntries:
     epoch: int
     refs: dict[str, CustomerRef] = field(default_factory=dict)
     plans: dict[str, list[Plan]] = field(default_factory=dict)  # threshold triggers
+    # Window totals as this process last stored them: a batch takes them as they are instead
+    # of reading them (it checks them when it writes). None once they proved stale, as when
+    # other processes write the same windows.
+    totals: dict[AggregateKey, Totals] | None = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return len(self.refs) + len(self.plans)
+        return len(self.refs) + len(self.plans) + len(self.totals or ())
 
 
 class IngestCache:

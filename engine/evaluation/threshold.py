@@ -12,18 +12,18 @@ batch is evaluated again from a fresh snapshot.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from engine.customers.repository import CustomerRef
-from engine.evaluation.aggregation import Aggregator, Changes, Slot, WindowCache
+from engine.evaluation.aggregation import Aggregator, Changes, Slot, WindowCache, earliest_start
 from engine.evaluation.cache import TenantEntries, plans_through
 from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
 from engine.evaluation.plan import Plan
 from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.stats import StatsReader
-from engine.feeds.repository import AggregateKey, ReadingKey, ReadingRepository, ReadingRow, Totals
+from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
 from engine.platform.clock import Clock
@@ -56,16 +56,24 @@ class Prepared:
 
     changes: Changes
     fed: set[tuple[str, str]]  # (customer, metric) pairs some trigger watches
-    new: set[ReadingKey]  # readings taken as new, among those fed to triggers
-    corrected: set[ReadingKey]
+    new: list[ReadingRow]  # readings taken as new, among those fed to triggers
+    corrected: list[ReadingRow]
     totals: dict[AggregateKey, Totals | None]  # every aggregate a condition read
     states: dict[StateKey, dict[str, Any] | None]  # every state stepped, as it was
     steps: list[Step] = field(default_factory=list)
     evaluated: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    moved: str = ""  # what `commit` found changed: "totals" or "states"
 
     def feeds(self, row: ReadingRow) -> bool:
         return (row[0], row[1]) in self.fed
+
+    def classified_as(self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow]) -> bool:
+        """Whether storing found new and corrected, among readings fed to triggers, exactly
+        the readings this evaluation took as new and corrected."""
+        wanted = ({r[:4] for r in self.new}, {r[:4] for r in self.corrected})
+        found = {r[:4] for r in new if self.feeds(r)}, {r[:4] for r in corrected if self.feeds(r)}
+        return wanted == found
 
 
 class ThresholdEvaluator:
@@ -103,10 +111,13 @@ class ThresholdEvaluator:
         corrected: Sequence[ReadingRow],
         *,
         guessed: bool = False,
+        known: Mapping[AggregateKey, Totals] | None = None,
     ) -> Prepared | None:
         """Evaluate on a snapshot (``readings`` and ``triggers`` read it); nothing is written.
         ``guessed``: ``new`` holds readings not looked up; None if the window totals show that
-        one of them may be stored already (then look them up and prepare again)."""
+        one of them may be stored already (then look them up and prepare again). ``known``:
+        window totals this process last stored, taken as they are instead of read (`commit`
+        finds out if they were not)."""
         fed = {(p.stream[0], p.stream[1]) for p in plans}
         new = [r for r in new if (r[0], r[1]) in fed]
         corrected = [r for r in corrected if (r[0], r[1]) in fed]
@@ -119,36 +130,38 @@ class ThresholdEvaluator:
         ]
         added = [k for k in changes.deltas if k not in changes.recompute]
         earlier = {k for _, _, keys in work for k in keys if k not in changes.deltas}
-        stored = readings.aggregates([*added, *sorted(earlier)])
-        if guessed and self._maybe_stored(changes, stored, customers, new):
+        stored = self._stored(readings, [*added, *sorted(earlier)], known)
+        if guessed and self._maybe_stored(changes, stored):
             return None
         totals = aggregator.predict(changes, [*new, *corrected], stored)
         totals.update({k: stored.get(k) for k in earlier})
-        prepared = Prepared(
-            changes,
-            fed,
-            {r[:4] for r in new},
-            {r[:4] for r in corrected},
-            totals,
-            {},
-        )
+        prepared = Prepared(changes, fed, list(new), list(corrected), totals, {})
         self._evaluate(prepared, triggers, work)
         return prepared
 
     def commit(
-        self, readings: ReadingRepository, triggers: EvaluationRepository, prepared: Prepared
+        self,
+        readings: ReadingRepository,
+        triggers: EvaluationRepository,
+        prepared: Prepared,
+        known: MutableMapping[AggregateKey, Totals] | None = None,
     ) -> bool:
         """In the write transaction, after the batch's readings are stored: write the
         aggregates, and the states and decisions if the evaluation's inputs are unchanged.
-        False (with nothing of the evaluation stored) if they moved."""
+        False (with nothing of the evaluation stored) if they moved. ``known`` learns the
+        totals as stored, for the next batch to take as they are."""
         fresh = Aggregator(readings, self.windows, {}).apply(prepared.changes)
         missing = [k for k in prepared.totals if k not in fresh]
         found = {**fresh, **readings.aggregates(missing)} if missing else fresh
         if any(found.get(k) != t for k, t in prepared.totals.items()):
+            prepared.moved = "totals"
             return False
         rows = triggers.states(list(prepared.states)) if prepared.states else {}
         if any(_state_of(rows.get(k)) != s for k, s in prepared.states.items()):
+            prepared.moved = "states"
             return False
+        if known is not None:
+            known.update(found)
         for step in prepared.steps:
             if step.changed:
                 self._save(triggers, rows.get(step.key), step)
@@ -158,24 +171,37 @@ class ThresholdEvaluator:
             evaluations.labels(outcome).inc(count)
         return True
 
-    def _maybe_stored(
-        self,
-        changes: Changes,
-        stored: Mapping[AggregateKey, Totals],
-        customers: Mapping[str, CustomerRef],
-        rows: Iterable[ReadingRow],
-    ) -> bool:
+    @staticmethod
+    def _stored(
+        readings: ReadingRepository,
+        keys: list[AggregateKey],
+        known: Mapping[AggregateKey, Totals] | None,
+    ) -> dict[AggregateKey, Totals]:
+        if not known:
+            return readings.aggregates(keys)
+        found: dict[AggregateKey, Totals] = {}
+        missing: list[AggregateKey] = []
+        for key in keys:
+            totals = known.get(key)
+            if totals is None:
+                missing.append(key)
+            else:
+                found[key] = totals
+        if missing:
+            found.update(readings.aggregates(missing))
+        return found
+
+    @staticmethod
+    def _maybe_stored(changes: Changes, stored: Mapping[AggregateKey, Totals]) -> bool:
         """Whether a reading taken as new may be stored already: its window's stored totals
         cover its start (one starting at or after ``covered_until`` cannot be stored)."""
-        kinds: dict[tuple[str, str], set[str]] = {}
-        for customer, metric, kind, _ in changes.deltas:
-            kinds.setdefault((customer, metric), set()).add(kind)
-        for row in rows:
-            for kind in kinds.get((row[0], row[1]), ()):
-                slot = self.windows.slot(kind, row[2], customers[row[0]].timezone)
-                totals = stored.get((row[0], row[1], kind, slot.start))
-                if totals is not None and totals.samples and row[2] < totals.covered_until:
-                    return True
+        deltas = changes.deltas
+        for key, totals in stored.items():
+            delta = deltas.get(key)
+            if delta is None or not totals.samples:
+                continue
+            if earliest_start(delta) < totals.covered_until:
+                return True
         return False
 
     def _evaluate(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.customers.repository import CustomerRef
-from engine.evaluation.cache import IngestCache, refs_through
+from engine.evaluation.cache import IngestCache, TenantEntries, refs_through
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.plan import Plan
 from engine.evaluation.threshold import Prepared, ThresholdEvaluator
@@ -27,9 +27,11 @@ class Draft:
     """A batch keyed and evaluated on a snapshot, ready to be written."""
 
     epoch: int
+    entries: TenantEntries
     result: BatchResult
     refused: list[Rejection]  # by the parser
     keyed: store.Keyed
+    feeding: int  # readings that feed some trigger
     first_units: dict[str, str]  # metrics this batch gives their unit
     prepared: Prepared
 
@@ -82,26 +84,34 @@ class FeedService:
         rows = list(keyed.rows.values())
         by_id = {c.id: c for c in found.values()}
         plans = self.evaluator.plans(reads.triggers, by_id, rows, entries)
-        prepared = self._prepare(reads, by_id, plans, rows, exact)
+        fed = {(p.stream[0], p.stream[1]) for p in plans}
+        feeding = [r for r in rows if (r[0], r[1]) in fed]
+        prepared = self._prepare(reads, by_id, plans, feeding, None if exact else entries)
         result = BatchResult(batch=batch, notes=list(parsed.notes))
-        return Draft(epoch, result, list(parsed.rejections), keyed, first, prepared)
+        refused = list(parsed.rejections)
+        return Draft(epoch, entries, result, refused, keyed, len(feeding), first, prepared)
 
     def _prepare(
         self,
         reads: Stores,
         customers: dict[str, CustomerRef],
         plans: list[Plan],
-        rows: list[ReadingRow],
-        exact: bool,
+        feeding: list[ReadingRow],
+        known: TenantEntries | None,
     ) -> Prepared:
         """Evaluate, taking readings as new where the window totals show they must be, and
         looking up the stored ones otherwise (or when a first guess proved wrong)."""
-        fed = {(p.stream[0], p.stream[1]) for p in plans}
-        feeding = [r for r in rows if (r[0], r[1]) in fed]
         evaluator = self.evaluator
-        if not exact:
+        if known is not None:
             prepared = evaluator.prepare(
-                reads.readings, reads.triggers, customers, plans, feeding, [], guessed=True
+                reads.readings,
+                reads.triggers,
+                customers,
+                plans,
+                feeding,
+                [],
+                guessed=True,
+                known=known.totals,
             )
             if prepared is not None:
                 return prepared
@@ -122,11 +132,15 @@ class FeedService:
         if not store.claim_units(writes.readings, tenant_id, draft.first_units):
             return None
         stored = store.store(writes.readings, list(draft.keyed.rows.values()), batch)
-        if {r[:4] for r in stored.new if prepared.feeds(r)} != prepared.new:
-            return None
-        if {r[:4] for r in stored.corrected if prepared.feeds(r)} != prepared.corrected:
-            return None
-        if not self.evaluator.commit(writes.readings, writes.triggers, prepared):
+        if stored.duplicate or stored.corrected:
+            if not prepared.classified_as(stored.new, stored.corrected):
+                return None
+        elif prepared.corrected or len(prepared.new) != draft.feeding:
+            return None  # every reading was new, unlike what was evaluated
+        entries = draft.entries
+        if not self.evaluator.commit(writes.readings, writes.triggers, prepared, entries.totals):
+            if prepared.moved == "totals":
+                entries.totals = None
             return None
         result = draft.result
         store.count(result, draft.keyed, stored)
