@@ -16,20 +16,25 @@ down_revision: str | None = "d7a2e4c6f8b0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Plain ALTER TABLE on both databases (SQLite has dropped columns since 3.35): batch mode
+# would copy `notifications` into a new table and drop the old one, which SQLite refuses
+# while delivery attempts and history entries refer to it.
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.drop_column("attempts")
+    op.drop_column("notifications", "attempts")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
-    # The counter held the attempts made on the notification's current channel.
+    op.add_column(
+        "notifications", sa.Column("attempts", sa.Integer(), nullable=False, server_default="0")
+    )
+    # The counter held the attempts made on the notification's current channel since it was
+    # last sent or moved on: nothing for a notification that is finished.
     op.execute(
         "UPDATE notifications SET attempts = (SELECT COUNT(*) FROM delivery_attempts a "
         "WHERE a.notification_id = notifications.id AND a.channel = notifications.channel "
         "AND a.status <> 'sent') WHERE status IN ('pending', 'deferred', 'sending')"
     )
-    with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.alter_column("attempts", server_default=None)
+    if op.get_bind().dialect.name != "sqlite":  # SQLite cannot drop a default in place
+        op.alter_column("notifications", "attempts", server_default=None)
