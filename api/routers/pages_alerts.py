@@ -13,9 +13,9 @@ from api.web import params as param_form
 from api.web.chart import chart
 from api.web.deps import FormDep, Me, MeDep
 from engine.errors import InvalidInput, NotFound
-from engine.evaluation.decisions import localized
 from engine.portal.preview import PreviewService
 from engine.portal.views import PortalViews, RuleView
+from engine.templating.locales import localized
 from engine.triggers.schemas import TriggerCreate, TriggerUpdate
 
 router = APIRouter(prefix="/me/alerts", tags=["pages"], include_in_schema=False)

@@ -15,7 +15,6 @@ from engine.models import HistoryKind, NotificationStatus
 from engine.notifications.repository import NotificationRepository
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
-from engine.templating.locales import localized as localized  # the one locale fallback
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from engine.customers.repository import CustomerRef
 from engine.evaluation.aggregation import Aggregator, Changes, Slot, WindowCache, earliest_start
 from engine.evaluation.cache import TenantEntries, plans_through
-from engine.evaluation.decisions import Decision, DecisionWriter, localized, why
+from engine.evaluation.decisions import Decision, DecisionWriter, why
 from engine.evaluation.plan import Plan
 from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.stats import StatsReader
@@ -28,6 +28,7 @@ from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
 from engine.platform.clock import Clock
 from engine.platform.metrics import evaluations
+from engine.templating.locales import localized
 from rules import state as machine
 from rules.aggregates import baseline_of
 from rules.condition import evaluate

@@ -9,10 +9,10 @@ from typing import Any
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.catalog.service import CatalogService
-from engine.evaluation.decisions import localized
 from engine.models import Customer, Notification, Trigger
 from engine.portal.preview import limit_parameter
 from engine.portal.repository import PortalRepository
+from engine.templating.locales import localized
 from engine.triggers.schemas import TriggerPublic
 from engine.triggers.service import TriggerService
 
