@@ -158,10 +158,11 @@ def window_columns(
     low: npt.NDArray[np.float64],
     high: npt.NDArray[np.float64],
     last: npt.NDArray[np.float64],
-    scale: float = 1.0,
+    scale: float | npt.NDArray[np.float64] = 1.0,
 ) -> dict[str, npt.NDArray[Any]]:
     """Stored running totals of many windows (one element each) as a condition sees them,
-    for `Shape.decide`: scaled by ``scale`` (minor to major units of money), ``avg`` the
+    for `Shape.decide`: scaled by ``scale`` (minor to major units of money; one factor, or
+    one a window), ``avg`` the
     scaled sum over the count, every aggregate 0 in a window without readings (`stats_at`,
     `WindowStats.empty`)."""
     filled = count > 0
