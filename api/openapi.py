@@ -66,6 +66,7 @@ _WHY = {
     "404": "No such resource (also for another tenant's)",
     "409": "Conflicts with the current state",
     "413": "Request body too large",
+    "415": "A body in a media type this operation does not read",
     "422": "Invalid input: `errors` names each field",
     "429": "Too many failed authentication attempts: see Retry-After",
     "500": "Unexpected error (logged)",
@@ -185,6 +186,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         statuses.append("422")
     if operation.get("requestBody"):
         statuses.append("400")  # a body that does not parse (not JSON, not UTF-8)
+        if set(operation["requestBody"].get("content", {})) - {"application/json"}:
+            statuses.append("415")  # it reads the media types it lists, and no other
     if method in ("post", "put", "patch"):
         statuses += ["413", "409"] + (["400"] if method == "post" else [])
     statuses += _ALSO.get((method, path), [])

@@ -59,6 +59,14 @@ class PreferencesUpdate(RequestModel):
         default=None, description="nothing is sent before this instant; null resumes"
     )
 
+    @field_validator("paused_until", mode="before")
+    @classmethod
+    def _an_instant_in_words(cls, value: object) -> object:
+        # Not a number of seconds, which would be read as 1970 and pause nothing.
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError("an ISO 8601 date and time with its offset, or null")
+        return value
+
     @field_validator("channel_order")
     @classmethod
     def _distinct(cls, order: list[ChannelKind] | None) -> list[ChannelKind] | None:

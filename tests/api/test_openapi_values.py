@@ -66,3 +66,25 @@ def test_a_green_button_feed_for_an_unknown_customer_is_a_documented_404(api: Ap
         "/v1/feeds/greenbutton", headers=headers, params={"customer": "nobody"}, content=b"<x/>"
     )
     assert response.status_code == 404, response.text
+
+
+def test_a_feed_body_without_its_media_type_is_a_documented_415(api: Api) -> None:
+    tenant = api.tenant()
+    document = _document(api.client)
+    for path in ("/v1/feeds/readings", "/v1/feeds/events"):
+        response = api.client.post(path, headers=tenant.feed)
+        assert response.status_code == 415, response.text
+        assert (
+            "application/problem+json"
+            in document["paths"][path]["post"]["responses"]["415"]["content"]
+        )
+
+
+def test_a_pause_given_as_a_number_is_refused(api: Api) -> None:
+    """Seconds since 1970 would pause nothing; the document says an ISO 8601 date-time."""
+    tenant = api.tenant()
+    token = api.token(tenant, api.customer(tenant)["id"])
+    problem = api.problem("PATCH", "/v1/me/preferences", token, 422, json={"paused_until": 0})
+    assert problem["errors"][0]["field"] == "body.paused_until"
+    body = {"paused_until": "2026-12-24T18:00:00+01:00"}
+    assert api.ok("PATCH", "/v1/me/preferences", token, json=body)["paused_until"]
