@@ -103,8 +103,7 @@ class DeliveryService:
     @classmethod
     def on(cls, platform: DeliveryPlatform, owner: str) -> DeliveryService:
         """The service over a running process's database, claiming as ``owner``."""
-        units = DeliveryUnits(platform.db, platform.clock)
-        return cls(units, platform.settings, platform.clock, owner)
+        return cls(DeliveryUnits(platform.services), platform.settings, platform.clock, owner)
 
     def claim(self, limit: int) -> tuple[list[Job], int]:
         """Claim up to ``limit`` due notifications and prepare them: the jobs to send and how
@@ -117,7 +116,7 @@ class DeliveryService:
             return [], 0
         caps = _Caps(batch.sent)
         jobs = []
-        with self.units.writing_only() as unit:
+        with self.units() as unit:  # nothing below queries: it only adds rows, until commit
             recorder = self._recorder(unit)
             for n in batch.claimed:
                 unit.repo.save(n)
@@ -139,7 +138,7 @@ class DeliveryService:
             if isinstance(o.result, SendResult)
         ]
         due_again = False
-        with self.units.reading_and_writing() as unit:
+        with self.units() as unit:
             recorder = self._recorder(unit)
             recorder.sent_many(sent, now, self.owner)
             rows = unit.repo.by_ids([o.job.notification_id for o in failed]) if failed else {}
@@ -159,7 +158,7 @@ class DeliveryService:
         """Move up to ``limit`` unacknowledged notifications past their escalation delay to
         their next channel; how many moved."""
         now = self.clock.now()
-        with self.units.reading_and_writing() as unit:
+        with self.units() as unit:
             due = unit.repo.due_escalations(now, limit)
             rules = unit.repo.rule_definitions(list({_rule_key(n) for n in due}))
             recorder = self._recorder(unit)
@@ -171,23 +170,23 @@ class DeliveryService:
         return len(due)
 
     def next_due(self) -> datetime | None:
-        with self.units.reading_and_writing() as unit:
+        with self.units() as unit:
             return unit.repo.next_due()
 
     def release(self, ids: Sequence[str]) -> None:
         """Give claimed notifications back: due again at once, for any worker."""
         now = self.clock.now()
-        with self.units.reading_and_writing() as unit:
+        with self.units() as unit:
             unit.repo.release(sorted(ids), self.owner, now)
 
     def renew(self, ids: Sequence[str]) -> None:
         """Extend the leases held on these notifications."""
         until = self.clock.now() + self.lease
-        with self.units.reading_and_writing() as unit:
+        with self.units() as unit:
             unit.repo.renew(sorted(ids), self.owner, until)
 
     def _claim(self, now: datetime, limit: int) -> _Batch:
-        with self.units.reading_and_writing() as unit:
+        with self.units() as unit:
             repo = unit.repo
             claimed = repo.claim(self.owner, now, now + self.lease, limit) if limit > 0 else []
             recipients = _recipients(repo, claimed)

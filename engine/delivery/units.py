@@ -1,74 +1,77 @@
-"""Delivery's units of work: one session with the repositories and services delivery uses in
-it, built in this one place."""
+"""Delivery's units of work: each opened by the running process (its unit-of-work factory),
+seen by delivery as a session, its own repository over it and the services it uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from typing import Protocol
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.delivery.repository import DeliveryRepository
-from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
-from engine.message_templates.repository import TemplateRepository
 from engine.message_templates.service import TemplateService
 from engine.platform.clock import Clock
 from engine.platform.config import Settings
-from engine.platform.db import unit_of_work
+
+
+class DeliveryScope(Protocol):
+    """What one unit of work offers delivery: its session and the services delivery uses."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def history(self) -> HistoryService: ...
+
+    @property
+    def templates(self) -> TemplateService: ...
+
+
+OpenUnit = Callable[[], AbstractContextManager[DeliveryScope]]
 
 
 class DeliveryPlatform(Protocol):
-    """What delivery needs from the running process: its settings, database and clock."""
+    """What delivery needs from the running process: settings, clock and units of work
+    (committed on success, rolled back on error)."""
 
-    settings: Settings
-    db: Engine
-    clock: Clock
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def services(self) -> AbstractContextManager[DeliveryScope]: ...
 
 
 class DeliveryUnit:
-    """One session's view of delivery; each part is built when first used."""
+    """One unit of work as delivery uses it; its repository is built when first used."""
 
-    def __init__(self, session: Session, clock: Clock) -> None:
-        self.session = session
-        self.clock = clock
+    def __init__(self, scope: DeliveryScope) -> None:
+        self._scope = scope
 
     @cached_property
     def repo(self) -> DeliveryRepository:
-        return DeliveryRepository(self.session)
+        return DeliveryRepository(self._scope.session)
 
-    @cached_property
+    @property
     def history(self) -> HistoryService:
-        return HistoryService(HistoryRepository(self.session), self.clock)
+        return self._scope.history
 
-    @cached_property
+    @property
     def templates(self) -> TemplateService:
-        return TemplateService(TemplateRepository(self.session), self.clock)
+        return self._scope.templates
 
 
 class DeliveryUnits:
-    """Opens delivery's units of work on one database."""
+    """Opens delivery's units of work with the process's own factory."""
 
-    def __init__(self, db: Engine, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
-
-    @contextmanager
-    def reading_and_writing(self) -> Iterator[DeliveryUnit]:
-        """A unit of work: committed on success, rolled back on error."""
-        with unit_of_work(self.db) as session:
-            yield self._unit(session)
+    def __init__(self, open_unit: OpenUnit) -> None:
+        self._open = open_unit
 
     @contextmanager
-    def writing_only(self) -> Iterator[DeliveryUnit]:
-        """A unit of work that only adds rows loaded elsewhere and writes them with its commit:
-        nothing is flushed (or locked) before that."""
-        with Session(self.db, expire_on_commit=False, autoflush=False) as session:
-            yield self._unit(session)
-            session.commit()
-
-    def _unit(self, session: Session) -> DeliveryUnit:
-        return DeliveryUnit(session, self.clock)
+    def __call__(self) -> Iterator[DeliveryUnit]:
+        with self._open() as scope:
+            yield DeliveryUnit(scope)
