@@ -38,6 +38,7 @@ class Totals(NamedTuple):
 
 
 _CHUNK = 400
+_IN_CHUNK = 900  # customer ids in one IN list (SQLite allows 32,766 parameters)
 _UPSERT_CHUNK = 1000  # 13 parameters a row: stays under SQLite's 32,766
 _RETURNED = (
     'customer_id, metric, "window", start, sum, count, min, max, last_start, last_value, '
@@ -141,16 +142,26 @@ class ReadingRepository:
             return int(cursor.rowcount or 0)
 
     def stored(self, keys: Sequence[ReadingKey]) -> dict[ReadingKey, tuple[float, str]]:
-        """Value and batch id of each stored reading among ``keys``."""
+        """Value and batch id of each stored reading among ``keys``, asked for by (metric,
+        start, duration) with the customers in one list each (a batch's readings mostly
+        share their start)."""
         found: dict[ReadingKey, tuple[float, str]] = {}
-        for chunk in _chunks(keys):
-            values = ", ".join([self._marks(4)] * len(chunk))
-            sql = (
-                "SELECT customer_id, metric, start, duration, value, batch FROM readings "
-                f"WHERE (customer_id, metric, start, duration) IN (VALUES {values})"
-            )
-            for c, m, s, d, value, batch in self._query(sql, [p for k in chunk for p in k]):
-                found[(c, m, int(s), int(d))] = (float(value), batch)
+        by_slot: dict[tuple[str, int, int], list[str]] = {}
+        for customer, metric, start, duration in dict.fromkeys(keys):
+            by_slot.setdefault((metric, start, duration), []).append(customer)
+        m = self.mark
+        for (metric, start, duration), customers in by_slot.items():
+            for chunk in _chunks(customers, _IN_CHUNK):
+                marks = ", ".join([m] * len(chunk))
+                sql = (
+                    "SELECT customer_id, metric, start, duration, value, batch FROM readings "
+                    f"WHERE metric = {m} AND start = {m} AND duration = {m} "
+                    f"AND customer_id IN ({marks})"
+                )
+                for c, mt, s, d, value, batch in self._query(
+                    sql, [metric, start, duration, *chunk]
+                ):
+                    found[(c, mt, int(s), int(d))] = (float(value), batch)
         return found
 
     def correct(self, rows: Sequence[ReadingRow]) -> None:
@@ -256,16 +267,22 @@ class ReadingRepository:
         self._execmany(sql, keys)
 
     def aggregates(self, keys: Sequence[AggregateKey]) -> dict[AggregateKey, Totals]:
+        """Stored totals of these windows. Keys are asked for by window (metric, kind,
+        start), customers in one list each: a batch's windows mostly share their start."""
         found: dict[AggregateKey, Totals] = {}
-        unique = list(dict.fromkeys(keys))
-        for chunk in _chunks(unique):
-            values = ", ".join([self._marks(4)] * len(chunk))
-            sql = (
-                f"SELECT {_RETURNED} FROM window_aggregates "
-                f'WHERE (customer_id, metric, "window", start) IN (VALUES {values})'
-            )
-            for row in self._query(sql, [p for k in chunk for p in k]):
-                found[(row[0], row[1], row[2], row[3])] = Totals._make(row[4:])
+        by_window: dict[tuple[str, str, int], list[str]] = {}
+        for customer, metric, kind, start in dict.fromkeys(keys):
+            by_window.setdefault((metric, kind, start), []).append(customer)
+        m = self.mark
+        for (metric, kind, start), customers in by_window.items():
+            for chunk in _chunks(customers, _IN_CHUNK):
+                marks = ", ".join([m] * len(chunk))
+                sql = (
+                    f"SELECT {_RETURNED} FROM window_aggregates WHERE metric = {m} AND "
+                    f'"window" = {m} AND start = {m} AND customer_id IN ({marks})'
+                )
+                for row in self._query(sql, [metric, kind, start, *chunk]):
+                    found[(row[0], row[1], row[2], row[3])] = Totals._make(row[4:])
         return found
 
     def delete_for_customer(self, customer_id: str) -> None:
