@@ -57,8 +57,8 @@ class Prepared:
 
     changes: Changes
     fed: set[tuple[str, str]]  # (customer, metric) pairs some trigger watches
-    new: list[ReadingRow]  # readings taken as new, among those fed to triggers
-    corrected: list[ReadingRow]
+    new: Sequence[ReadingRow]  # readings taken as new, among those fed to triggers
+    corrected: Sequence[ReadingRow]
     totals: dict[AggregateKey, Totals | None]  # every aggregate a condition read
     states: dict[StateKey, dict[str, Any] | None]  # every state stepped, as it was
     steps: list[Step] = field(default_factory=list)
@@ -75,6 +75,11 @@ class Prepared:
         wanted = ({r[:4] for r in self.new}, {r[:4] for r in self.corrected})
         found = {r[:4] for r in new if self.feeds(r)}, {r[:4] for r in corrected if self.feeds(r)}
         return wanted == found
+
+
+def watched(plans: Sequence[Plan]) -> set[tuple[str, str]]:
+    """The (customer, metric) pairs these plans read."""
+    return {(p.stream[0], p.stream[1]) for p in plans}
 
 
 class ThresholdEvaluator:
@@ -115,13 +120,12 @@ class ThresholdEvaluator:
         known: Mapping[AggregateKey, Totals] | None = None,
     ) -> Prepared | None:
         """Evaluate on a snapshot (``readings`` and ``triggers`` read it); nothing is written.
+        ``new`` and ``corrected`` hold only readings some plan watches (`watched`).
         ``guessed``: ``new`` holds readings not looked up; None if the window totals show that
         one of them may be stored already (then look them up and prepare again). ``known``:
         window totals this process last stored, taken as they are instead of read (`commit`
         finds out if they were not)."""
-        fed = {(p.stream[0], p.stream[1]) for p in plans}
-        new = [r for r in new if (r[0], r[1]) in fed]
-        corrected = [r for r in corrected if (r[0], r[1]) in fed]
+        fed = watched(plans)
         aggregator = Aggregator(readings, self.windows, customers)
         changes = aggregator.changes(new, corrected, {p.stream for p in plans})
         work = [
@@ -129,14 +133,15 @@ class ThresholdEvaluator:
             for p in plans
             for s in changes.touched.get(p.stream, {}).values()
         ]
-        added = [k for k in changes.deltas if k not in changes.recompute]
-        earlier = {k for _, _, keys in work for k in keys if k not in changes.deltas}
+        deltas, recompute = changes.deltas, changes.recompute
+        added = [k for k in deltas if k not in recompute] if recompute else list(deltas)
+        earlier = {k for _, _, keys in work if len(keys) > 1 for k in keys if k not in deltas}
         stored = self._stored(readings, [*added, *sorted(earlier)], known)
         if guessed and self._maybe_stored(changes, stored):
             return None
         totals = aggregator.predict(changes, [*new, *corrected], stored)
         totals.update({k: stored.get(k) for k in earlier})
-        prepared = Prepared(changes, fed, list(new), list(corrected), totals, {})
+        prepared = Prepared(changes, fed, new, corrected, totals, {})
         self._evaluate(prepared, triggers, work)
         return prepared
 

@@ -10,7 +10,7 @@ from engine.customers.repository import CustomerRef
 from engine.evaluation.cache import IngestCache, TenantEntries, refs_through
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.plan import Plan
-from engine.evaluation.threshold import Prepared, ThresholdEvaluator
+from engine.evaluation.threshold import Prepared, ThresholdEvaluator, watched
 from engine.feeds import store
 from engine.feeds.parsing import ParseResult, Rejection
 from engine.feeds.repository import ReadingRow
@@ -84,7 +84,7 @@ class FeedService:
         rows = list(keyed.rows.values())
         by_id = {c.id: c for c in found.values()}
         plans = self.evaluator.plans(reads.triggers, by_id, rows, entries)
-        fed = {(p.stream[0], p.stream[1]) for p in plans}
+        fed = watched(plans)
         feeding = [r for r in rows if (r[0], r[1]) in fed]
         prepared = self._prepare(reads, by_id, plans, feeding, None if exact else entries)
         result = BatchResult(batch=batch, notes=list(parsed.notes))
