@@ -61,7 +61,7 @@ RULES: list[Rule] = [
     ("fold readings into windows (Python)", _in("engine/evaluation/aggregation.py")),
     (
         "trigger cache (first batch loads 100k)",
-        lambda f: "engine/feeds/cache.py" in f[1] or f[0].endswith("_plans") or "plan.py" in f[1],
+        lambda f: "engine/evaluation/cache.py" in f[1] or f[0] == "plans" or "plan.py" in f[1],
     ),
     (
         "evaluation loop: contexts, stats, state (Python)",
