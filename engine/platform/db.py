@@ -13,7 +13,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -89,37 +89,66 @@ def bulk_writes() -> Iterator[None]:
 
 
 class WriterGate:
-    """The writers of one SQLite database in this process, one at a time, waiting in a
-    queue: small transactions ahead of bulk ones. SQLite's own busy handler polls with
-    sleeps of up to 100 ms, so a short write could lose the lock again and again to feeds
-    arriving meanwhile; here it waits for at most the writer in progress."""
+    """The writers of one SQLite database in this process, one at a time, small transactions
+    ahead of bulk ones. SQLite's own busy handler polls with sleeps of up to 100 ms, so a
+    short write could lose the lock again and again to feeds arriving meanwhile; here it
+    waits for the writer in progress and at most one bulk writer more. A bulk writer lets
+    waiting small ones go first, but once it has waited ``patience`` seconds it goes as soon
+    as the small writers that were waiting when the last bulk one finished have had their
+    turn: a steady stream of small writes cannot hold a feed back."""
 
-    def __init__(self, timeout: float = 30.0) -> None:
+    def __init__(self, timeout: float = 30.0, patience: float = 0.5) -> None:
         self.timeout = timeout
+        self.patience = patience
         self._changed = threading.Condition()
         self._busy = False
-        self._small_waiting = 0
+        self._round = 0  # bulk writers finished so far
+        self._small: Counter[int] = Counter()  # small writers waiting, by round of arrival
+        self._bulk_due = 0  # bulk writers waiting past their patience
 
     def enter(self, holder: dict[Any, Any]) -> None:
-        bulk = _BULK.get()
+        bulk, due, arrived = _BULK.get(), False, self._round
+        started = time.monotonic()
         with self._changed:
-            self._small_waiting += not bulk
+            if not bulk:
+                arrived = self._round
+                self._small[arrived] += 1
             try:
-                free = self._changed.wait_for(
-                    lambda: not self._busy and not (bulk and self._small_waiting), self.timeout
-                )
+                while True:
+                    waited = time.monotonic() - started
+                    if bulk and not due and waited >= self.patience:
+                        due, self._bulk_due = True, self._bulk_due + 1
+                    if self._may_enter(bulk, due, arrived):
+                        break
+                    if waited >= self.timeout:
+                        raise sqlite3.OperationalError("database is locked")
+                    wake = self.patience if bulk and not due else self.timeout
+                    self._changed.wait(wake - waited)
             finally:
-                self._small_waiting -= not bulk
-            if not free:
-                raise sqlite3.OperationalError("database is locked")
+                if not bulk:
+                    self._small[arrived] -= 1
+                    if not self._small[arrived]:
+                        del self._small[arrived]
+                self._bulk_due -= due
             self._busy = True
-            holder[_GATE_HELD] = self
+            holder[_GATE_HELD] = (self, bulk)
+
+    def _may_enter(self, bulk: bool, due: bool, arrived: int) -> bool:
+        if self._busy:
+            return False
+        earlier = any(r < self._round for r in self._small)  # waited through a bulk write
+        if bulk:
+            return not self._small or (due and not earlier)
+        return arrived < self._round or not self._bulk_due
 
     def leave(self, holder: dict[Any, Any]) -> None:
-        if holder.pop(_GATE_HELD, None) is not self:
+        held = holder.get(_GATE_HELD)
+        if held is None or held[0] is not self:
             return
+        del holder[_GATE_HELD]
         with self._changed:
             self._busy = False
+            self._round += held[1]
             self._changed.notify_all()
 
 
@@ -132,14 +161,14 @@ def _sqlite_end(conn: Any) -> None:
     handler covers the instant until it has)."""
     held = conn.info.get(_GATE_HELD)
     if held is not None:
-        held.leave(conn.info)
+        held[0].leave(conn.info)
 
 
 def _sqlite_checkin(_dbapi: Any, record: Any) -> None:
     # A connection going back to the pool holds no transaction: never the gate either.
     held = record.info.get(_GATE_HELD)
     if held is not None:
-        held.leave(record.info)
+        held[0].leave(record.info)
 
 
 _SNAPSHOT = "nudge_snapshot"

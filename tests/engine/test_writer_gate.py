@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from engine.platform.db import bulk_writes, make_engine, unit_of_work
+from engine.platform.db import WriterGate, bulk_writes, make_engine, unit_of_work
 from tests.fixtures.database import sqlite_copy
 
 
@@ -59,3 +59,34 @@ def test_a_small_write_goes_before_bulk_writes_already_waiting(
         stored = session.execute(text("SELECT who FROM writes ORDER BY rowid")).scalars().all()
     assert stored == ["feed 1", "small", "feed 2"]
     engine.dispose()
+
+
+def test_a_steady_stream_of_small_writes_does_not_hold_a_bulk_write_back() -> None:
+    gate = WriterGate(timeout=10, patience=0.1)
+    stream_ends = time.monotonic() + 1.5
+    bulk_entered: list[float] = []
+
+    def small() -> None:
+        holder: dict[object, object] = {}
+        while time.monotonic() < stream_ends:
+            gate.enter(holder)
+            time.sleep(0.01)
+            gate.leave(holder)
+
+    def bulk() -> None:
+        holder: dict[object, object] = {}
+        with bulk_writes():
+            gate.enter(holder)
+        bulk_entered.append(time.monotonic())
+        gate.leave(holder)
+
+    smalls = [threading.Thread(target=small) for _ in range(3)]
+    for thread in smalls:
+        thread.start()
+    time.sleep(0.1)
+    asked = time.monotonic()
+    waiting = threading.Thread(target=bulk)
+    waiting.start()
+    for thread in [*smalls, waiting]:
+        thread.join(timeout=15)
+    assert bulk_entered and bulk_entered[0] - asked < 1.0  # not after the stream ended
