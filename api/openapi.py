@@ -77,6 +77,14 @@ _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "s
 _ALSO: dict[tuple[str, str], list[str]] = {
     ("post", "/v1/feeds/greenbutton"): ["404"],  # the `customer` query names no customer
 }
+# The JSON the feeds read themselves (the routes parse their bodies): a row that is not a valid
+# reading or event is rejected by row in a 200 answer, so only the outer shape is a 422.
+_ROWS = "each a {}: the row is rejected, by index and reason, if it is not a valid one"
+_FEED_JSON: dict[str, dict[str, Any]] = {
+    "/v1/feeds/readings": {"type": "array", "description": _ROWS.format("reading object")},
+    # Any JSON value: one event, or an array of them (a value that is neither is one row).
+    "/v1/feeds/events": {"description": "one event object or an array, " + _ROWS.format("event")},
+}
 CURSOR = {
     "type": "string",
     "maxLength": 200,
@@ -123,6 +131,9 @@ def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
             for status in _statuses(path, method, operation):
                 if not _declared_by_the_route(responses.get(status)):
                     responses[status] = _problem_response(status)
+            if path in _FEED_JSON and method == "post":
+                content = operation["requestBody"]["content"]
+                content["application/json"]["schema"] = _FEED_JSON[path]
             for parameter in operation.get("parameters", []):
                 if parameter.get("name") == "cursor" and parameter.get("in") == "query":
                     parameter["schema"] = {"anyOf": [CURSOR, {"type": "null"}]}
