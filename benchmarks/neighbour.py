@@ -350,6 +350,7 @@ def run_a(base: str, feed: dict[str, str], bodies: list[bytes], stop: threading.
 class BSamples:
     latencies: list[float] = field(default_factory=list)
     posts: list[float] = field(default_factory=list)  # the POST alone
+    unsent: int = 0  # accepted, but no email within B_TIMEOUT (counted in errors too)
     errors: int = 0
     used: int = 0
 
@@ -379,6 +380,7 @@ def b_sample(
     arrived = arrivals.wait(f"b{n}@example.com", B_TIMEOUT)
     if arrived is None:
         out.errors += 1
+        out.unsent += 1
     else:
         out.latencies.append(arrived - started)
 
@@ -476,6 +478,7 @@ def main() -> None:
         neighbour_ratio=round(busy["p99_ms"] / quiet["p99_ms"], 2),
         target_neighbour_ratio=2.0,
         neighbour_b_errors=noisy.errors,
+        neighbour_b_no_email_within_s=[noisy.unsent, B_TIMEOUT],
         neighbour_b_post_p99_ms=round(percentile(noisy.posts or [float("nan")], 0.99) * 1000, 1),
         neighbour_alone_post_p99_ms=round(
             percentile(alone.posts or [float("nan")], 0.99) * 1000, 1
