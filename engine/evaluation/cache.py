@@ -40,8 +40,12 @@ class TenantEntries:
 
 
 class IngestCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES, fast_path: bool = True) -> None:
         self.max_entries = max_entries
+        # Whether threshold windows of recognised conditions are decided in bulk from the
+        # cached plans' bounds, running the condition only where it holds (off: every
+        # window runs its condition; the decisions are the same).
+        self.fast_path = fast_path
         self._tenants: dict[str, TenantEntries] = {}
         self._lock = threading.Lock()
         # (tenant, metric) → its unit; fixed once set, so never stale.

@@ -10,6 +10,7 @@ from engine.customers.repository import CustomerRef
 from engine.evaluation.context import customer_context
 from engine.evaluation.repository import ActiveTrigger
 from rules.context import Customer as CustomerContext
+from rules.shapes import Bound, Shape, shape_of
 
 
 class Plan(NamedTuple):
@@ -20,6 +21,11 @@ class Plan(NamedTuple):
     customer: CustomerContext
     stream: tuple[str, str, str]  # customer id, metric, window kind
     earlier: int  # earlier windows the condition reads (previous, baseline)
+    # A recognised condition with this trigger's bounds: windows where it is false are
+    # counted without running it. None for rules that re-arm on leave (a false result
+    # steps their state) and where the bounds cannot be worked out.
+    shape: Shape | None = None
+    bounds: tuple[Bound, ...] | None = None
 
     @classmethod
     def of(cls, trigger: ActiveTrigger, customer: CustomerRef) -> Plan:
@@ -27,12 +33,16 @@ class Plan(NamedTuple):
         d = rule.definition
         earlier = d.baseline_windows if rule.reads_baseline else int(rule.reads_previous)
         stream = (trigger.customer_id, d.metric or "", d.window or "none")
+        shape = None if d.rearm.mode == "on_leave" else shape_of(rule.core)
+        bounds = shape.bounds(trigger.params) if shape is not None else None
         return cls(
             trigger,
             rule,
             customer_context(customer),
             stream,
             0 if d.window == "none" else earlier,
+            shape if bounds is not None else None,
+            bounds,
         )
 
     @property

@@ -13,7 +13,7 @@ from rules.aggregates import WindowStats, stats_at
 
 
 @lru_cache(maxsize=64)
-def _scale(unit: str) -> float:
+def unit_scale(unit: str) -> float:
     """Factor from stored to condition units: minor to major units of money, else 1."""
     return 10.0 ** -minor_exponent(unit) if is_currency(unit) else 1.0
 
@@ -30,7 +30,7 @@ class StatsReader:
     def stats(self, slot: Slot, totals: Totals | None) -> WindowStats:
         if totals is None or totals.samples == 0:
             return WindowStats.empty(slot.window, self.now)
-        scale = _scale(totals.unit)
+        scale = unit_scale(totals.unit)
         return stats_at(
             slot.window,
             self._elapsed(slot, None),

@@ -14,7 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
+
+import numpy as np
+import numpy.typing as npt
 
 from engine.customers.repository import CustomerRef
 from engine.evaluation.aggregation import Aggregator, Changes, Slot, WindowCache, earliest_start
@@ -22,7 +25,7 @@ from engine.evaluation.cache import TenantEntries, plans_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
 from engine.evaluation.plan import Plan
 from engine.evaluation.repository import EvaluationRepository
-from engine.evaluation.stats import StatsReader
+from engine.evaluation.stats import StatsReader, unit_scale
 from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
@@ -33,12 +36,14 @@ from rules import state as machine
 from rules.aggregates import baseline_of
 from rules.condition import evaluate
 from rules.context import Context
+from rules.shapes import Bound, Shape, window_columns
 from rules.trigger import assess
 from rules.windows import Window
 
 log = logging.getLogger("nudge.evaluation")
 
 StateKey = tuple[str, int]  # trigger id, window start
+Work = list[tuple[Plan, Slot, list[AggregateKey]]]  # a trigger, a window, what it reads
 
 
 class Step(NamedTuple):
@@ -118,13 +123,15 @@ class ThresholdEvaluator:
         *,
         guessed: bool = False,
         known: Mapping[AggregateKey, Totals] | None = None,
+        fast: bool = True,
     ) -> Prepared | None:
         """Evaluate on a snapshot (``readings`` and ``triggers`` read it); nothing is written.
         ``new`` and ``corrected`` hold only readings some plan watches (`watched`).
         ``guessed``: ``new`` holds readings not looked up; None if the window totals show that
         one of them may be stored already (then look them up and prepare again). ``known``:
         window totals this process last stored, taken as they are instead of read (`commit`
-        finds out if they were not)."""
+        finds out if they were not). ``fast``: windows of recognised conditions are first
+        decided in bulk (`decide_recognised`), and only those where the condition holds run it."""
         fed = watched(plans)
         aggregator = Aggregator(readings, self.windows, customers)
         changes = aggregator.changes(new, corrected, {p.stream for p in plans})
@@ -142,7 +149,7 @@ class ThresholdEvaluator:
         totals = aggregator.predict(changes, [*new, *corrected], stored)
         totals.update({k: stored.get(k) for k in earlier})
         prepared = Prepared(changes, fed, new, corrected, totals, {})
-        self._evaluate(prepared, triggers, work)
+        self._evaluate(prepared, triggers, work, fast)
         return prepared
 
     def commit(
@@ -214,13 +221,15 @@ class ThresholdEvaluator:
         self,
         prepared: Prepared,
         triggers: EvaluationRepository,
-        work: list[tuple[Plan, Slot, list[AggregateKey]]],
+        work: Work,
+        fast: bool = True,
     ) -> None:
         now = self.clock.now()
         reader = StatsReader(now)
         observed = []
         true = failed = 0
-        for plan, slot, keys in work:
+        full = decide_recognised(work, prepared.totals) if fast else work
+        for plan, slot, keys in full:
             ctx = self._context(plan, slot, keys, prepared.totals, reader)
             result = evaluate(plan.rule.condition, ctx)
             if result.error is not None:
@@ -336,6 +345,43 @@ class ThresholdEvaluator:
             summary=summary,
             reason=reason,
         )
+
+
+def decide_recognised(work: Work, totals: Mapping[AggregateKey, Totals | None]) -> Work:
+    """The work items that need the full evaluation: those of unrecognised conditions and
+    those where a recognised condition holds. The rest are false, and for a rule that does
+    not re-arm on leave a false condition changes no state and decides nothing, so they
+    are only counted (as `_evaluate` counts ``len(work)``)."""
+    groups: dict[Shape, list[int]] = {}
+    full: set[int] = set()
+    for i, (plan, _, _) in enumerate(work):
+        if plan.shape is None or plan.bounds is None:
+            full.add(i)
+        else:
+            groups.setdefault(plan.shape, []).append(i)
+    if not groups:
+        return work
+    for shape, items in groups.items():
+        cols = _columns(shape, [totals.get(work[i][2][0]) for i in items])
+        bounds = shape.stack([cast(tuple[Bound, ...], work[i][0].bounds) for i in items])
+        decided = shape.decide(cols, bounds)
+        full.update(items[j] for j in np.flatnonzero(decided).tolist())
+    return [work[i] for i in sorted(full)]
+
+
+def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDArray[Any]]:
+    """The windows' stored totals as `Shape.decide` reads them (as `StatsReader` scales them)."""
+    n = len(found)
+    total, low, high, last = (np.zeros(n) for _ in range(4))
+    count = np.zeros(n, dtype=np.int64)
+    scale = np.ones(n)
+    for i, t in enumerate(found):
+        if t is None or not t.samples:
+            continue
+        total[i], count[i], low[i], high[i] = t.total, t.samples, t.low, t.high
+        last[i] = t.last_value
+        scale[i] = unit_scale(t.unit)
+    return window_columns(shape.aggregates, total, count, low, high, last, scale)
 
 
 def _state_of(row: StateRow | None) -> dict[str, Any] | None:

@@ -112,12 +112,19 @@ class FeedService:
                 [],
                 guessed=True,
                 known=known.totals,
+                fast=self.cache.fast_path,
             )
             if prepared is not None:
                 return prepared
         expected = store.classify(reads.readings, feeding)
         prepared = evaluator.prepare(
-            reads.readings, reads.triggers, customers, plans, expected.new, expected.corrected
+            reads.readings,
+            reads.triggers,
+            customers,
+            plans,
+            expected.new,
+            expected.corrected,
+            fast=self.cache.fast_path,
         )
         assert prepared is not None
         return prepared
