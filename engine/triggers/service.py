@@ -22,6 +22,7 @@ from engine.models import Customer, HistoryKind, Rule, RuleStatus, Trigger
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
 from engine.templating.locales import localized
+from engine.triggers.catchup import ATTEMPTS, Reminders, ScheduleCatchUp
 from engine.triggers.repository import TriggerRepository
 from engine.triggers.schemas import (
     ParameterPublic,
@@ -56,6 +57,7 @@ class TriggerService:
         self.history = history
         self.clock = clock
         self.windows = WindowCache()
+        self.catch_up = ScheduleCatchUp(repo.session, occurrences, clock)
 
     def offers(self, customer: Customer) -> list[RuleOffer]:
         return [
@@ -66,26 +68,32 @@ class TriggerService:
     def create(self, customer: Customer, data: TriggerCreate) -> Trigger:
         rule = self._published(customer.tenant_id, data.rule)
         params = check_params(rule.definition, data.params)
-        now, d = self.clock.now(), rule.definition
-        trigger = Trigger(
-            id=new_id("trg"),
-            tenant_id=customer.tenant_id,
-            customer_id=customer.id,
-            rule_version_id=rule.version_id,
-            rule_key=d.key,
-            kind=d.kind,
-            metric=d.metric,
-            event_type=d.event_type,
-            params=params,
-            channels=[c.value for c in data.channels] if data.channels else None,
-            enabled=data.enabled,
-            created_at=now,
-            updated_at=now,
-        )
-        self.repo.add(trigger)
-        self._record(trigger, f"trigger created for rule {d.key}", {"params": params})
-        self._catch_up(customer, trigger, rule)
-        return trigger
+        trigger_id = new_id("trg")
+        channels = [c.value for c in data.channels] if data.channels else None
+        for attempt in range(ATTEMPTS):
+            now, d = self.clock.now(), rule.definition
+            trigger = Trigger(
+                id=trigger_id,
+                tenant_id=customer.tenant_id,
+                customer_id=customer.id,
+                rule_version_id=rule.version_id,
+                rule_key=d.key,
+                kind=d.kind,
+                metric=d.metric,
+                event_type=d.event_type,
+                params=params,
+                channels=channels,
+                enabled=data.enabled,
+                created_at=now,
+                updated_at=now,
+            )
+            decided = self._decide(trigger, rule)
+            self.repo.add(trigger)
+            self._record(trigger, f"trigger created for rule {d.key}", {"params": params})
+            if self._catch_up(customer, trigger, rule, decided):
+                return trigger
+            self.catch_up.again(attempt)
+        raise AssertionError("unreachable: the last attempt raises Busy")
 
     def get(self, customer: Customer, trigger_id: str, *, for_update: bool = False) -> Trigger:
         trigger = self.repo.get(customer.id, trigger_id, for_update=for_update)
@@ -97,11 +105,34 @@ class TriggerService:
         return self.repo.for_customer(customer.id)
 
     def update(self, customer: Customer, trigger_id: str, change: TriggerUpdate) -> Trigger:
-        trigger = self.get(customer, trigger_id, for_update=True)
+        for attempt in range(ATTEMPTS):
+            # Decided on a copy of the trigger as changed, then the change is made again on
+            # the row locked for writing; the reminders apply only if the two agree.
+            planned = Trigger.model_validate(self.get(customer, trigger_id).model_dump())
+            planned_rule = self._change(planned, change)
+            decided = self._decide(planned, planned_rule) if planned.enabled else None
+            trigger = self.get(customer, trigger_id, for_update=True)
+            rule = self._change(trigger, change)
+            self.repo.add(trigger)
+            self._record(
+                trigger,
+                f"trigger for rule {trigger.rule_key} changed",
+                {"changes": change.model_dump(mode="json", exclude_unset=True)},
+            )
+            if not trigger.enabled:
+                self.occurrences.cancel_open(trigger.id, "the trigger was turned off")
+                return trigger
+            if self._catch_up(customer, trigger, rule, decided):
+                return trigger
+            self.catch_up.again(attempt)
+        raise AssertionError("unreachable: the last attempt raises Busy")
+
+    def _change(self, trigger: Trigger, change: TriggerUpdate) -> CompiledRule:
+        """Make ``change`` to ``trigger`` (not written yet); the rule version it then follows."""
         rule = self._rule_of(trigger)
         kept = trigger.params
         if change.upgrade:
-            rule = self._published(customer.tenant_id, trigger.rule_key)
+            rule = self._published(trigger.tenant_id, trigger.rule_key)
             d = rule.definition
             trigger.rule_version_id = rule.version_id
             # The new version may watch another metric or event type, or drop a parameter.
@@ -114,17 +145,7 @@ class TriggerService:
         if change.enabled is not None:
             trigger.enabled = change.enabled
         trigger.updated_at = self.clock.now()
-        self.repo.add(trigger)
-        self._record(
-            trigger,
-            f"trigger for rule {trigger.rule_key} changed",
-            {"changes": change.model_dump(mode="json", exclude_unset=True)},
-        )
-        if trigger.enabled:
-            self._catch_up(customer, trigger, rule)
-        else:
-            self.occurrences.cancel_open(trigger.id, "the trigger was turned off")
-        return trigger
+        return rule
 
     def delete(self, customer: Customer, trigger_id: str) -> None:
         trigger = self.get(customer, trigger_id, for_update=True)
@@ -204,23 +225,23 @@ class TriggerService:
             window_end=window.end if bounded else None,
         )
 
-    def _catch_up(self, customer: Customer, trigger: Trigger, rule: CompiledRule) -> None:
-        """Threshold: build the aggregates it reads. Schedule: remind of known due dates."""
+    def _decide(self, trigger: Trigger, rule: CompiledRule) -> Reminders | None:
+        """A schedule trigger's reminders for the due dates already known, decided on a
+        snapshot before anything is written (no condition runs in a write transaction)."""
+        if rule.definition.kind != "schedule":
+            return None
+        return self.catch_up.decide(_active(trigger, rule), trigger.event_type or "")
+
+    def _catch_up(
+        self, customer: Customer, trigger: Trigger, rule: CompiledRule, decided: Reminders | None
+    ) -> bool:
+        """Threshold: build the aggregates it reads. Schedule: remind of known due dates, as
+        decided; False when what they were decided on has changed since."""
         if rule.definition.kind == "threshold":
             self._backfill(customer, rule, self.clock.now())
-        elif rule.definition.kind == "schedule":
-            active = ActiveTrigger(
-                trigger.id,
-                trigger.tenant_id,
-                customer.id,
-                rule.version_id,
-                rule.version,
-                rule.definition.model_dump(mode="json"),
-                trigger.params,
-                trigger.channels,
-            )
-            for event in self.events.active_of_type(customer.id, trigger.event_type or ""):
-                self.occurrences.apply(active, event, CustomerRef.of(customer))
+        elif decided is not None:
+            return self.catch_up.apply(_active(trigger, rule), trigger.event_type or "", decided)
+        return True
 
     def _backfill(self, customer: Customer, rule: CompiledRule, now: datetime) -> None:
         """Build the aggregates this trigger reads (current, previous, baseline windows)."""
@@ -280,3 +301,16 @@ class TriggerService:
                 for p in d.parameters
             ],
         )
+
+
+def _active(trigger: Trigger, rule: CompiledRule) -> ActiveTrigger:
+    return ActiveTrigger(
+        trigger.id,
+        trigger.tenant_id,
+        trigger.customer_id,
+        rule.version_id,
+        rule.version,
+        rule.definition.model_dump(mode="json"),
+        trigger.params,
+        trigger.channels,
+    )

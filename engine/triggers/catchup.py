@@ -1,0 +1,110 @@
+"""A schedule trigger, when created or changed, reminds of the due dates its customer already
+has. Its condition runs on a read snapshot with no write transaction held; the write
+transaction then applies what it decided only if the trigger, the customer and their events
+are still what the condition saw, and otherwise the whole change is tried again.
+
+On PostgreSQL, writing the trigger updates its tenant's configuration epoch, which locks the
+tenant's row: an event batch either committed before (and is read again here) or waits for
+this transaction and then decides for the new trigger (`engine.ingest.events`)."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from engine.customers.repository import CustomerRef, CustomerRepository
+from engine.errors import Busy, NotFound
+from engine.evaluation.kinds import Verdict
+from engine.evaluation.occurrences import OccurrenceEvaluator
+from engine.evaluation.repository import ActiveTrigger
+from engine.feeds.events_repository import EventRepository
+from engine.models import Event
+from engine.platform.clock import Clock
+from engine.platform.db import read_snapshot
+
+ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """What a schedule trigger's condition decided for the customer's active events."""
+
+    trigger: ActiveTrigger
+    customer: CustomerRef
+    seen: list[tuple[Any, ...]]
+    verdicts: list[Verdict]
+
+
+def _seen(event: Event) -> tuple[Any, ...]:
+    """Everything of an event a condition or a reminder depends on."""
+    return (
+        event.id,
+        event.status,
+        event.due,
+        event.amount,
+        event.currency,
+        event.fields,
+        event.occurred_at,
+        event.updated_at,
+    )
+
+
+class ScheduleCatchUp:
+    def __init__(self, session: Session, occurrences: OccurrenceEvaluator, clock: Clock) -> None:
+        self.session = session
+        self.occurrences = occurrences
+        self.clock = clock
+
+    def decide(self, trigger: ActiveTrigger, event_type: str) -> Reminders:
+        """Run the condition for each active event of ``event_type`` on a snapshot. The unit of
+        work's transaction is ended first: up to here it has only read."""
+        self._release()
+        bind = self.session.get_bind()
+        assert isinstance(bind, Engine), "a unit of work is bound to an engine"
+        with read_snapshot(bind) as reads:
+            customer = CustomerRepository(reads).get(trigger.tenant_id, trigger.customer_id)
+            if customer is None:
+                raise NotFound(f"customer {trigger.customer_id} not found")
+            ref = CustomerRef.of(customer)
+            events = EventRepository(reads).active_of_type(ref.id, event_type)
+            now = self.clock.now()
+            verdicts = [self.occurrences.decide(trigger, e, ref, now) for e in events]
+        return Reminders(trigger, ref, [_seen(e) for e in events], verdicts)
+
+    def apply(self, trigger: ActiveTrigger, event_type: str, decided: Reminders) -> bool:
+        """Write the reminders decided, in the write transaction, after the trigger itself was
+        written; False (nothing applied) when what they were decided on has changed."""
+        if trigger != decided.trigger:
+            return False
+        customer = CustomerRepository(self.session).get(trigger.tenant_id, trigger.customer_id)
+        if customer is None or CustomerRef.of(customer) != decided.customer:
+            return False
+        events = EventRepository(self.session).active_of_type(trigger.customer_id, event_type)
+        if [_seen(e) for e in events] != decided.seen:
+            return False
+        for event, verdict in zip(events, decided.verdicts, strict=True):
+            self.occurrences.apply(trigger, event, decided.customer, verdict)
+        return True
+
+    def again(self, attempt: int) -> None:
+        """Drop what this attempt wrote and wait a moment; past the last attempt, refuse (503)."""
+        self.session.rollback()
+        if attempt + 1 >= ATTEMPTS:
+            raise Busy(
+                "the customer's events kept changing while the trigger was being saved; "
+                "nothing was changed",
+                retry_after=1,
+            )
+        time.sleep(0.002 * 2**attempt * (0.5 + random.random()))
+
+    def _release(self) -> None:
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("a trigger's reminders are decided before anything is written")
+        if session.in_transaction():
+            session.commit()
