@@ -282,6 +282,8 @@ def _param_term(name: str, param_type: ParamType | None) -> tuple[BoundFunction,
 def _negate_term(
     node: Negate, types: Mapping[str, ParamType]
 ) -> tuple[BoundFunction, NumType] | None:
+    if isinstance(node.operand, Negate):  # CEL's parser drops a double negation: no overflow
+        return _term(node.operand.operand, types)
     inner = _term(node.operand, types)
     if inner is None:
         return None
