@@ -87,6 +87,9 @@ class Channel(ABC):
     rate_per_second: ClassVar[float]
     max_concurrency: ClassVar[int]
     supports_html: ClassVar[bool] = False
+    # The webhook provider (its `nudge.webhooks` name) that reports on this channel's
+    # messages: delivery points status callbacks and keypad answers at its routes.
+    webhooks: ClassVar[str | None] = None
 
     @classmethod
     @abstractmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Mapping
+from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,14 @@ def available_webhook_providers() -> dict[str, type[WebhookProvider]]:
                 f"webhook provider {provider.name!r} is registered as {name!r}"
             )
     return providers
+
+
+@cache
+def webhook_provider(kind: str) -> str | None:
+    """The webhook provider that reports on messages of ``kind``: the one its installed
+    channel class declares (even while the outbox stands in for it), None when it has none."""
+    channel_class = available_channels().get(kind)
+    return channel_class.webhooks if channel_class is not None else None
 
 
 def _installed(group: str, base: type[object]) -> dict[str, Any]:

@@ -14,6 +14,16 @@ from typing import TYPE_CHECKING, ClassVar, Self
 if TYPE_CHECKING:
     from engine.platform.config import Settings
 
+WEBHOOK_PREFIX = "/v1/webhooks"
+STATUS_ROUTE = "status"
+INBOUND_ROUTE = "inbound"
+VOICE_ROUTE = "voice"
+
+
+def webhook_path(provider: str, route: str) -> str:
+    """Where one of a provider's webhook routes is served (``api.routers.webhooks``)."""
+    return f"{WEBHOOK_PREFIX}/{provider}/{route}"
+
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:

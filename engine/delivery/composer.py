@@ -176,8 +176,8 @@ class Composer:
             headers=headers,
             gather=channel == "voice",
             confirm=channel == "voice" and notification.requires_ack,
-            callback_url=status_callback_url(self.settings) if channel != "email" else None,
-            gather_url=voice_gather_url(self.settings) if channel == "voice" else None,
+            callback_url=status_callback_url(self.settings, channel),
+            gather_url=voice_gather_url(self.settings, channel) if channel == "voice" else None,
         )
 
     def _links(

@@ -13,6 +13,8 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from engine.channels.registry import webhook_provider
+from engine.channels.webhooks import STATUS_ROUTE, VOICE_ROUTE, webhook_path
 from engine.errors import Unauthorized
 from engine.platform.config import Settings
 from engine.platform.security import sign, verify
@@ -145,9 +147,16 @@ def _short_mac(settings: Settings, local: str) -> str:
     return base64.b32encode(digest[:10]).decode().lower()  # 80 bits, 16 characters
 
 
-def status_callback_url(settings: Settings) -> str:
-    return f"{_base(settings)}/v1/webhooks/twilio/status"
+def status_callback_url(settings: Settings, kind: str) -> str | None:
+    """Where the provider of ``kind`` posts delivery statuses (None: it reports none)."""
+    return _webhook_url(settings, kind, STATUS_ROUTE)
 
 
-def voice_gather_url(settings: Settings) -> str:
-    return f"{_base(settings)}/v1/webhooks/twilio/voice"
+def voice_gather_url(settings: Settings, kind: str) -> str | None:
+    """Where the provider of ``kind`` posts the keys pressed during a call."""
+    return _webhook_url(settings, kind, VOICE_ROUTE)
+
+
+def _webhook_url(settings: Settings, kind: str, route: str) -> str | None:
+    provider = webhook_provider(kind)
+    return f"{_base(settings)}{webhook_path(provider, route)}" if provider else None

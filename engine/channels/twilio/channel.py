@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from twilio.base.exceptions import TwilioException
 
@@ -16,6 +16,7 @@ from engine.channels.twilio.client import (
     twilio_credentials,
     twilio_error,
 )
+from engine.channels.twilio.webhooks import TwilioWebhooks
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -27,6 +28,8 @@ T = TypeVar("T")
 
 class TwilioChannel(Channel):
     """A Twilio-backed channel; the HTTP session is opened on first send and reused."""
+
+    webhooks: ClassVar[str | None] = TwilioWebhooks.name
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
