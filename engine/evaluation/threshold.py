@@ -369,18 +369,24 @@ def decide_recognised(work: Work, totals: Mapping[AggregateKey, Totals | None]) 
     return [work[i] for i in sorted(full)]
 
 
+_EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "")
+
+
 def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDArray[Any]]:
-    """The windows' stored totals as `Shape.decide` reads them (as `StatsReader` scales them)."""
-    n = len(found)
-    total, low, high, last = (np.zeros(n) for _ in range(4))
-    count = np.zeros(n, dtype=np.int64)
-    scale = np.ones(n)
-    for i, t in enumerate(found):
-        if t is None or not t.samples:
-            continue
-        total[i], count[i], low[i], high[i] = t.total, t.samples, t.low, t.high
-        last[i] = t.last_value
-        scale[i] = unit_scale(t.unit)
+    """The windows' stored totals as `Shape.decide` reads them (as `StatsReader` scales them;
+    a window without readings reads 0 everywhere)."""
+    rows = [t if t is not None and t.samples else _EMPTY for t in found]
+    floats = np.array(
+        [(t.total, t.low, t.high, t.last_value) for t in rows], dtype=np.float64
+    ).reshape(len(rows), 4)
+    count = np.fromiter((t.samples for t in rows), dtype=np.int64, count=len(rows))
+    units = {t.unit for t in rows if t.samples}
+    scale: float | npt.NDArray[np.float64] = 1.0
+    if len(units) == 1:
+        scale = unit_scale(units.pop())
+    elif units:
+        scale = np.array([unit_scale(t.unit) if t.samples else 1.0 for t in rows])
+    total, low, high, last = floats.T
     return window_columns(shape.aggregates, total, count, low, high, last, scale)
 
 
