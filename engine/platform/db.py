@@ -235,6 +235,8 @@ def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
             # also keep reads waiting for a connection. SQLite connections are cheap.
             pool_size=SQLITE_POOL_SIZE,
             max_overflow=SQLITE_POOL_SIZE,
+            # The most recently used connection first: its page cache is warm.
+            pool_use_lifo=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
