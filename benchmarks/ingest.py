@@ -1,6 +1,15 @@
 """Ingest + evaluation through the real HTTP server on SQLite (SPEC §7): 100,000 customers,
 each with one daily-threshold trigger, readings POSTed in batches of 5,000. For comparison,
-the raw ``sqlite3.executemany`` rate of the same rows into an indexed table."""
+the raw ``sqlite3.executemany`` rate of the same rows into an indexed table.
+
+Scenarios (``--scenario``, each on a fresh database, all by default):
+- ``quiet``: no window reaches its customer's limit (``readings_per_s``);
+- ``crossing``: every fifth customer's limit is below their first reading, so in every batch
+  20% of the windows are over their limit: they fire in the first hour's batches and are
+  evaluated in full, as fired, in the later ones (``readings_per_s_crossing``);
+- ``baseline``: a condition that reads ``baseline`` (seven earlier days), which no bulk
+  decision recognises: every window runs its condition (``readings_per_s_baseline``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import insert
@@ -23,7 +33,7 @@ from engine.platform.ids import new_id
 from engine.processes.runtime import Runtime
 from engine.tenants.schemas import KeyCreate, TenantCreate
 
-RULE = {
+RULE: dict[str, Any] = {
     "key": "energy.daily_above",
     "title": {"en": "Daily use above limit"},
     "topic": "energy",
@@ -35,21 +45,40 @@ RULE = {
     "parameters": [{"name": "limit_kwh", "type": "double", "min": 0, "max": 1000}],
     "template_key": "energy.daily_above",
 }
+BASELINE_RULE: dict[str, Any] = {
+    **RULE,
+    "condition": "window.sum > baseline.sum * 1.5 + params.limit_kwh",
+    "baseline_windows": 7,
+}
 START = datetime(2026, 3, 1, tzinfo=UTC)
+SCENARIOS = ("quiet", "crossing", "baseline")
+FIGURE = {
+    "quiet": "readings_per_s",
+    "crossing": "readings_per_s_crossing",
+    "baseline": "readings_per_s_baseline",
+}
+TARGET = {"quiet": 50_000, "crossing": 30_000}
 
 
-def populate(url: str, customers: int) -> tuple[str, str]:
+def limit_of(scenario: str, customer: int) -> float:
+    """Every fifth customer's limit is below any one reading in ``crossing``; else 20 kWh,
+    above any day's total of the benchmark's readings."""
+    return 0.1 if scenario == "crossing" and customer % 5 == 0 else 20.0
+
+
+def populate(url: str, customers: int, scenario: str) -> tuple[str, str]:
     """Tenant, feed key, published rule, customers and triggers, inserted in bulk."""
+    rule = BASELINE_RULE if scenario == "baseline" else RULE
     runtime = Runtime.from_settings(Settings(database_url=url), SystemClock())
     with runtime.services() as services:
         tenant = services.tenants.create_tenant(
             TenantCreate(name="Bench", default_timezone="Europe/Berlin")
         )
         key = services.tenants.create_tenant_key(tenant.id, KeyCreate(role=Role.feed)).key
-        check_definition(RULE)
-        services.catalog.create(tenant.id, RULE)
-        rule = services.catalog.publish(tenant.id, RULE["key"])
-        version = services.catalog.compiled(rule, rule.latest_version)
+        check_definition(rule)
+        services.catalog.create(tenant.id, rule)
+        published = services.catalog.publish(tenant.id, RULE["key"])
+        version = services.catalog.compiled(published, published.latest_version)
         now = runtime.clock.now()
         for first in range(0, customers, 10_000):
             ids = range(first, min(first + 10_000, customers))
@@ -78,12 +107,12 @@ def populate(url: str, customers: int) -> tuple[str, str]:
                         "rule_key": RULE["key"],
                         "kind": "threshold",
                         "metric": "electricity.consumption",
-                        "params": {"limit_kwh": 20.0},
+                        "params": {"limit_kwh": limit_of(scenario, i)},
                         "enabled": True,
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for r in rows
+                    for i, r in zip(ids, rows, strict=True)
                 ],
             )
     runtime.db.dispose()
@@ -135,21 +164,17 @@ def raw_rate(rows: list[dict[str, object]], directory: Path) -> float:
     return len(tuples) / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--hours", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=5000)
-    args = parser.parse_args()
+def run(scenario: str, customers: int, hours: int, batch: int) -> None:
     with tempfile.TemporaryDirectory(prefix="nudge-bench-") as tmp:
         directory = Path(tmp)
         url = fresh_sqlite(directory)
-        _, key = populate(url, args.customers)
-        rows = readings(args.customers, args.hours)
+        _, key = populate(url, customers, scenario)
+        rows = readings(customers, hours)
         bodies = [
-            httpx.Request("POST", "/", json=rows[i : i + args.batch]).read()
-            for i in range(0, len(rows), args.batch)
+            httpx.Request("POST", "/", json=rows[i : i + batch]).read()
+            for i in range(0, len(rows), batch)
         ]
+        notified = 0
         with server(url) as base, httpx.Client(base_url=base, timeout=120) as client:
             headers = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
             began = time.perf_counter()
@@ -157,22 +182,39 @@ def main() -> None:
             for body in bodies:
                 response = client.post("/v1/feeds/readings", content=body, headers=headers)
                 response.raise_for_status()
-                accepted += response.json()["accepted"]
+                answer = response.json()
+                accepted += answer["accepted"]
+                notified += answer["notifications"]
             elapsed = time.perf_counter() - began
         assert accepted == len(rows), (accepted, len(rows))
         raw = raw_rate(rows, directory)
     rate = len(rows) / elapsed
     emit(
         "ingest",
-        customers=args.customers,
+        scenario=scenario,
+        customers=customers,
         readings=len(rows),
-        batch=args.batch,
+        batch=batch,
+        notifications=notified,
         seconds=round(elapsed, 2),
-        readings_per_s=round(rate),
+        **{FIGURE[scenario]: round(rate)},
         raw_rows_per_s=round(raw),
         ratio=round(rate / raw, 3),
-        target_readings_per_s=50_000,
+        target_readings_per_s=TARGET.get(scenario),
+        loadavg=Path("/proc/loadavg").read_text().split()[:3],
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--hours", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    args = parser.parse_args()
+    chosen = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    for scenario in chosen:
+        run(scenario, args.customers, args.hours, args.batch)
 
 
 if __name__ == "__main__":
