@@ -22,11 +22,13 @@ from typing import Any, TypeVar
 
 from engine.channels.base import ChannelError, OutboundMessage, PermanentChannelError, SendResult
 from engine.channels.registry import ChannelRegistry
-from engine.delivery.service import DeliveryService, Job, Outcome
+from engine.delivery.service import Claimed, DeliveryService, Job, Outcome
 from engine.delivery.units import DeliveryPlatform
 
 log = logging.getLogger("nudge.dispatch")
 T = TypeVar("T")
+# Render time after which the notifications prepared so far are written and start sending.
+PREPARE_CHUNK_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class Dispatcher:
         self, idle_timeout: float, on_idle: Callable[[], Awaitable[None]] | None = None
     ) -> None:
         """Dispatch until stopped. The next batch is claimed and rendered while the previous
-        one is still sending; when nothing is due, sleep until woken (or ``idle_timeout``)."""
+        one is still sending, and each message goes out as soon as it is rendered; when
+        nothing is due, sleep until woken (or ``idle_timeout``)."""
         self._loop = asyncio.get_running_loop()
         sending: set[asyncio.Task[None]] = set()
         while not self.stopping:
@@ -88,8 +91,7 @@ class Dispatcher:
             handled = 0
             if len(sending) < self.batch_size:
                 try:
-                    jobs, handled = await self.in_db(self._claim)
-                    self._start(jobs, sending)
+                    handled = await self._claim_and_start(sending)
                     if handled == 0 and not sending and on_idle is not None:
                         await on_idle()
                 except Exception:  # the database may be away for a moment: try again later
@@ -104,6 +106,31 @@ class Dispatcher:
                     await self.wakeup.wait()
         if sending:
             await asyncio.gather(*sending)
+
+    async def _claim_and_start(self, sending: set[asyncio.Task[None]]) -> int:
+        """Claim a batch and prepare it a little at a time, starting each prepared part's sends
+        before rendering the next: how many notifications were handled."""
+        claimed = await self.in_db(self._claim_batch)
+        if claimed is None:
+            return 0
+        try:
+            while claimed.waiting and not self.stopping:
+                before = [n.id for n in claimed.waiting]
+                jobs = await self.in_db(self.service.prepare, claimed, PREPARE_CHUNK_SECONDS)
+                # Deferred, stopped, failed or given back: no longer this worker's to hold.
+                done = set(before[: len(before) - len(claimed.waiting)])
+                self.claimed.difference_update(done - {job.notification_id for job in jobs})
+                self._start(jobs, sending)
+        finally:
+            self.claimed.difference_update(claimed.released)
+        return claimed.handled
+
+    def _claim_batch(self) -> Claimed | None:
+        """On the database thread: a stop that came while this waited claims nothing."""
+        claimed = None if self.stopping else self.service.claim_batch(self.batch_size)
+        if claimed is not None:
+            self.claimed.update(n.id for n in claimed.waiting)
+        return claimed
 
     def _start(self, jobs: list[Job], sending: set[asyncio.Task[None]]) -> None:
         """A task per job, in ``sending`` until it is done; each finished one wakes ``run``."""

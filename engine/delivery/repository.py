@@ -55,20 +55,33 @@ class DeliveryRepository:
     def claim(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[Notification]:
-        """Take up to ``limit`` due notifications (or ones whose lease expired) for ``owner``.
+        """Take up to ``limit`` due notifications (or ones whose lease expired) for ``owner``,
+        fairly across tenants: each tenant's due notifications are ranked by due time and the
+        lowest ranks go first, so one tenant's backlog never keeps another's first one waiting.
 
         PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); SQLite runs
         one writer at a time, so its claim is exclusive by itself."""
+        t = _NOTIFICATIONS.c
         due = or_(
-            and_(col(Notification.status).in_(OPEN_STATUSES), col(Notification.due_at) <= now),
-            and_(
-                col(Notification.status) == NotificationStatus.sending,
-                col(Notification.lease_expires_at) < now,
-            ),
+            and_(t.status.in_(OPEN_STATUSES), t.due_at <= now),
+            and_(t.status == NotificationStatus.sending, t.lease_expires_at < now),
         )
-        ids = select(Notification.id).where(due).order_by(col(Notification.due_at)).limit(limit)
+        rank = func.row_number().over(partition_by=t.tenant_id, order_by=(t.due_at, t.id))
+        ranked = sa_select(t.id, t.due_at, rank.label("rank")).where(due).subquery("ranked")
+        order = (ranked.c.rank, ranked.c.due_at, ranked.c.id)
         if self.postgres:
-            ids = ids.with_for_update(skip_locked=True)
+            # Row locks cannot be taken where the window is computed: lock the table's own
+            # rows, still due when locked, in rank order.
+            ids = (
+                sa_select(t.id)
+                .join(ranked, ranked.c.id == t.id)
+                .where(due)
+                .order_by(*order)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=_NOTIFICATIONS)
+            )
+        else:
+            ids = sa_select(ranked.c.id).order_by(*order).limit(limit)
         statement = (
             update(Notification)
             .where(col(Notification.id).in_(ids.scalar_subquery()))
@@ -83,7 +96,7 @@ class DeliveryRepository:
         claimed = list(
             self.session.scalars(statement, execution_options={"synchronize_session": False})
         )
-        return sorted(claimed, key=lambda n: n.due_at)
+        return _fair_order(claimed)
 
     def release(self, ids: Sequence[str], owner: str, now: datetime) -> int:
         """Give claimed notifications back (graceful stop): due again at once."""
@@ -247,3 +260,15 @@ class DeliveryRepository:
     def add_attempts(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.session.connection().execute(_INSERT_ATTEMPT, list(rows))
+
+
+def _fair_order(claimed: Sequence[Notification]) -> list[Notification]:
+    """Each tenant's notifications by due time, the tenants taking turns: the order the
+    claim ranked them in (``RETURNING`` keeps none)."""
+    by_tenant: dict[str, list[Notification]] = {}
+    for n in sorted(claimed, key=lambda n: (n.due_at, n.id)):
+        by_tenant.setdefault(n.tenant_id, []).append(n)
+    turns = [
+        (rank, n.due_at, n.id, n) for rows in by_tenant.values() for rank, n in enumerate(rows)
+    ]
+    return [n for *_, n in sorted(turns, key=lambda turn: turn[:3])]

@@ -5,9 +5,10 @@ leases. Each call is its own unit of work; sending is the dispatcher's."""
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,9 @@ from engine.platform.config import Settings
 from engine.preferences.service import public_preferences
 
 log = logging.getLogger("nudge.dispatch")
+# Render time one tenant may spend in one claimed batch before its remaining notifications go
+# back for the next round: a little more than one render at the template budget.
+TENANT_RENDER_SHARE_SECONDS = 0.25
 RuleKey = tuple[str, str, int]
 
 
@@ -73,6 +77,20 @@ class _Batch:
         return self.rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
 
 
+@dataclass
+class Claimed:
+    """A claimed batch being prepared: what is still waiting to be rendered, how many were
+    handled, and how long each tenant's renders took so far."""
+
+    batch: _Batch
+    caps: _Caps
+    now: datetime
+    waiting: deque[Notification]
+    handled: int = 0
+    released: list[str] = field(default_factory=list)
+    spent: dict[str, float] = field(default_factory=dict)
+
+
 class _Caps:
     """Frequency caps within one batch: what was sent before it plus what it plans."""
 
@@ -99,6 +117,7 @@ class DeliveryService:
         self.clock = clock
         self.owner = owner
         self.lease = timedelta(seconds=settings.lease_seconds)
+        self.tenant_render_share = TENANT_RENDER_SHARE_SECONDS
 
     @classmethod
     def on(cls, platform: DeliveryPlatform, owner: str) -> DeliveryService:
@@ -106,24 +125,58 @@ class DeliveryService:
         return cls(DeliveryUnits(platform.services), platform.settings, platform.clock, owner)
 
     def claim(self, limit: int) -> tuple[list[Job], int]:
-        """Claim up to ``limit`` due notifications and prepare them: the jobs to send and how
-        many notifications were handled. Claimed and looked up in one short transaction,
-        rendered with none open, then deferrals, stops and fallbacks written in one more: a
-        slow template never holds the database."""
+        """Claim up to ``limit`` due notifications and prepare them all: the jobs to send and
+        how many notifications were handled."""
+        claimed = self.claim_batch(limit)
+        jobs: list[Job] = []
+        while claimed is not None and claimed.waiting:
+            jobs.extend(self.prepare(claimed, chunk_seconds=float("inf")))
+        return jobs, claimed.handled if claimed is not None else 0
+
+    def claim_batch(self, limit: int) -> Claimed | None:
+        """Claim up to ``limit`` due notifications, fairly across tenants, and look up what
+        preparing them needs, in one short transaction; None when nothing is due."""
         now = self.clock.now()
         batch = self._claim(now, limit)
         if not batch.claimed:
-            return [], 0
-        caps = _Caps(batch.sent)
-        jobs = []
+            return None
+        return Claimed(batch, _Caps(batch.sent), now, deque(batch.claimed))
+
+    def prepare(self, claimed: Claimed, chunk_seconds: float) -> list[Job]:
+        """Plan and render the next claimed notifications until ``chunk_seconds`` of rendering
+        is spent (at least one), with no transaction open; then write their deferrals, stops
+        and fallbacks in one transaction. A tenant whose renders in this batch took more than
+        its share (``dispatch_tenant_render_share``) has its remaining notifications given
+        back, due again at once and unchanged, so its slow templates cannot hold the others'."""
+        share = self.tenant_render_share
+        jobs: list[Job] = []
+        released: list[str] = []
+        started = time.perf_counter()
+        batch = claimed.batch
         with self.units() as unit:  # nothing below queries: it only adds rows, until commit
             recorder = self._recorder(unit)
-            for n in batch.claimed:
+            while claimed.waiting and (not jobs or time.perf_counter() - started < chunk_seconds):
+                n = claimed.waiting.popleft()
+                if claimed.spent.get(n.tenant_id, 0.0) > share:
+                    released.append(n.id)
+                    continue
+                began = time.perf_counter()
                 unit.repo.save(n)
-                job = self._prepare(n, batch, caps, recorder, unit.repo, now)
+                job = self._prepare(n, batch, claimed.caps, recorder, unit.repo, claimed.now)
+                spent = time.perf_counter() - began
+                claimed.spent[n.tenant_id] = claimed.spent.get(n.tenant_id, 0.0) + spent
+                claimed.handled += 1
                 if job is not None:
                     jobs.append(job)
-        return jobs, len(batch.claimed)
+            if released:
+                unit.repo.release(released, self.owner, self.clock.now())
+        claimed.released.extend(released)
+        if released:
+            log.info(
+                "tenant render share spent: notifications given back",
+                extra={"released": len(released)},
+            )
+        return jobs
 
     def record(self, outcomes: Sequence[Outcome]) -> bool:
         """Record a group of outcomes in one transaction; whether a failed one is due again
