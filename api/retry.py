@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from contextlib import nullcontext
 
@@ -34,6 +35,11 @@ from engine.platform.db import (
 
 log = logging.getLogger("nudge.api")
 READ_METHODS = frozenset({"GET", "HEAD"})
+# POSTs that only read (back-tests and previews post their input): like GETs, they run on a
+# deferred transaction, so the conditions and templates they evaluate hold no write lock.
+READ_ONLY_POSTS = re.compile(
+    r"/v1/rules/[^/]+/backtest|/v1/templates/[^/]+/preview|/console/rules/[^/]+/backtest"
+)
 BULK_PREFIX = "/v1/feeds/"
 BULK_BYTES = 16 * 1024  # about a hundred readings: a feed smaller than this is a small write
 
@@ -70,7 +76,9 @@ class RetryOnContentionMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         policy = self.policy()
-        reads_first = scope["method"] in READ_METHODS
+        reads_first = scope["method"] in READ_METHODS or (
+            scope["method"] == "POST" and READ_ONLY_POSTS.fullmatch(scope["path"]) is not None
+        )
         bulk = is_bulk(scope)
         for attempt in range(policy.attempts):
             watched = WatchedSend(send)

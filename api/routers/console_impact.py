@@ -19,6 +19,7 @@ from engine.console.jobs import Job, Jobs
 from engine.errors import InvalidInput
 from engine.models import Rule
 from engine.platform.clock import Clock
+from engine.platform.db import deferred_writes
 from engine.processes.runtime import Runtime
 
 router = APIRouter(prefix="/console/rules", tags=["console"], include_in_schema=False)
@@ -84,7 +85,8 @@ def start_impact(
 def _work(runtime: Runtime, tenant_id: str, rule: CompiledRule, days: int) -> Any:
     def run(job: Job) -> Impact:
         now = runtime.clock.now()
-        with runtime.services() as services:
+        # It only reads: a deferred transaction holds no write lock while conditions run.
+        with deferred_writes(), runtime.services() as services:
             return services.impact.run(tenant_id, rule, days, now, job.progress)
 
     return run
