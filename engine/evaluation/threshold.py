@@ -228,9 +228,14 @@ class ThresholdEvaluator:
         reader = StatsReader(now)
         observed = []
         true = failed = 0
-        full = decide_recognised(work, prepared.totals) if fast else work
-        for plan, slot, keys in full:
+        full, holds = decide_recognised(work, prepared.totals) if fast else (work, set())
+        for n, (plan, slot, keys) in enumerate(full):
             ctx = self._context(plan, slot, keys, prepared.totals, reader)
+            if n in holds:  # true, as the condition would find: `assess` runs it once
+                true += 1
+                found = prepared.totals.get(keys[0])
+                observed.append((plan, slot, ctx, found.unit if found else ""))
+                continue
             result = evaluate(plan.rule.condition, ctx)
             if result.error is not None:
                 failed += 1
@@ -347,11 +352,14 @@ class ThresholdEvaluator:
         )
 
 
-def decide_recognised(work: Work, totals: Mapping[AggregateKey, Totals | None]) -> Work:
-    """The work items that need the full evaluation: those of unrecognised conditions and
-    those where a recognised condition holds. The rest are false, and for a rule that does
-    not re-arm on leave a false condition changes no state and decides nothing, so they
-    are only counted (as `_evaluate` counts ``len(work)``)."""
+def decide_recognised(
+    work: Work, totals: Mapping[AggregateKey, Totals | None]
+) -> tuple[Work, set[int]]:
+    """The work items that need their condition run, in order, and the positions among them
+    where a recognised condition is known to hold. The items left out are windows where a
+    recognised condition is false: for a rule that does not re-arm on leave a false condition
+    changes no state and decides nothing, so they are only counted (`_evaluate` counts
+    ``len(work)``)."""
     groups: dict[Shape, list[int]] = {}
     full: set[int] = set()
     for i, (plan, _, _) in enumerate(work):
@@ -360,13 +368,15 @@ def decide_recognised(work: Work, totals: Mapping[AggregateKey, Totals | None]) 
         else:
             groups.setdefault(plan.shape, []).append(i)
     if not groups:
-        return work
+        return work, set()
+    hits: set[int] = set()
     for shape, items in groups.items():
         cols = _columns(shape, [totals.get(work[i][2][0]) for i in items])
         bounds = shape.stack([cast(tuple[Bound, ...], work[i][0].bounds) for i in items])
         decided = shape.decide(cols, bounds)
-        full.update(items[j] for j in np.flatnonzero(decided).tolist())
-    return [work[i] for i in sorted(full)]
+        hits.update(items[j] for j in np.flatnonzero(decided).tolist())
+    order = sorted(full | hits)
+    return [work[i] for i in order], {n for n, i in enumerate(order) if i in hits}
 
 
 _EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "")

@@ -57,8 +57,9 @@ def _can_write(runtime: Runtime, tenant_id: str) -> bool:
 
 @pytest.fixture
 def observed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Callable[[], None]]]:
-    """Hooks run inside every condition evaluation of the threshold and event kinds, and
-    inside the threshold windows' bulk decision, just before the real one."""
+    """Hooks run inside every condition evaluation of the threshold and event kinds (a
+    threshold trigger's state step included), and inside the threshold windows' bulk
+    decision, just before the real one."""
     hooks: list[Callable[[], None]] = []
 
     def watching(real: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,6 +74,7 @@ def observed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Callable[[], None
         monkeypatch.setattr(module, "evaluate", watching(module.evaluate))
     threshold = engine.evaluation.threshold
     monkeypatch.setattr(threshold, "decide_recognised", watching(threshold.decide_recognised))
+    monkeypatch.setattr(threshold, "assess", watching(threshold.assess))
     yield hooks
 
 
@@ -91,7 +93,7 @@ def test_no_threshold_condition_runs_while_the_batch_holds_a_write_lock(
     observed.append(lambda: writable.append(_can_write(frozen.runtime, sub.tenant.id)))
     answer = post_readings(api, sub.tenant, hourly(sub.ref, berlin(0), [3.0, 2.5]))
     assert (answer["accepted"], answer["notifications"]) == (2, 1)
-    assert writable == [True, True]  # the bulk decision, then the condition where it holds
+    assert writable == [True, True]  # the bulk decision, then the state step where it holds
 
 
 def test_no_event_condition_runs_while_the_batch_holds_a_write_lock(
