@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.models import Template
+from engine.platform.db import end_reads
 from engine.platform.ids import new_id
 
 
@@ -39,6 +40,10 @@ class TemplateRepository:
         query = select(Template).where(Template.tenant_id == tenant_id)
         order = (col(Template.key), col(Template.channel), col(Template.locale))
         return list(self.session.exec(query.order_by(*order)))
+
+    def end_reads(self) -> None:
+        """End the transaction that has only read so far: a template renders under no lock."""
+        end_reads(self.session)
 
     def save(self, row: Template) -> None:
         self.session.add(row)

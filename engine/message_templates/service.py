@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from engine.errors import Conflict, FieldError
+from engine.errors import Busy, Conflict, FieldError
 from engine.message_templates.defaults import DefaultTemplates, default_templates
 from engine.message_templates.repository import TemplateRepository
 from engine.message_templates.schemas import (
@@ -37,6 +37,7 @@ from engine.templating import (
 )
 
 PARTS_LOC = ("body", "parts")
+UPDATE_ATTEMPTS = 8
 
 
 class TemplateService:
@@ -50,6 +51,7 @@ class TemplateService:
     def create(self, tenant: Tenant, data: TemplateCreate) -> TemplatePublic:
         """Store a new variant; 422 if it does not validate, 409 if it exists already."""
         check_parts(data.channel, data.parts)
+        self.repo.end_reads()  # the sample renders under no write lock
         report = self._report(tenant, data.key, data.channel, data.locale, data.parts)
         now = self.clock.now()
         row = self.repo.insert(tenant.id, data.key, data.channel, data.locale, data.parts, now)
@@ -59,17 +61,30 @@ class TemplateService:
         return tenant_public(row, report)
 
     def update(self, tenant: Tenant, key: str, data: TemplateUpdate) -> TemplatePublic:
-        """Replace the given parts of the tenant's variant (channel, locale) of ``key``."""
-        row = self.repo.get(tenant.id, key, data.channel, data.locale, for_update=True)
+        """Replace the given parts of the tenant's variant (channel, locale) of ``key``. The
+        merged parts render under no write lock; they are stored if the variant has not
+        changed meanwhile, and merged and rendered again if it has."""
+        for _ in range(UPDATE_ATTEMPTS):
+            before = dict(self._variant(tenant, key, data).parts)
+            check_parts(data.channel, data.parts, partial=True)
+            parts = {**before, **data.parts}
+            self.repo.end_reads()
+            report = self._report(tenant, key, data.channel, data.locale, parts)
+            row = self._variant(tenant, key, data, for_update=True)
+            if row.parts == before:
+                row.parts, row.updated_at = parts, self.clock.now()
+                self.repo.save(row)
+                return tenant_public(row, report)
+        raise Busy("the template kept changing while it was being saved", retry_after=1)
+
+    def _variant(
+        self, tenant: Tenant, key: str, data: TemplateUpdate, *, for_update: bool = False
+    ) -> Template:
+        row = self.repo.get(tenant.id, key, data.channel, data.locale, for_update=for_update)
         if row is None:
             where = f"{data.channel} template {key!r} for {data.locale}"
             raise TemplateNotFound(detail=f"no {where}; POST /v1/templates to create it")
-        check_parts(data.channel, data.parts, partial=True)
-        parts = {**row.parts, **data.parts}
-        report = self._report(tenant, key, data.channel, data.locale, parts)
-        row.parts, row.updated_at = parts, self.clock.now()
-        self.repo.save(row)
-        return tenant_public(row, report)
+        return row
 
     def all(self, tenant: Tenant) -> list[TemplatePublic]:
         """The tenant's templates and every default it does not override."""

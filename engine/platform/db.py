@@ -215,6 +215,16 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def end_reads(session: Session) -> None:
+    """End a unit of work's transaction that has only read so far (who is asking, what to
+    check), so that the CPU work that comes next (conditions, templates) holds no write lock;
+    the next statement begins a new transaction. Refuses if anything was written."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("only a transaction that has written nothing is ended early")
+    if session.in_transaction():
+        session.commit()
+
+
 @dataclass(frozen=True)
 class PoolSize:
     """Connections one process may hold on PostgreSQL: ``size`` kept open, up to ``overflow``

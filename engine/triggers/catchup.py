@@ -25,7 +25,7 @@ from engine.evaluation.repository import ActiveTrigger
 from engine.feeds.events_repository import EventRepository
 from engine.models import Event
 from engine.platform.clock import Clock
-from engine.platform.db import read_snapshot
+from engine.platform.db import end_reads, read_snapshot
 
 ATTEMPTS = 8
 
@@ -63,7 +63,7 @@ class ScheduleCatchUp:
     def decide(self, trigger: ActiveTrigger, event_type: str) -> Reminders:
         """Run the condition for each active event of ``event_type`` on a snapshot. The unit of
         work's transaction is ended first: up to here it has only read."""
-        self._release()
+        end_reads(self.session)
         bind = self.session.get_bind()
         assert isinstance(bind, Engine), "a unit of work is bound to an engine"
         with read_snapshot(bind) as reads:
@@ -101,10 +101,3 @@ class ScheduleCatchUp:
                 retry_after=1,
             )
         time.sleep(0.002 * 2**attempt * (0.5 + random.random()))
-
-    def _release(self) -> None:
-        session = self.session
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("a trigger's reminders are decided before anything is written")
-        if session.in_transaction():
-            session.commit()
