@@ -3,7 +3,8 @@ objects: this runs on every batch) and each trigger's per-window state."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from sqlalchemy import select as columns
@@ -102,3 +103,12 @@ class EvaluationRepository:
 
     def add_state(self, row: TriggerState) -> None:
         self.session.add(row)
+
+    @contextmanager
+    def flushed_together(self) -> Iterator[None]:
+        """Rows added inside (states, history entries) are written together when the
+        transaction next flushes, not one by one before each statement run inside (each
+        decision's notification insert)."""
+        with self.session.no_autoflush:
+            yield
+        self.session.flush()

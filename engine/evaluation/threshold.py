@@ -175,11 +175,12 @@ class ThresholdEvaluator:
             return False
         if known is not None:
             known.update(found)
-        for step in prepared.steps:
-            if step.changed:
-                self._save(triggers, rows.get(step.key), step)
-            if step.decision is not None:
-                self.writer.write(step.decision)
+        with triggers.flushed_together():
+            for step in prepared.steps:
+                if step.changed:
+                    self._save(triggers, rows.get(step.key), step)
+                if step.decision is not None:
+                    self.writer.write(step.decision)
         for outcome, count in prepared.outcomes.items():
             evaluations.labels(outcome).inc(count)
         return True
