@@ -118,6 +118,34 @@ MAX_ATTRIBUTE_DEPTH = 4
 # What a rule's condition may iterate over is bounded here (see `rules.cost`).
 MAX_JSON_LIST = 100
 MAX_JSON_STRING = 1000
+# And in total: a condition reads the whole object each time it runs, so its conversion is
+# part of every evaluation's cost (100 × 100 × 10 strings took 53 ms where these take < 1 ms).
+MAX_JSON_VALUES = 1000
+MAX_JSON_CHARACTERS = 100_000
+
+
+def json_size(value: object) -> tuple[int, int]:
+    """How many values (containers included) and characters (keys and strings) a JSON value
+    holds."""
+    values, characters = 1, len(value) if isinstance(value, str) else 0
+    if isinstance(value, dict):
+        characters += sum(len(key) for key in value)
+    if isinstance(value, dict | list):
+        for item in value.values() if isinstance(value, dict) else value:
+            more_values, more_characters = json_size(item)
+            values += more_values
+            characters += more_characters
+    return values, characters
+
+
+def json_size_problem(value: object) -> str | None:
+    """Why a JSON value is too large as a whole, if it is."""
+    values, characters = json_size(value)
+    if values > MAX_JSON_VALUES:
+        return f"holds {values} values in all, more than {MAX_JSON_VALUES}"
+    if characters > MAX_JSON_CHARACTERS:
+        return f"holds {characters} characters in all, more than {MAX_JSON_CHARACTERS}"
+    return None
 
 
 def _check_json_value(value: object, depth: int) -> None:
@@ -141,6 +169,8 @@ def check_json_object(value: dict[str, object]) -> dict[str, object]:
     if len(value) > MAX_ATTRIBUTES:
         raise ValueError(f"at most {MAX_ATTRIBUTES} attributes")
     _check_json_value(value, 0)
+    if problem := json_size_problem(value):
+        raise ValueError(problem)
     return value
 
 

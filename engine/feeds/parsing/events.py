@@ -29,7 +29,12 @@ from engine.feeds.parsing.values import (
     future_limit,
     require,
 )
-from engine.platform.validation import EARLIEST, MAX_JSON_LIST, MAX_JSON_STRING
+from engine.platform.validation import (
+    EARLIEST,
+    MAX_JSON_LIST,
+    MAX_JSON_STRING,
+    json_size_problem,
+)
 from engine.units import is_currency, to_minor_units
 
 JsonValue: TypeAlias = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
@@ -185,6 +190,8 @@ def _fields(raw: object) -> dict[str, JsonValue]:
     if len(raw) > MAX_FIELDS:
         raise RowError("fields", f"'fields' has more than {MAX_FIELDS} entries")
     _check_json(raw, "fields", 0)
+    if problem := json_size_problem(raw):
+        raise RowError("fields", f"'fields' {problem}")
     return raw
 
 
