@@ -42,7 +42,8 @@ from tests.fixtures.smtp_server import RecordingHandler, SmtpServer
 FEED_SIZE = 5000
 TEMPLATE_KEY = "noisy.alert"
 B_TIMEOUT = 20.0
-A_ATTRIBUTES = {"xs": ["ab" * 500 for _ in range(100)]}  # the largest list of the longest strings
+# The largest list of the longest strings that fits the 100,000 characters allowed in all.
+A_ATTRIBUTES = {"xs": ["ab" * 500 for _ in range(99)] + ["ab" * 498]}
 
 
 # --- SMTP in its own process: each accepted message is stamped with the time it arrived ---
