@@ -41,7 +41,7 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 # is refused with nothing stored and runs again as an ordinary writer.
 READ_ONLY_POSTS = re.compile(
     r"/v1/rules/[^/]+/backtest|/v1/templates/[^/]+/preview|/console/rules/[^/]+/backtest"
-    r"|/me/alerts/(?:new|[^/]+)"
+    r"|/me/alerts/(?:new|[^/]+)|/console/templates/[^/]+/[^/]+/[^/]+"
 )
 BULK_PREFIX = "/v1/feeds/"
 BULK_BYTES = 16 * 1024  # about a hundred readings: a feed smaller than this is a small write

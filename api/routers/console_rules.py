@@ -59,7 +59,12 @@ def edit_rule(
 ) -> HTMLResponse:
     rule = catalog.get(ops.tenant.id, key)
     said = _done(ops, done, rule)
-    return _editor(ops, console, rule, form_values(rule.draft), done=said)
+    report = None
+    if done == "saved" and rule.tests:
+        # Run here, after the save's redirect: a GET holds no write lock while they evaluate.
+        report = run_rule_tests(rule.draft, rule.tests)
+        said = ops.t("editor.saved.tests", passed=report.passed, failed=report.failed)
+    return _editor(ops, console, rule, form_values(rule.draft), done=said, report=report)
 
 
 @router.post("/{key}", response_model=None)
@@ -76,13 +81,7 @@ def save_rule(
     except InvalidInput as exc:
         return _editor(ops, console, rule, values, exc, 422, tests=tests)
     catalog.save_tests(rule, tests if tests.strip() else None)
-    report = run_rule_tests(rule.draft, tests) if tests.strip() else None
-    said = ops.t("editor.saved")
-    if report is not None:
-        said = ops.t("editor.saved.tests", passed=report.passed, failed=report.failed)
-    return _editor(
-        ops, console, rule, form_values(rule.draft), done=said, tests=tests, report=report
-    )
+    return ops.redirect(f"/console/rules/{key}", done="saved")
 
 
 def _done(ops: Ops, done: str, rule: Rule) -> str | None:

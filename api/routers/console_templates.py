@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ConsoleTemplatesDep, CustomerServiceDep
 from api.web.console_deps import Ops, OpsDep
@@ -45,12 +45,14 @@ def edit_template(
     channel: ChannelName,
     locale: Locale,
     customer: Annotated[str, Query(max_length=200)] = "",
+    done: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
     parts = templates.parts(ops.tenant, key, channel, locale)
-    return _editor(ops, templates, customers, key, channel, locale, parts, customer)
+    said = ops.t("templates.saved") if done == "saved" else None
+    return _editor(ops, templates, customers, key, channel, locale, parts, customer, done=said)
 
 
-@router.post("/{key}/{channel}/{locale}", response_class=HTMLResponse)
+@router.post("/{key}/{channel}/{locale}", response_model=None)
 def save_template(
     ops: OpsDep,
     templates: ConsoleTemplatesDep,
@@ -59,7 +61,7 @@ def save_template(
     channel: ChannelName,
     locale: Locale,
     form: FormDep,
-) -> HTMLResponse:
+) -> Response:
     editor = (templates, customers)
     parts = {name: str(form.get(name) or "")[:MAX_PART] for name in CHANNEL_PARTS[channel]}
     parts = {name: text for name, text in parts.items() if text or name != "html"}
@@ -70,8 +72,10 @@ def save_template(
         templates.save(ops.tenant, key, channel, locale, parts)
     except InvalidInput as exc:
         return _editor(ops, *editor, key, channel, locale, parts, customer, _errors(exc), 422)
-    saved = ops.t("templates.saved")
-    return _editor(ops, *editor, key, channel, locale, parts, customer, done=saved)
+    # The saved template's preview is rendered by the page it redirects to: a GET, which
+    # holds no write lock while the template renders.
+    query = {"customer": customer} if customer else {}
+    return ops.redirect(f"/console/templates/{key}/{channel}/{locale}", done="saved", **query)
 
 
 def _errors(exc: InvalidInput) -> list[tuple[str, str]]:
