@@ -66,7 +66,7 @@ def limit_of(scenario: str, customer: int) -> float:
     return 0.1 if scenario == "crossing" and customer % 5 == 0 else 20.0
 
 
-def populate(url: str, customers: int, scenario: str) -> tuple[str, str]:
+def populate(url: str, customers: int, scenario: str = "quiet") -> tuple[str, str]:
     """Tenant, feed key, published rule, customers and triggers, inserted in bulk."""
     rule = BASELINE_RULE if scenario == "baseline" else RULE
     runtime = Runtime.from_settings(Settings(database_url=url), SystemClock())
