@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from engine.channels.email import EmailChannel
 from tests.engine.delivery.conftest import EMAIL_ONLY, World
+from tests.engine.delivery.transactions import open_transactions as count_open_transactions
 
 pytestmark = pytest.mark.anyio
 
@@ -22,16 +22,7 @@ async def test_the_provider_is_called_with_no_transaction_open(
     world.customer("m1")
     world.trigger("m1", channels=["email"])
     world.cross_threshold("m1")
-    open_transactions = [0]
-
-    def began(_connection: Any) -> None:
-        open_transactions[0] += 1
-
-    def ended(_connection: Any) -> None:
-        open_transactions[0] -= 1
-
-    for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
-        event.listen(world.runtime.db, name, listener)
+    open_transactions = count_open_transactions(world.runtime.db)
     open_while_sending: list[int] = []
     send = EmailChannel.send
 
