@@ -30,6 +30,22 @@ class NotificationRepository:
         )
         return self.session.execute(statement).first() is not None
 
+    def insert_unique_many(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert each row unless its (trigger, occurrence, transition) exists already or an
+        earlier row of ``rows`` has it; the ids inserted. The same rows as `insert_unique` one
+        by one in this order, in a few statements (batched by SQLAlchemy's insertmanyvalues;
+        rows must all name the same columns)."""
+        if not rows:
+            return set()
+        table = Notification.__table__  # type: ignore[attr-defined]
+        statement = (
+            self._insert(table)
+            .on_conflict_do_nothing(index_elements=["trigger_id", "occurrence", "transition"])
+            .returning(table.c.id)
+        )
+        result = self.session.connection().execute(statement, list(rows))
+        return set(result.scalars())
+
     def get(self, notification_id: str) -> Notification | None:
         return self.session.get(Notification, notification_id)
 
