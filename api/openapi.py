@@ -82,8 +82,10 @@ _ALSO: dict[tuple[str, str], list[str]] = {
 _ROWS = "each a {}: the row is rejected, by index and reason, if it is not a valid one"
 _FEED_JSON: dict[str, dict[str, Any]] = {
     "/v1/feeds/readings": {"type": "array", "description": _ROWS.format("reading object")},
-    # Any JSON value: one event, or an array of them (a value that is neither is one row).
-    "/v1/feeds/events": {"description": "one event object or an array, " + _ROWS.format("event")},
+    "/v1/feeds/events": {
+        "type": ["array", "object"],
+        "description": "one event object or an array, " + _ROWS.format("event"),
+    },
 }
 CURSOR = {
     "type": "string",

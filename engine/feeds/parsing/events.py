@@ -15,6 +15,7 @@ from typing import Literal, TypeAlias
 
 from engine.errors import UnsupportedMediaType
 from engine.feeds.parsing.body import load_json, media_type, split_ndjson
+from engine.feeds.parsing.errors import FeedFormatError
 from engine.feeds.parsing.readings import JSON_TYPES, NDJSON_TYPES
 from engine.feeds.parsing.rows import Rejection
 from engine.feeds.parsing.values import (
@@ -86,6 +87,8 @@ def parse_events(body: bytes, content_type: str, now: datetime) -> EventParseRes
     media, _ = media_type(content_type)
     if media in JSON_TYPES:
         data = load_json(body)
+        if not isinstance(data, list | dict):
+            raise FeedFormatError("expected a JSON array of event objects, or one event object")
         return parse_event_objects(enumerate(data if isinstance(data, list) else [data]), now)
     if media in NDJSON_TYPES:
         items, rejections = split_ndjson(body)
