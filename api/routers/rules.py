@@ -4,48 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, status
 
 from api.deps import BacktestServiceDep, CatalogServiceDep, OpsTenant
-from engine.catalog.schemas import BacktestRequest, RulePublic
+from engine.catalog.schemas import BacktestRequest, RuleCreate, RulePublic, RuleUpdate
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
-RuleBody = Body(
-    description="A rule definition: key, title, topic, kind, metric or event_type, window, "
-    "aggregate, parameters, condition (CEL), urgency, rearm, late_policy, template_key.",
-    examples=[
-        {
-            "key": "energy.daily_above",
-            "title": {"en": "Daily electricity use above a limit"},
-            "topic": "energy",
-            "kind": "threshold",
-            "metric": "electricity.consumption",
-            "window": "day",
-            "aggregate": "sum",
-            "parameters": [
-                {
-                    "name": "limit_kwh",
-                    "type": "double",
-                    "unit": "kWh",
-                    "min": 0.5,
-                    "max": 200,
-                    "default": 12,
-                    "label": {"en": "Limit"},
-                }
-            ],
-            "condition": "window.sum > params.limit_kwh",
-            "template_key": "energy.daily_above",
-        }
-    ],
-)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_rule(
-    tenant: OpsTenant, catalog: CatalogServiceDep, body: dict[str, Any] = RuleBody
-) -> RulePublic:
+def create_rule(tenant: OpsTenant, catalog: CatalogServiceDep, body: RuleCreate) -> RulePublic:
     """Create a draft; its condition is compiled and type-checked now (422 with position)."""
-    return catalog.public(catalog.create(tenant.id, body))
+    return catalog.public(catalog.create(tenant.id, body.model_dump(exclude_unset=True)))
 
 
 @router.get("")
@@ -61,10 +31,10 @@ def get_rule(key: str, tenant: OpsTenant, catalog: CatalogServiceDep) -> RulePub
 
 @router.patch("/{key}")
 def update_rule(
-    key: str, tenant: OpsTenant, catalog: CatalogServiceDep, body: dict[str, Any] = RuleBody
+    key: str, tenant: OpsTenant, catalog: CatalogServiceDep, body: RuleUpdate
 ) -> RulePublic:
     """Change the draft; published versions never change."""
-    return catalog.public(catalog.update(tenant.id, key, body))
+    return catalog.public(catalog.update(tenant.id, key, body.model_dump(exclude_unset=True)))
 
 
 @router.post("/{key}/publish")

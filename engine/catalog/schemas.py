@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import (
+    MISSING,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
 
 from engine.models import RuleStatus
 from engine.platform.validation import EARLIEST, MAX_MAGNITUDE, RequestModel, TimezoneName
+from rules.aggregates import AggregateName
+from rules.params import MAX_STRING_LENGTH, ParamType
+from rules.schema import MAX_CONDITION_LENGTH, CapPolicy, RearmMode, RuleKind, Urgency
+from rules.windows import WindowKind
 
 
 class RuleVersionPublic(BaseModel):
@@ -51,3 +66,171 @@ class BacktestRequest(RequestModel):
     version: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="published version; default the draft"
     )
+
+
+# The bodies of POST /v1/rules and PATCH /v1/rules/{key}: the definition's fields, each with
+# its JSON type (booleans and numbers strict: "true", 1 and "12" are refused, not guessed).
+# `rules.schema.RuleDefinition` then checks what one field says about another and the CEL
+# condition compiles; tests/api/test_rule_bodies.py keeps the two in step.
+DOTTED = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
+LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+PARAMETER_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema's integer: 4.0 is the integer 4; strings, booleans and 4.5 stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Double = Annotated[float, Strict(), Field(json_schema_extra={"format": "double"})]
+LocalizedText = Annotated[
+    dict[Annotated[str, Field(pattern=LOCALE, max_length=35)], str],
+    Field(
+        description="text by BCP 47 language tag",
+        examples=[{"en": "Daily electricity use above a limit", "de": "Täglicher Verbrauch"}],
+        json_schema_extra={"additionalProperties": False},
+    ),
+]
+Title = Annotated[LocalizedText, Field(min_length=1)]
+RuleKeyText = Annotated[str, Field(pattern=DOTTED, max_length=120, examples=["energy.daily_above"])]
+Topic = Annotated[str, Field(pattern=NAME, max_length=80, examples=["energy"])]
+WatchedName = Annotated[str, Field(pattern=NAME, max_length=80)]
+Condition = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_CONDITION_LENGTH,
+        description="CEL over params, window, previous, baseline, event, customer and now; "
+        "compiled and type-checked when saved",
+        examples=["window.sum > params.limit_kwh"],
+        json_schema_extra={"format": "cel"},
+    ),
+]
+TemplateKey = Annotated[str, Field(pattern=NAME, max_length=120, examples=["energy.daily_above"])]
+# Constraints before the validator, so that the document shows them as minimum and maximum.
+BaselineWindows = Annotated[
+    int,
+    Strict(),
+    Field(ge=1, le=366, json_schema_extra={"format": "int32"}),
+    BeforeValidator(_whole_number),
+]
+Hours = Annotated[Double, Field(ge=0)]
+EscalationMinutes = Annotated[Double, Field(gt=0, le=7 * 24 * 60)]
+# A parameter's default, of the parameter's type (checked with its bounds by the definition).
+ParameterDefault = (
+    StrictInt | Double | StrictBool | Annotated[str, Field(max_length=MAX_STRING_LENGTH)] | None
+)
+
+
+class RuleParameter(RequestModel):
+    """One value the customer fills in. ``min``/``max`` apply to double, int and duration;
+    ``default`` is of the parameter's type (a duration also as ``"90m"``, a time as ``"HH:MM"``);
+    without a default the customer must give a value."""
+
+    name: str = Field(pattern=PARAMETER_NAME, description="read in the condition as params.NAME")
+    type: ParamType
+    unit: str | None = Field(default=None, max_length=32, examples=["kWh"])
+    min: Double | None = None
+    max: Double | None = None
+    default: ParameterDefault = None
+    label: LocalizedText = Field(default_factory=dict)
+
+
+class RuleRearm(RequestModel):
+    """When a fired threshold trigger may fire again: in the next window, or once the value
+    leaves the range again (``on_leave``, non-cumulative aggregates, optional hysteresis)."""
+
+    mode: RearmMode = "once_per_window"
+    hysteresis: Hours | None = None
+
+
+class RuleLatePolicy(RequestModel):
+    """How long after its window's end a condition that turns true still notifies (null:
+    always); later ones are recorded as suppressed."""
+
+    notify_within_hours: Hours | None = None
+
+
+_RULE_EXAMPLE: dict[str, Any] = {
+    "key": "energy.daily_high",
+    "title": {"en": "Daily electricity use above a limit"},
+    "topic": "energy",
+    "kind": "threshold",
+    "metric": "electricity.consumption",
+    "window": "day",
+    "aggregate": "sum",
+    "parameters": [
+        {
+            "name": "limit_kwh",
+            "type": "double",
+            "unit": "kWh",
+            "min": 0.5,
+            "max": 200,
+            "default": 12,
+            "label": {"en": "Limit"},
+        }
+    ],
+    "condition": "window.sum > params.limit_kwh",
+    "template_key": "energy.daily_above",
+}
+
+
+class RuleCreate(RequestModel):
+    """A rule definition. Threshold rules watch a ``metric`` in a ``window`` with an
+    ``aggregate``; event and schedule rules an ``event_type`` (schedule rules need the
+    parameters ``days_before`` and ``local_time``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_RULE_EXAMPLE]})
+
+    key: RuleKeyText
+    title: Title
+    description: LocalizedText = Field(default_factory=dict)
+    topic: Topic
+    kind: RuleKind
+    metric: WatchedName | None = Field(default=None, examples=["electricity.consumption"])
+    event_type: WatchedName | None = Field(default=None, examples=["bill.issued"])
+    window: WindowKind | None = None
+    aggregate: AggregateName | None = None
+    baseline_windows: BaselineWindows = 4
+    parameters: list[RuleParameter] = Field(default_factory=list)
+    condition: Condition = "true"
+    urgency: Urgency = "normal"
+    rearm: RuleRearm = Field(default_factory=RuleRearm)
+    late_policy: RuleLatePolicy = Field(default_factory=RuleLatePolicy)
+    template_key: TemplateKey
+    requires_ack: StrictBool = False
+    escalation_delay_minutes: EscalationMinutes = 60.0
+    cap_policy: CapPolicy = "defer"
+
+
+class RuleUpdate(RequestModel):
+    """Changes to the draft: the fields given replace the draft's (``rearm``, ``late_policy``,
+    ``title`` and ``parameters`` as a whole); null only where the definition allows it. The key
+    cannot change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"condition": "window.sum >= params.limit_kwh"}]}
+    )
+
+    key: RuleKeyText | MISSING = MISSING
+    title: Title | MISSING = MISSING
+    description: LocalizedText | MISSING = MISSING
+    topic: Topic | MISSING = MISSING
+    kind: RuleKind | MISSING = MISSING
+    metric: WatchedName | None | MISSING = MISSING
+    event_type: WatchedName | None | MISSING = MISSING
+    window: WindowKind | None | MISSING = MISSING
+    aggregate: AggregateName | None | MISSING = MISSING
+    baseline_windows: BaselineWindows | MISSING = MISSING
+    parameters: list[RuleParameter] | MISSING = MISSING
+    condition: Condition | MISSING = MISSING
+    urgency: Urgency | MISSING = MISSING
+    rearm: RuleRearm | MISSING = MISSING
+    late_policy: RuleLatePolicy | MISSING = MISSING
+    template_key: TemplateKey | MISSING = MISSING
+    requires_ack: StrictBool | MISSING = MISSING
+    escalation_delay_minutes: EscalationMinutes | MISSING = MISSING
+    cap_policy: CapPolicy | MISSING = MISSING
