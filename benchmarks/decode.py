@@ -1,7 +1,8 @@
 """Decoding one 5,000-reading JSON batch (the body ``benchmarks.ingest`` posts): the standard
-library's ``json`` as the API uses it today, today's whole parse (decode and per-row
-validation), and the binary-wheel decoders orjson and msgspec (untyped, and typed into a
-struct, which also checks each field's type)."""
+library's ``json``, the whole parse as the API runs it (``parse_readings``: the one pass over
+plain batches, `engine.feeds.parsing.plain`), the general path (stdlib decode, then each
+object validated), and the binary-wheel decoders orjson and msgspec (untyped, and typed into
+a struct, which also checks each field's type)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import httpx
 from benchmarks.common import emit
 from benchmarks.ingest import START, readings
 from engine.feeds.parsing import parse_readings
+from engine.feeds.parsing.readings import parse_json_objects
 
 try:
     import msgspec
@@ -33,7 +35,8 @@ def candidates(body: bytes) -> dict[str, Callable[[], Any]]:
     now = START + timedelta(days=1)
     found: dict[str, Callable[[], Any]] = {
         "stdlib_json_loads": lambda: json.loads(body.decode("utf-8-sig")),
-        "today_parse_readings": lambda: parse_readings(body, "application/json", now),
+        "parse_readings": lambda: parse_readings(body, "application/json", now),
+        "general_parse_json_objects": lambda: parse_json_objects(body, now),
     }
     if orjson is not None:
         found["orjson_loads"] = lambda: orjson.loads(body)

@@ -12,6 +12,7 @@ from engine.errors import UnsupportedMediaType
 from engine.feeds.parsing.body import load_json, media_type, split_ndjson
 from engine.feeds.parsing.csvrows import parse_csv
 from engine.feeds.parsing.errors import FeedFormatError
+from engine.feeds.parsing.plain import parse_plain
 from engine.feeds.parsing.rows import (
     ParseResult,
     ReadingRow,
@@ -26,6 +27,7 @@ __all__ = [
     "Rejection",
     "parse_csv",
     "parse_json",
+    "parse_json_objects",
     "parse_ndjson",
     "parse_readings",
 ]
@@ -51,7 +53,14 @@ def parse_readings(body: bytes, content_type: str, now: datetime) -> ParseResult
 
 
 def parse_json(body: bytes, now: datetime) -> ParseResult:
-    """A JSON array of reading objects."""
+    """A JSON array of reading objects: the common plain batch in one pass (`parse_plain`),
+    anything else on the general path, which reads every body the same way."""
+    plain = parse_plain(body, now)
+    return plain if plain is not None else parse_json_objects(body, now)
+
+
+def parse_json_objects(body: bytes, now: datetime) -> ParseResult:
+    """A JSON array of reading objects, decoded whole, then each object validated."""
     data = load_json(body)
     if not isinstance(data, list):
         raise FeedFormatError("expected a JSON array of reading objects")

@@ -123,11 +123,11 @@ class ReadingParser:
     def _full(self, raw: Mapping[str, object], index: int) -> ReadingRow:
         if not raw.keys() <= KNOWN_FIELDS:
             self.ignored.update(raw.keys() - KNOWN_FIELDS)
-        start = self._start(require(raw, "start"))
+        start = self.start(require(raw, "start"))
         value, unit = _value_and_unit(raw)
         return ReadingRow(
             customer=as_text(require(raw, "customer"), "customer"),
-            metric=self._metric(require(raw, "metric")),
+            metric=self.metric(require(raw, "metric")),
             start=start,
             duration_s=_duration(raw, start),
             value=value,
@@ -136,7 +136,8 @@ class ReadingParser:
             index=index,
         )
 
-    def _start(self, raw: object) -> datetime:
+    def start(self, raw: object) -> datetime:
+        """A checked start time (`RowError` if it is not one)."""
         # A batch usually shares a handful of start times: parse each string once.
         start = self._starts.get(raw) if type(raw) is str else None
         if start is None:
@@ -147,7 +148,8 @@ class ReadingParser:
                 self._starts[raw] = start
         return start
 
-    def _metric(self, raw: object) -> str:
+    def metric(self, raw: object) -> str:
+        """A checked metric name, remembered for the plain rows that follow."""
         metric = as_name(raw, "metric")
         self._metrics.add(metric)
         return metric
