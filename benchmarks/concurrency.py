@@ -1,5 +1,10 @@
 """Scale-out ingest on PostgreSQL (SPEC §6, §7): readings per second through one and through
-two ``nudge api`` processes over one database, every customer with a daily-threshold trigger;
+two ``nudge api`` processes over one database, every customer with a daily-threshold trigger
+(no window reaches its limit); then the same through two processes with every fifth
+customer's limit below any reading (``readings_per_s_pg2_crossing``), each process sent
+alternate hours so that both work on the same windows at once, and the decisions counted
+from the database: one notification (and one decision in the history) per crossing
+customer's day, ``duplicate_decisions`` beyond that, ``missing_decisions`` short of it;
 then the corrections race: a day of 24 × 0.5 kWh, two corrections of different hours sent to
 the two processes at the same instant, and how many day totals lost one of them
 (``lost_updates``) and how many notifications that cost or added. PostgreSQL runs as a
@@ -16,6 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,10 +69,15 @@ def bodies(customers: int, hours: int, batch: int) -> list[bytes]:
     ]
 
 
-def post_all(bases: Sequence[str], key: str, payloads: list[bytes], senders: int) -> int:
-    """POST every body, ``senders`` at a time per process; readings accepted."""
+def post_all(
+    bases: Sequence[str], key: str, payloads: list[bytes], senders: int, per_hour: int = 1
+) -> int:
+    """POST every body, ``senders`` at a time per process; readings accepted. Bodies go to
+    the processes in turn, ``per_hour`` at a time (one hour's bodies: alternate hours)."""
     headers = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
-    queues = [payloads[i :: len(bases)] for i in range(len(bases))]
+    queues: list[list[bytes]] = [[] for _ in bases]
+    for i, body in enumerate(payloads):
+        queues[(i // per_hour) % len(bases)].append(body)
 
     def send(base: str, mine: list[bytes]) -> int:
         accepted = 0
@@ -87,18 +98,53 @@ def post_all(bases: Sequence[str], key: str, payloads: list[bytes], senders: int
 
 
 def ingest_rate(
-    cluster: Any, processes: int, customers: int, hours: int, batch: int, senders: int
-) -> float:
+    cluster: Any,
+    processes: int,
+    customers: int,
+    hours: int,
+    batch: int,
+    senders: int,
+    scenario: str = "quiet",
+) -> tuple[float, dict[str, int]]:
+    """Readings per second, and the decisions stored (`decisions_audit`)."""
+    per_hour = math.ceil(customers / batch) if scenario == "crossing" else 1
     for url in postgres_database(cluster):
-        _, key = populate(url, customers)
+        _, key = populate(url, customers, scenario)
         payloads = bodies(customers, hours, batch)
         with ExitStack() as stack:
             bases = [stack.enter_context(server(url, extra_env=SHARED)) for _ in range(processes)]
             began = time.perf_counter()
-            accepted = post_all(bases, key, payloads, senders)
+            accepted = post_all(bases, key, payloads, senders, per_hour)
             elapsed = time.perf_counter() - began
         assert accepted == customers * hours, (accepted, customers * hours)
-    return customers * hours / elapsed
+        expected = len(range(0, customers, 5)) if scenario == "crossing" else 0
+        audit = decisions_audit(url, expected)
+    return customers * hours / elapsed, audit
+
+
+def decisions_audit(url: str, expected: int) -> dict[str, int]:
+    """Decisions as stored: notifications, and ``duplicate_decisions``: notifications beyond
+    one per trigger and window plus decision entries in the history beyond one per
+    notification; ``missing_decisions``: windows that should have notified and did not (all
+    the benchmark's readings of a customer fall in one local day)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        notifications, windows = conn.execute(
+            text("SELECT count(*), count(DISTINCT (trigger_id, occurrence)) FROM notifications")
+        ).one()
+        entries, noted = conn.execute(
+            text(
+                "SELECT count(*), count(DISTINCT notification_id) FROM history_entries "
+                "WHERE kind = 'decision'"
+            )
+        ).one()
+    engine.dispose()
+    return {
+        "decisions": notifications,
+        "expected_decisions": expected,
+        "duplicate_decisions": (notifications - windows) + (entries - noted),
+        "missing_decisions": max(expected - windows, 0) + (notifications - noted),
+    }
 
 
 def at_once(
@@ -188,10 +234,9 @@ def main() -> None:
         return
     with running_cluster(bin_dir) as cluster:
         postgres_template(cluster)
-        rates = {
-            n: ingest_rate(cluster, n, args.customers, args.hours, args.batch, args.senders)
-            for n in (1, 2)
-        }
+        sizes = (args.customers, args.hours, args.batch, args.senders)
+        rates = {n: ingest_rate(cluster, n, *sizes) for n in (1, 2)}
+        crossing = ingest_rate(cluster, 2, *sizes, scenario="crossing")
         race = corrections_race(cluster, args.trials)
     emit(
         "postgres_ingest",
@@ -199,10 +244,14 @@ def main() -> None:
         readings=args.customers * args.hours,
         batch=args.batch,
         senders_per_process=args.senders,
-        readings_per_s_pg1=round(rates[1]),
-        readings_per_s_pg2=round(rates[2]),
-        speedup=round(rates[2] / rates[1], 2),
+        readings_per_s_pg1=round(rates[1][0]),
+        readings_per_s_pg2=round(rates[2][0]),
+        speedup=round(rates[2][0] / rates[1][0], 2),
+        duplicate_decisions_pg2=rates[2][1]["duplicate_decisions"],
+        readings_per_s_pg2_crossing=round(crossing[0]),
+        **{f"{name}_pg2_crossing": count for name, count in crossing[1].items()},
         cores=os.cpu_count(),
+        loadavg=Path("/proc/loadavg").read_text().split()[:3],
     )
     emit("corrections_race", trials=args.trials, **race, target_lost_updates=0)
 

@@ -9,11 +9,16 @@ Scenarios (``--scenario``, each on a fresh database, all by default):
   evaluated in full, as fired, in the later ones (``readings_per_s_crossing``);
 - ``baseline``: a condition that reads ``baseline`` (seven earlier days), which no bulk
   decision recognises: every window runs its condition (``readings_per_s_baseline``).
+
+Each scenario also reports the api process's resident memory once every customer's readings
+went through it (all of them cached): ``api_rss_mb`` then, ``api_peak_rss_mb`` at most
+(Linux ``VmRSS`` and ``VmHWM``), against ``target_rss_mb``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import tempfile
 import time
@@ -58,6 +63,7 @@ FIGURE = {
     "baseline": "readings_per_s_baseline",
 }
 TARGET = {"quiet": 50_000, "crossing": 30_000}
+TARGET_RSS_MB = 1024
 
 
 def limit_of(scenario: str, customer: int) -> float:
@@ -164,6 +170,33 @@ def raw_rate(rows: list[dict[str, object]], directory: Path) -> float:
     return len(tuples) / elapsed
 
 
+def server_memory() -> dict[str, float]:
+    """Resident and peak resident memory (MiB) of the ``nudge`` server this process started."""
+    for pid in _children():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if b"engine.processes.cli" in command:
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            kib = {name: int(fields[name].split()[0]) for name in ("VmRSS", "VmHWM")}
+            return {
+                "api_rss_mb": round(kib["VmRSS"] / 1024, 1),
+                "api_peak_rss_mb": round(kib["VmHWM"] / 1024, 1),
+            }
+    return {}
+
+
+def _children() -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        with_children = task / "children"
+        if with_children.exists():
+            found.extend(int(pid) for pid in with_children.read_text().split())
+    return found
+
+
 def run(scenario: str, customers: int, hours: int, batch: int) -> None:
     with tempfile.TemporaryDirectory(prefix="nudge-bench-") as tmp:
         directory = Path(tmp)
@@ -186,6 +219,7 @@ def run(scenario: str, customers: int, hours: int, batch: int) -> None:
                 accepted += answer["accepted"]
                 notified += answer["notifications"]
             elapsed = time.perf_counter() - began
+            memory = server_memory()
         assert accepted == len(rows), (accepted, len(rows))
         raw = raw_rate(rows, directory)
     rate = len(rows) / elapsed
@@ -201,6 +235,8 @@ def run(scenario: str, customers: int, hours: int, batch: int) -> None:
         raw_rows_per_s=round(raw),
         ratio=round(rate / raw, 3),
         target_readings_per_s=TARGET.get(scenario),
+        **memory,
+        target_rss_mb=TARGET_RSS_MB,
         loadavg=Path("/proc/loadavg").read_text().split()[:3],
     )
 
