@@ -76,6 +76,7 @@ DOTTED = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 PARAMETER_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL's text and JSON cannot hold U+0000
 
 
 def _whole_number(value: object) -> object:
@@ -85,9 +86,10 @@ def _whole_number(value: object) -> object:
     return value
 
 
+Text = Annotated[str, Field(pattern=NO_NUL)]
 Double = Annotated[float, Strict(), Field(json_schema_extra={"format": "double"})]
 LocalizedText = Annotated[
-    dict[Annotated[str, Field(pattern=LOCALE, max_length=35)], str],
+    dict[Annotated[str, Field(pattern=LOCALE, max_length=35)], Text],
     Field(
         description="text by BCP 47 language tag",
         examples=[{"en": "Daily electricity use above a limit", "de": "Täglicher Verbrauch"}],
@@ -101,6 +103,7 @@ WatchedName = Annotated[str, Field(pattern=NAME, max_length=80)]
 Condition = Annotated[
     str,
     Field(
+        pattern=NO_NUL,
         min_length=1,
         max_length=MAX_CONDITION_LENGTH,
         description="CEL over params, window, previous, baseline, event, customer and now; "
@@ -120,26 +123,36 @@ BaselineWindows = Annotated[
 Hours = Annotated[Double, Field(ge=0)]
 EscalationMinutes = Annotated[Double, Field(gt=0, le=7 * 24 * 60)]
 # A parameter's default, of the parameter's type (checked with its bounds by the definition).
+# A whole number past int64 would not convert to a double.
+Int64 = Annotated[
+    StrictInt, Field(ge=-(2**63), le=2**63 - 1, json_schema_extra={"format": "int64"})
+]
 ParameterDefault = (
-    StrictInt | Double | StrictBool | Annotated[str, Field(max_length=MAX_STRING_LENGTH)] | None
+    Int64 | Double | StrictBool | Annotated[Text, Field(max_length=MAX_STRING_LENGTH)] | None
 )
 
 
-class RuleParameter(RequestModel):
+class RuleBody(RequestModel):
+    """A part of a rule body: texts are kept as sent (a condition's spaces are its own)."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+
+class RuleParameter(RuleBody):
     """One value the customer fills in. ``min``/``max`` apply to double, int and duration;
     ``default`` is of the parameter's type (a duration also as ``"90m"``, a time as ``"HH:MM"``);
     without a default the customer must give a value."""
 
     name: str = Field(pattern=PARAMETER_NAME, description="read in the condition as params.NAME")
     type: ParamType
-    unit: str | None = Field(default=None, max_length=32, examples=["kWh"])
+    unit: Annotated[Text, Field(max_length=32, examples=["kWh"])] | None = None
     min: Double | None = None
     max: Double | None = None
     default: ParameterDefault = None
     label: LocalizedText = Field(default_factory=dict)
 
 
-class RuleRearm(RequestModel):
+class RuleRearm(RuleBody):
     """When a fired threshold trigger may fire again: in the next window, or once the value
     leaves the range again (``on_leave``, non-cumulative aggregates, optional hysteresis)."""
 
@@ -147,7 +160,7 @@ class RuleRearm(RequestModel):
     hysteresis: Hours | None = None
 
 
-class RuleLatePolicy(RequestModel):
+class RuleLatePolicy(RuleBody):
     """How long after its window's end a condition that turns true still notifies (null:
     always); later ones are recorded as suppressed."""
 
@@ -178,7 +191,7 @@ _RULE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class RuleCreate(RequestModel):
+class RuleCreate(RuleBody):
     """A rule definition. Threshold rules watch a ``metric`` in a ``window`` with an
     ``aggregate``; event and schedule rules an ``event_type`` (schedule rules need the
     parameters ``days_before`` and ``local_time``)."""
@@ -206,7 +219,7 @@ class RuleCreate(RequestModel):
     cap_policy: CapPolicy = "defer"
 
 
-class RuleUpdate(RequestModel):
+class RuleUpdate(RuleBody):
     """Changes to the draft: the fields given replace the draft's (``rearm``, ``late_policy``,
     ``title`` and ``parameters`` as a whole); null only where the definition allows it. The key
     cannot change."""

@@ -98,6 +98,31 @@ def test_json_numbers_keep_their_meaning(frozen: FrozenApi) -> None:
     assert draft["parameters"][0]["max"] == 500.0
 
 
+def test_a_default_past_int64_is_a_422_not_a_500(api: Api) -> None:
+    """10**400 has no double: converting it raised OverflowError inside the definition."""
+    tenant = api.tenant()
+    body = {**DAILY_ENERGY, "parameters": [{**LIMIT, "default": 10**400}]}
+    problem = api.problem("POST", "/v1/rules", tenant.ops, 422, json=body)
+    assert _fields(problem)[0].startswith("body.parameters.0.default"), problem
+
+
+def test_a_nul_character_is_a_422_naming_the_field(api: Api) -> None:
+    """PostgreSQL cannot store U+0000 in text or JSON: it was a 500 there, stored on SQLite."""
+    tenant = api.tenant()
+    texts = [
+        ({"title": {"en": "a\x00b"}}, "body.title.en"),
+        ({"condition": 'window.sum > params.limit_kwh || "\x00" == ""'}, "body.condition"),
+        ({"parameters": [{**LIMIT, "unit": "k\x00Wh"}]}, "body.parameters.0.unit"),
+    ]
+    for change, field in texts:
+        problem = api.problem("POST", "/v1/rules", tenant.ops, 422, json={**DAILY_ENERGY, **change})
+        assert _fields(problem) == [field], problem
+    publish(api, tenant, DAILY_ENERGY)
+    for change, field in texts:
+        path = "/v1/rules/energy.daily_above"
+        assert _fields(api.problem("PATCH", path, tenant.ops, 422, json=change)) == [field]
+
+
 def _schema(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
     body = document["paths"][path][method]["requestBody"]["content"]["application/json"]
     name = body["schema"]["$ref"].rsplit("/", 1)[-1]
