@@ -42,7 +42,7 @@ def _setup(runtime: Runtime, path: Path, customers: int, now: datetime) -> str:
         )
         services.catalog.create(tenant.id, DAILY_ENERGY)
         rule = services.catalog.publish(tenant.id, DAILY_ENERGY["key"])
-        version_id = services.catalog.repo.version(rule.id, 1).id  # type: ignore[union-attr]
+        version_id = services.catalog.version(rule, 1).id  # type: ignore[union-attr]
         tenant_id = tenant.id
     ids = [new_id("cus") for _ in range(customers)]
     with runtime.services() as services:

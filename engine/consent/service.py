@@ -38,12 +38,12 @@ class ConsentCell:
 
 class ConsentService:
     def __init__(self, repo: ConsentRepository, history: HistoryService, clock: Clock) -> None:
-        self.repo = repo
+        self._repo = repo
         self.history = history
         self.clock = clock
 
     def list(self, customer_id: str) -> list[Consent]:
-        return self.repo.for_customer(customer_id)
+        return self._repo.for_customer(customer_id)
 
     def set(
         self,
@@ -61,8 +61,8 @@ class ConsentService:
         A business's grant that would override the customer's revocation needs
         ``evidence`` of where the customer gave it; without, it is refused (409) and names
         the revocation. A change that would not alter any decision writes nothing."""
-        self.repo.lock_customer(customer_id)
-        rows = self.repo.for_customer(customer_id)
+        self._repo.lock_customer(customer_id)
+        rows = self._repo.for_customer(customer_id)
         current = next((r for r in rows if r.channel == channel and r.topic == topic), None)
         if current is not None and current.granted == granted and _is_latest(current, rows):
             return current
@@ -84,7 +84,7 @@ class ConsentService:
             row = current
             row.granted, row.source, row.changed_at = granted, source, now
         row.actor, row.evidence, row.revision = actor, evidence, revision
-        self.repo.add(row)
+        self._repo.add(row)
         self._record(row)
         return row
 
@@ -103,16 +103,16 @@ class ConsentService:
 
     def forget(self, customer_id: str) -> None:
         """Erasure: the customer's consents go with their data."""
-        self.repo.delete_for_customer(customer_id)
+        self._repo.delete_for_customer(customer_id)
 
     def is_granted(self, customer_id: str, channel: str, topic: str) -> bool:
-        return is_granted(map(entry, self.repo.for_customer(customer_id)), channel, topic)
+        return is_granted(map(entry, self._repo.for_customer(customer_id)), channel, topic)
 
     def grid(self, tenant_id: str, customer_id: str) -> Sequence[ConsentCell]:
         """Every channel × topic (all topics, those of the tenant's published rules and any
         the customer has an entry for), each with the consent that decides it."""
-        rows = self.repo.for_customer(customer_id)
-        topics = self.repo.published_topics(tenant_id)
+        rows = self._repo.for_customer(customer_id)
+        topics = self._repo.published_topics(tenant_id)
         by_entry = {entry(r): r for r in rows}
         names = sorted({*topics, *(r.topic for r in rows)} - {ALL_TOPICS})
         cells = []

@@ -49,31 +49,31 @@ class Counts:
 
 class ConsoleDeliveries:
     def __init__(self, repo: DeliveryRepository, history: HistoryService, clock: Clock) -> None:
-        self.repo = repo
+        self._repo = repo
         self.history = history
         self.clock = clock
 
     def page(
         self, tenant_id: str, where: DeliveryFilter, before_id: str | None
     ) -> tuple[list[Notification], str | None]:
-        rows = self.repo.notifications(tenant_id, where, before_id, PAGE + 1)
+        rows = self._repo.notifications(tenant_id, where, before_id, PAGE + 1)
         more = rows[PAGE - 1].id if len(rows) > PAGE else None
         return rows[:PAGE], more
 
     def follow(self, tenant_id: str, notification_id: str) -> Followed:
-        row = self.repo.get(tenant_id, notification_id)
+        row = self._repo.get(tenant_id, notification_id)
         if row is None:
             raise NotFound(f"notification {notification_id!r} not found")
-        return Followed(row, self.repo.attempts(row.id), self.repo.history(tenant_id, row.id))
+        return Followed(row, self._repo.attempts(row.id), self._repo.history(tenant_id, row.id))
 
     def counts(self, tenant_id: str) -> Counts:
         since = self.clock.now() - timedelta(days=1)
-        rows = sorted(self.repo.counts(tenant_id, since))
+        rows = sorted(self._repo.counts(tenant_id, since))
         return Counts(since, rows)
 
     def cancel(self, tenant_id: str, notification_id: str, who: str) -> Notification:
         """A pending or deferred notification will not go out; the history says who did it."""
-        row = self.repo.get(tenant_id, notification_id, for_update=True)
+        row = self._repo.get(tenant_id, notification_id, for_update=True)
         if row is None:
             raise NotFound(f"notification {notification_id!r} not found")
         if row.status not in OPEN_STATUSES:
@@ -86,7 +86,7 @@ class ConsoleDeliveries:
             reason,
             self.clock.now(),
         )
-        self.repo.save(row)
+        self._repo.save(row)
         self.history.record(
             row.tenant_id,
             row.customer_id,

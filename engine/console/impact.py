@@ -61,7 +61,7 @@ class Impact:
 
 class ImpactService:
     def __init__(self, repo: ImpactRepository) -> None:
-        self.repo = repo
+        self._repo = repo
 
     def run(
         self,
@@ -77,12 +77,12 @@ class ImpactService:
         if not 1 <= days <= MAX_DAYS:
             raise InvalidInput.at(("query", "days"), f"from 1 to {MAX_DAYS} days")
         since = now - timedelta(days=days)
-        subscribers = self.repo.subscribers(tenant_id, d.key)
+        subscribers = self._repo.subscribers(tenant_id, d.key)
         # Without triggers nothing keeps the rule's window totals: they are summed from
         # the readings of everyone who has any.
         windows = self._windows if subscribers else self._windows_from_readings
         if not subscribers:
-            subscribers = self.repo.customers_with_data(tenant_id, d.metric or "", _ts(since))
+            subscribers = self._repo.customers_with_data(tenant_id, d.metric or "", _ts(since))
         impact = Impact(days, subscribers=len(subscribers), without_baseline=rule.reads_baseline)
         judge = _judge(rule)
         hit_customers: set[str] = set()
@@ -112,7 +112,7 @@ class ImpactService:
     ) -> list[ImpactRow]:
         d = rule.definition
         window = d.window or ""
-        return self.repo.windows(list(by_id), d.metric or "", window, _ts(since), _ts(now))
+        return self._repo.windows(list(by_id), d.metric or "", window, _ts(since), _ts(now))
 
     def _windows_from_readings(
         self, rule: CompiledRule, by_id: dict[str, Subscriber], since: datetime, now: datetime
@@ -120,7 +120,7 @@ class ImpactService:
         """Complete windows that begin within the period, totalled from their readings."""
         kind = rule.definition.window
         assert kind is not None
-        readings = self.repo.readings(
+        readings = self._repo.readings(
             list(by_id), rule.definition.metric or "", _ts(since), _ts(now)
         )
         totals: dict[tuple[str, int], list[float]] = {}
@@ -149,7 +149,7 @@ class ImpactService:
         """What the published versions decided for windows that began in the period, by the
         window's local day (the decision's own time when it names no window)."""
         customers = set()
-        for occurrence, created, customer, zone in self.repo.decided_since(tenant_id, key, since):
+        for occurrence, created, customer, zone in self._repo.decided_since(tenant_id, key, since):
             start = _instant(occurrence) or created
             if not since <= start < now:
                 continue

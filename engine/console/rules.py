@@ -52,12 +52,12 @@ class ConsoleRules:
         clock: Clock,
     ) -> None:
         self.catalog = catalog
-        self.repo = repo
+        self._repo = repo
         self.history = history
         self.clock = clock
 
     def overview(self, tenant_id: str) -> list[RuleRow]:
-        counts = self.repo.triggers_per_version(tenant_id)
+        counts = self._repo.triggers_per_version(tenant_id)
         rows = []
         for rule in sorted(self.catalog.all(tenant_id), key=lambda r: r.key):
             mine = {v: n for (key, v), n in counts.items() if key == rule.key}
@@ -66,7 +66,7 @@ class ConsoleRules:
 
     def row(self, tenant_id: str, key: str) -> RuleRow:
         rule = self.catalog.get(tenant_id, key)
-        counts = self.repo.triggers_per_version(tenant_id)
+        counts = self._repo.triggers_per_version(tenant_id)
         return RuleRow(rule, {v: n for (k, v), n in counts.items() if k == key})
 
     def definition(self, rule: Rule, version: int) -> dict[str, Any]:
@@ -94,14 +94,14 @@ class ConsoleRules:
         compiled = self.catalog.compiled(rule, rule.latest_version)
         moved = kept = 0
         now = self.clock.now()
-        for trigger in self.repo.triggers_before(tenant_id, key, latest.id):
+        for trigger in self._repo.triggers_before(tenant_id, key, latest.id):
             try:
                 params = check_params(compiled.definition, trigger.params)
             except InvalidInput:
                 kept += 1
                 continue
             trigger.rule_version_id, trigger.params, trigger.updated_at = latest.id, params, now
-            self.repo.save(trigger)
+            self._repo.save(trigger)
             self.history.record(
                 tenant_id,
                 trigger.customer_id,

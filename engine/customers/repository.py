@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 from sqlalchemy import delete
 from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from engine.customers.refs import CustomerRef
 from engine.errors import Conflict
 from engine.models import ContactKind, ContactPoint, Customer
 from engine.models.types import decoded, json_text
-
-
-class CustomerRef(NamedTuple):
-    """What evaluation needs of a customer."""
-
-    id: str
-    tenant_id: str
-    timezone: str
-    locale: str
-    attributes: dict[str, Any]
-
-    @classmethod
-    def of(cls, c: Customer) -> CustomerRef:
-        return cls(c.id, c.tenant_id, c.timezone, c.locale, c.attributes)
 
 
 class CustomerRepository:

@@ -28,14 +28,14 @@ class CustomerService:
         clock: Clock,
         on_moved: Callable[[Customer], None] = lambda customer: None,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self.consent = consent
         self.history = history
         self.clock = clock
         self.on_moved = on_moved  # the customer's zone changed: their windows move too
 
     def create(self, tenant: Tenant, data: CustomerCreate) -> Customer:
-        if data.external_id and self.repo.by_external_id(tenant.id, data.external_id):
+        if data.external_id and self._repo.by_external_id(tenant.id, data.external_id):
             raise Conflict(f"a customer with external_id {data.external_id!r} exists")
         now = self.clock.now()
         customer = Customer(
@@ -49,7 +49,7 @@ class CustomerService:
             created_at=now,
             updated_at=now,
         )
-        self.repo.add(customer)
+        self._repo.add(customer)
         self._set_contact(customer, ContactKind.email, data.email)
         self._set_contact(customer, ContactKind.phone, data.phone)
         changes = [(c.channel.value, c.topic, c.granted) for c in data.consents]
@@ -57,27 +57,27 @@ class CustomerService:
         return customer
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:
-        customer = self.repo.get(tenant_id, customer_id)
+        customer = self._repo.get(tenant_id, customer_id)
         if customer is None:
             raise NotFound(f"customer {customer_id} not found")
         return customer
 
     def find(self, tenant_id: str, customer_id: str) -> Customer | None:
         """The customer, or None (for callers that answer a missing customer their own way)."""
-        return self.repo.get(tenant_id, customer_id)
+        return self._repo.get(tenant_id, customer_id)
 
     def find_by_external_id(self, tenant_id: str, external_id: str) -> Customer | None:
-        return self.repo.by_external_id(tenant_id, external_id)
+        return self._repo.by_external_id(tenant_id, external_id)
 
     def by_external_id(self, tenant_id: str, external_id: str) -> Customer:
-        customer = self.repo.by_external_id(tenant_id, external_id)
+        customer = self._repo.by_external_id(tenant_id, external_id)
         if customer is None:
             raise NotFound(f"no customer with external_id {external_id!r}")
         return customer
 
     def page(self, tenant_id: str, cursor: str | None, limit: int) -> Page[CustomerPublic]:
-        rows = self.repo.page(tenant_id, decode_cursor(cursor), limit)
-        contacts = self.repo.contact_points_for([r.id for r in rows])
+        rows = self._repo.page(tenant_id, decode_cursor(cursor), limit)
+        contacts = self._repo.contact_points_for([r.id for r in rows])
         items = [self._public(r, contacts.get(r.id, {})) for r in rows]
         return Page(items=items, next_cursor=next_cursor([r.id for r in rows], limit))
 
@@ -85,7 +85,7 @@ class CustomerService:
         """Apply the fields present in ``change``; records what changed in the history."""
         fields = change.model_dump(exclude_unset=True)
         if fields.get("external_id") and fields["external_id"] != customer.external_id:
-            other = self.repo.by_external_id(customer.tenant_id, fields["external_id"])
+            other = self._repo.by_external_id(customer.tenant_id, fields["external_id"])
             if other is not None:
                 raise Conflict(f"a customer with external_id {fields['external_id']!r} exists")
         changed = [
@@ -102,7 +102,7 @@ class CustomerService:
                 changed.append(kind.value)
         if changed:
             customer.updated_at = self.clock.now()
-            self.repo.add(customer)
+            self._repo.add(customer)
             if "timezone" in changed:
                 self.on_moved(customer)
             self.history.record(
@@ -116,18 +116,18 @@ class CustomerService:
 
     def public(self, customer: Customer) -> CustomerPublic:
         return self._public(
-            customer, {k: cp.address for k, cp in self.repo.contact_points(customer.id).items()}
+            customer, {k: cp.address for k, cp in self._repo.contact_points(customer.id).items()}
         )
 
     def contact_addresses(self, customer_id: str) -> dict[ContactKind, str]:
-        return {k: cp.address for k, cp in self.repo.contact_points(customer_id).items()}
+        return {k: cp.address for k, cp in self._repo.contact_points(customer_id).items()}
 
     def contact_points(self, customer_id: str) -> dict[ContactKind, ContactPoint]:
-        return self.repo.contact_points(customer_id)
+        return self._repo.contact_points(customer_id)
 
     def forget_contact_points(self, customer_id: str) -> None:
         """Erasure: every email address and phone number of the customer is removed."""
-        self.repo.remove_all_contact_points(customer_id)
+        self._repo.remove_all_contact_points(customer_id)
 
     def mark_erased(self, customer: Customer) -> None:
         """Erasure: the row stays as an anonymous tombstone (no external id, name or attributes)."""
@@ -137,17 +137,17 @@ class CustomerService:
         customer.attributes = {}
         customer.erased_at = now
         customer.updated_at = now
-        self.repo.add(customer)
+        self._repo.add(customer)
 
     def _set_contact(self, customer: Customer, kind: ContactKind, address: str | None) -> bool:
         """Create, change or (for ``None``) remove one contact point; True if anything changed."""
-        existing = self.repo.contact_points(customer.id).get(kind)
+        existing = self._repo.contact_points(customer.id).get(kind)
         if existing is not None and existing.address == address:
             return False
         if existing is not None:
-            self.repo.remove_contact_point(existing)
+            self._repo.remove_contact_point(existing)
         if address is not None:
-            self.repo.add_contact_point(
+            self._repo.add_contact_point(
                 ContactPoint(
                     id=new_id("ctp"),
                     tenant_id=customer.tenant_id,

@@ -6,11 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
+from engine.evaluation.ports import AggregateStore
+from engine.evaluation.totals import AggregateKey, Totals
+from engine.feeds.records import ReadingRow
 from rules.windows import Window, WindowKind, window_for
 
 if TYPE_CHECKING:
-    from engine.customers.repository import CustomerRef
+    from engine.customers.refs import CustomerRef
 
 Stream = tuple[str, str, str]  # customer_id, metric, window kind
 _BUCKET = 900  # every UTC offset in use is a multiple of 15 minutes
@@ -101,11 +103,12 @@ class Changes(NamedTuple):
 class Aggregator:
     def __init__(
         self,
-        readings: ReadingRepository,
+        store: AggregateStore,
         windows: WindowCache,
         customers: Mapping[str, CustomerRef],
     ) -> None:
-        self.readings = readings
+        self.aggregates = store.aggregates
+        self.readings = store.readings
         self.windows = windows
         self.customers = customers
         self.fresh: dict[AggregateKey, Totals] = {}  # totals the last fold left behind
@@ -146,7 +149,7 @@ class Aggregator:
         then are corrected windows recomputed: the readings they read are those committed
         by every transaction that held these rows before, and any transaction still to
         come adds its own readings on top of what this one writes."""
-        fresh = self.readings.add_to_aggregates(changes.deltas)
+        fresh = self.aggregates.add(changes.deltas)
         self._rebuild(changes.recompute)
         for key in changes.recompute:
             fresh.pop(key, None)  # rebuilt from the readings: read back like any other
@@ -226,7 +229,7 @@ class Aggregator:
     def recompute(self, keys: Mapping[AggregateKey, Window]) -> None:
         """Rebuild these aggregates from the stored readings, holding their rows (taken in
         key order, created where missing) so that no concurrent batch's readings are lost."""
-        self.readings.add_to_aggregates(
+        self.aggregates.add(
             {key: _nothing(self.windows.end_ts(window), "") for key, window in keys.items()}
         )
         self._rebuild(keys)
@@ -235,9 +238,9 @@ class Aggregator:
         """Overwrite aggregates whose rows this transaction holds with what the readings give;
         a window without readings has no aggregate."""
         rows = self._recomputed(keys)
-        self.readings.replace_aggregates(rows)
+        self.aggregates.replace(rows)
         built = {key for key, _ in rows}
-        self.readings.delete_aggregates([key for key in keys if key not in built])
+        self.aggregates.delete([key for key in keys if key not in built])
 
     def _recomputed(self, keys: Mapping[AggregateKey, Window]) -> list[tuple[AggregateKey, Totals]]:
         rows: list[tuple[AggregateKey, Totals]] = []
@@ -264,7 +267,7 @@ def _folded(
 
 
 def _added(stored: Totals, delta: Sequence[Any]) -> Totals:
-    """What the adding upsert (`ReadingRepository.add_to_aggregates`) leaves in a row (run
+    """What the adding upsert (`AggregateRepository.add`) leaves in a row (run
     for every window a batch touches: plain indexing and comparisons, no min/max calls)."""
     if delta[4] >= stored[4]:
         last_start, last_value = delta[4], delta[5]

@@ -16,9 +16,9 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
 from engine.evaluation.plan import Plan
-from engine.feeds.repository import AggregateKey, Totals
+from engine.evaluation.totals import AggregateKey, Totals
 from engine.models import Customer, Rule, Tenant, Trigger
 
 MAX_ENTRIES = 2_000_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.customers.repository import CustomerRef
-from engine.evaluation.repository import ActiveTrigger
+from engine.customers.refs import CustomerRef
+from engine.evaluation.active import ActiveTrigger
 from engine.models import Event
 from engine.units import major_units
 from rules.context import Context

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule
-from engine.evaluation.repository import ActiveTrigger
+from engine.evaluation.active import ActiveTrigger
+from engine.evaluation.ports import NotificationStore
 from engine.history.service import HistoryService
 from engine.models import HistoryKind, NotificationStatus
-from engine.notifications.repository import NotificationRepository
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
 
@@ -34,12 +34,12 @@ class Decision:
 class DecisionWriter:
     def __init__(
         self,
-        repo: NotificationRepository,
+        repo: NotificationStore,
         history: HistoryService,
         clock: Clock,
         on_created: Callable[[], None] = lambda: None,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self.history = history
         self.clock = clock
         self.on_created = on_created
@@ -49,7 +49,7 @@ class DecisionWriter:
         """The new notification's id, or None if this transition was already decided."""
         trigger, rule, now = decision.trigger, decision.rule.definition, self.clock.now()
         notification_id = new_id("ntf")
-        inserted = self.repo.insert_unique(
+        inserted = self._repo.insert_unique(
             {
                 "id": notification_id,
                 "tenant_id": trigger.tenant_id,

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import ClassVar
 
 from engine.catalog.compiled import CompiledRule
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.context import event_condition_context
 from engine.evaluation.kinds import Verdict
 from engine.evaluation.notices import Notices
-from engine.evaluation.repository import ActiveTrigger
 from engine.models import Event
 from engine.templating.locales import localized
 from rules.condition import evaluate

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from engine.catalog.compiled import CompiledRule
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.notices import Notices
-from engine.evaluation.repository import ActiveTrigger
 from engine.models import Event
 
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.decisions import Decision, DecisionWriter, why
-from engine.evaluation.repository import ActiveTrigger
+from engine.evaluation.ports import NotificationStore
 from engine.models import OPEN_STATUSES, Event, HistoryKind, Notification, NotificationStatus
-from engine.notifications.repository import NotificationRepository
 from engine.platform.clock import Clock
 
 
@@ -20,7 +20,7 @@ def occurrence(event: Event) -> str:
 
 class Notices:
     def __init__(
-        self, notifications: NotificationRepository, writer: DecisionWriter, clock: Clock
+        self, notifications: NotificationStore, writer: DecisionWriter, clock: Clock
     ) -> None:
         self.notifications = notifications
         self.writer = writer

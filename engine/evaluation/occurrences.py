@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.catalog.compiled import compiled_version
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.context import event_context as event_context
 from engine.evaluation.events import EventRule
 from engine.evaluation.kinds import EventKind, Verdict
 from engine.evaluation.notices import Notices
 from engine.evaluation.notices import occurrence as occurrence
-from engine.evaluation.repository import ActiveTrigger, EvaluationRepository
+from engine.evaluation.ports import NotificationStore
+from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.schedule import ScheduleRule
 from engine.models import Event
-from engine.notifications.repository import NotificationRepository
 
 EVENT_KINDS: dict[str, type[EventKind]] = {kind.name: kind for kind in (EventRule, ScheduleRule)}
 
@@ -26,7 +27,7 @@ class OccurrenceEvaluator:
         self.kinds = {name: kind(notices) for name, kind in EVENT_KINDS.items()}
 
     @property
-    def notifications(self) -> NotificationRepository:
+    def notifications(self) -> NotificationStore:
         return self.notices.notifications
 
     def triggers_for(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from engine.catalog.compiled import CompiledRule, compiled_version
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.context import customer_context
-from engine.evaluation.repository import ActiveTrigger
 from rules.context import Customer as CustomerContext
 from rules.shapes import Bound, Shape, shape_of
 

@@ -5,29 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select as columns
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
+from engine.evaluation.active import ActiveTrigger
 from engine.models import Rule, RuleStatus, RuleVersion, Trigger, TriggerState
 from engine.models.types import decoded, json_text
 
 _CHUNK = 400
-
-
-class ActiveTrigger(NamedTuple):
-    """What evaluation needs of a trigger, without loading ORM objects."""
-
-    id: str
-    tenant_id: str
-    customer_id: str
-    rule_version_id: str
-    version: int
-    definition: dict[str, Any]
-    params: dict[str, Any]
-    channels: list[str] | None
 
 
 class EvaluationRepository:

@@ -8,11 +8,11 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from engine.catalog.compiled import CompiledRule
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.context import event_condition_context
 from engine.evaluation.kinds import Verdict
 from engine.evaluation.notices import Notices, occurrence
-from engine.evaluation.repository import ActiveTrigger
 from engine.models import Event, Notification
 from engine.templating.locales import localized
 from rules.condition import evaluate

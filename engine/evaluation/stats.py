@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from engine.evaluation.aggregation import Slot
-from engine.feeds.repository import Totals
+from engine.evaluation.totals import Totals
 from engine.units import is_currency, minor_exponent
 from rules.aggregates import WindowStats, stats_at
 

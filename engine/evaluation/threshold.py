@@ -19,14 +19,16 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 import numpy.typing as npt
 
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
 from engine.evaluation.aggregation import Aggregator, Changes, Slot, WindowCache, earliest_start
 from engine.evaluation.cache import TenantEntries, plans_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
 from engine.evaluation.plan import Plan
+from engine.evaluation.ports import AggregateStore
 from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.stats import StatsReader, unit_scale
-from engine.feeds.repository import AggregateKey, ReadingRepository, ReadingRow, Totals
+from engine.evaluation.totals import AggregateKey, Totals
+from engine.feeds.records import ReadingRow
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
 from engine.platform.clock import Clock
@@ -114,7 +116,7 @@ class ThresholdEvaluator:
 
     def prepare(
         self,
-        readings: ReadingRepository,
+        store: AggregateStore,
         triggers: EvaluationRepository,
         customers: Mapping[str, CustomerRef],
         plans: list[Plan],
@@ -125,7 +127,7 @@ class ThresholdEvaluator:
         known: Mapping[AggregateKey, Totals] | None = None,
         fast: bool = True,
     ) -> Prepared | None:
-        """Evaluate on a snapshot (``readings`` and ``triggers`` read it); nothing is written.
+        """Evaluate on a snapshot (``store`` and ``triggers`` read it); nothing is written.
         ``new`` and ``corrected`` hold only readings some plan watches (`watched`).
         ``guessed``: ``new`` holds readings not looked up; None if the window totals show that
         one of them may be stored already (then look them up and prepare again). ``known``:
@@ -133,7 +135,7 @@ class ThresholdEvaluator:
         finds out if they were not). ``fast``: windows of recognised conditions are first
         decided in bulk (`decide_recognised`), and only those where the condition holds run it."""
         fed = watched(plans)
-        aggregator = Aggregator(readings, self.windows, customers)
+        aggregator = Aggregator(store, self.windows, customers)
         changes = aggregator.changes(new, corrected, {p.stream for p in plans})
         work = [
             (p, s, self._keys(p, s))
@@ -143,7 +145,7 @@ class ThresholdEvaluator:
         deltas, recompute = changes.deltas, changes.recompute
         added = [k for k in deltas if k not in recompute] if recompute else list(deltas)
         earlier = {k for _, _, keys in work if len(keys) > 1 for k in keys if k not in deltas}
-        stored = self._stored(readings, [*added, *sorted(earlier)], known)
+        stored = self._stored(store, [*added, *sorted(earlier)], known)
         if guessed and self._maybe_stored(changes, stored):
             return None
         totals = aggregator.predict(changes, [*new, *corrected], stored)
@@ -154,7 +156,7 @@ class ThresholdEvaluator:
 
     def commit(
         self,
-        readings: ReadingRepository,
+        store: AggregateStore,
         triggers: EvaluationRepository,
         prepared: Prepared,
         known: MutableMapping[AggregateKey, Totals] | None = None,
@@ -163,9 +165,9 @@ class ThresholdEvaluator:
         aggregates, and the states and decisions if the evaluation's inputs are unchanged.
         False (with nothing of the evaluation stored) if they moved. ``known`` learns the
         totals as stored, for the next batch to take as they are."""
-        fresh = Aggregator(readings, self.windows, {}).apply(prepared.changes)
+        fresh = Aggregator(store, self.windows, {}).apply(prepared.changes)
         missing = [k for k in prepared.totals if k not in fresh]
-        found = {**fresh, **readings.aggregates(missing)} if missing else fresh
+        found = {**fresh, **store.aggregates.get(missing)} if missing else fresh
         if any(found.get(k) != t for k, t in prepared.totals.items()):
             prepared.moved = "totals"
             return False
@@ -187,12 +189,12 @@ class ThresholdEvaluator:
 
     @staticmethod
     def _stored(
-        readings: ReadingRepository,
+        store: AggregateStore,
         keys: list[AggregateKey],
         known: Mapping[AggregateKey, Totals] | None,
     ) -> dict[AggregateKey, Totals]:
         if not known:
-            return readings.aggregates(keys)
+            return store.aggregates.get(keys)
         found: dict[AggregateKey, Totals] = {}
         missing: list[AggregateKey] = []
         for key in keys:
@@ -202,7 +204,7 @@ class ThresholdEvaluator:
             else:
                 found[key] = totals
         if missing:
-            found.update(readings.aggregates(missing))
+            found.update(store.aggregates.get(missing))
         return found
 
     @staticmethod

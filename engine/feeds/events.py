@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.parsing import EventRow
 from engine.models import Event

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
 from engine.feeds.parsing import ReadingRow as ParsedRow
 from engine.feeds.parsing import Rejection
-from engine.feeds.repository import ReadingKey, ReadingRepository, ReadingRow
+from engine.feeds.records import ReadingKey, ReadingRow
+from engine.feeds.repository import ReadingRepository
 from engine.feeds.schemas import BatchResult
 
 KnownUnits = MutableMapping[tuple[str, str], str]  # (tenant, metric) → its one unit

@@ -16,7 +16,7 @@ from engine.platform.pagination import Page, decode_cursor, next_cursor
 
 class HistoryService:
     def __init__(self, repo: HistoryRepository, clock: Clock) -> None:
-        self.repo = repo
+        self._repo = repo
         self.clock = clock
         # Where this unit of work's changes come from (e.g. "web" for the customer's page):
         # written into each entry's data as ``source`` unless the entry names its own.
@@ -46,7 +46,7 @@ class HistoryService:
                 at=at,
             )
         )
-        self.repo.add(entry)
+        self._repo.add(entry)
         return entry
 
     def row(
@@ -76,15 +76,15 @@ class HistoryService:
 
     def record_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Write entries built with `row`, in one statement."""
-        self.repo.add_many(rows)
+        self._repo.add_many(rows)
 
     def all_for(self, customer_id: str) -> list[HistoryEntryPublic]:
         """Every entry of the customer, oldest first (their export)."""
-        return [HistoryEntryPublic.model_validate(e) for e in self.repo.all_for(customer_id)]
+        return [HistoryEntryPublic.model_validate(e) for e in self._repo.all_for(customer_id)]
 
     def anonymise(self, customer_id: str) -> None:
         """Erasure: summaries and payloads go; kind, channel and time stay, so counts stay true."""
-        self.repo.anonymise(customer_id)
+        self._repo.anonymise(customer_id)
 
     def _with_source(self, data: dict[str, Any]) -> dict[str, Any]:
         if self.source is None or "source" in data:
@@ -99,7 +99,7 @@ class HistoryService:
         channel: str | None = None,
         kinds: Sequence[str] = (),
     ) -> Page[HistoryEntryPublic]:
-        rows = self.repo.page(
+        rows = self._repo.page(
             customer_id, before_id=decode_cursor(cursor), limit=limit, channel=channel, kinds=kinds
         )
         items = [HistoryEntryPublic.model_validate(r) for r in rows]

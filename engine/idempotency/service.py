@@ -50,14 +50,14 @@ def redact(response: StoredResponse, secret_fields: Iterable[str]) -> StoredResp
 
 class IdempotencyService:
     def __init__(self, repo: IdempotencyRepository, clock: Clock, ttl: timedelta) -> None:
-        self.repo = repo
+        self._repo = repo
         self.clock = clock
         self.ttl = ttl
 
     def begin(self, scope: str, key: str, request_hash: str) -> StoredResponse | None:
         """The stored answer to replay, or None after claiming the key for this request."""
         now = self.clock.now()
-        self.repo.remove_older_than(now - self.ttl)
+        self._repo.remove_older_than(now - self.ttl)
         record = IdempotencyRecord(
             scope=scope,
             key=key,
@@ -67,9 +67,9 @@ class IdempotencyService:
             body=b"",
             created_at=now,
         )
-        if self.repo.claim(record):
+        if self._repo.claim(record):
             return None
-        existing = self.repo.get(scope, key)
+        existing = self._repo.get(scope, key)
         if existing is None:
             raise Conflict("a request with this Idempotency-Key is in progress; retry")
         if existing.request_hash != request_hash:
@@ -81,18 +81,18 @@ class IdempotencyService:
         return StoredResponse(existing.status_code, existing.content_type, existing.body)
 
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
-        record = self.repo.get(scope, key)
+        record = self._repo.get(scope, key)
         if record is None:
             return
         record.status_code = response.status_code
         record.content_type = response.content_type
         record.body = response.body
         record.customer_id = response.customer_id
-        self.repo.save(record)
+        self._repo.save(record)
 
     def abandon(self, scope: str, key: str) -> None:
-        self.repo.remove(scope, key)
+        self._repo.remove(scope, key)
 
     def forget_customer(self, customer_id: str) -> None:
         """Erasure: stored answers about this customer go with their data."""
-        self.repo.remove_for_customer(customer_id)
+        self._repo.remove_for_customer(customer_id)

@@ -34,7 +34,7 @@ class CustomerActions:
         history: HistoryService,
         clock: Clock,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self.consent = consent
         self.history = history
         self.clock = clock
@@ -45,7 +45,7 @@ class CustomerActions:
             return False
         notification.acknowledged_at, notification.escalate_at = at, None
         notification.updated_at = at
-        self.repo.save(notification)
+        self._repo.save(notification)
         kind, channel = VIA[via]
         self.history.record(
             notification.tenant_id,
@@ -63,13 +63,13 @@ class CustomerActions:
 
     def _end_chain(self, confirmed: Notification, at: datetime) -> None:
         """A confirmed reminder makes the still-open reminders of its occurrence moot."""
-        for other in self.repo.open_in_occurrence(confirmed):
+        for other in self._repo.open_in_occurrence(confirmed):
             other.status, other.reason, other.updated_at = (
                 NotificationStatus.cancelled,
                 CHAIN_ENDED,
                 at,
             )
-            self.repo.save(other)
+            self._repo.save(other)
             self.history.record(
                 other.tenant_id,
                 other.customer_id,

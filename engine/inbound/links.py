@@ -35,7 +35,7 @@ class Links:
         self, actions: CustomerActions, repo: InboundRepository, settings: Settings
     ) -> None:
         self.actions = actions
-        self.repo = repo
+        self._repo = repo
         self.settings = settings
 
     def unsubscribe_target(self, token: str) -> LinkTarget:
@@ -69,7 +69,7 @@ class Links:
             notification_id = read_ack(self.settings, token, self.actions.clock.now().timestamp())
         except Unauthorized as exc:
             raise Forbidden(INVALID) from exc
-        notification = self.repo.notification(notification_id)
+        notification = self._repo.notification(notification_id)
         if notification is None:
             raise NotFound(GONE)
         customer, tenant = self._party(notification.tenant_id, notification.customer_id)
@@ -82,8 +82,8 @@ class Links:
             raise Forbidden(INVALID) from exc
 
     def _party(self, tenant_id: str, customer_id: str) -> tuple[Customer, Tenant]:
-        customer = self.repo.customer(customer_id)
-        tenant = self.repo.tenant(tenant_id)
+        customer = self._repo.customer(customer_id)
+        tenant = self._repo.tenant(tenant_id)
         if customer is None or tenant is None or customer.tenant_id != tenant.id:
             raise NotFound(GONE)
         return customer, tenant

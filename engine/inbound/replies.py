@@ -46,7 +46,7 @@ class Replies:
         self, actions: CustomerActions, repo: InboundRepository, default_sender: str | None
     ) -> None:
         self.actions = actions
-        self.repo = repo
+        self._repo = repo
         self.default_sender = default_sender
 
     def sms(self, message: InboundMessage) -> str | None:
@@ -70,7 +70,7 @@ class Replies:
 
     def _owners(self, message: InboundMessage) -> list[PhoneOwner]:
         """Customers with this phone; those of the tenant the message was sent to, if known."""
-        owners = self.repo.phone_owners(message.sender.strip())
+        owners = self._repo.phone_owners(message.sender.strip())
         addressed = [o for o in owners if self._sender_of(o) == message.recipient.strip()]
         return addressed or owners
 
@@ -84,7 +84,7 @@ class Replies:
         return max(owners, key=lambda o: self._last_sms_at(o.customer.id))
 
     def _last_sms_at(self, customer_id: str) -> datetime:
-        last = self.repo.last_attempt_on(customer_id, SMS)
+        last = self._repo.last_attempt_on(customer_id, SMS)
         return NEVER if last is None else last[0].started_at
 
     def _stop(self, owners: list[PhoneOwner]) -> str | None:
@@ -121,11 +121,11 @@ class Replies:
 
     def _awaiting_ack(self, owners: list[PhoneOwner]) -> tuple[PhoneOwner, Notification] | None:
         """The most recently sent notification, of any owner, that waits for confirmation."""
-        found = [(o, n) for o in owners if (n := self.repo.awaiting_ack(o.customer.id))]
+        found = [(o, n) for o in owners if (n := self._repo.awaiting_ack(o.customer.id))]
         return max(found, key=lambda pair: pair[1].sent_at or NEVER, default=None)
 
     def _store_reply(self, owner: PhoneOwner, message: InboundMessage) -> None:
-        last = self.repo.last_attempt_on(owner.customer.id, SMS)
+        last = self._repo.last_attempt_on(owner.customer.id, SMS)
         notification_id = None if last is None else last[1].id
         self._record(owner, message, notification_id, f"SMS reply: {message.body.strip()}", {})
 
@@ -150,10 +150,10 @@ class Replies:
 
     def keypad(self, press: KeyPress) -> Spoken | None:
         """Act on a key pressed during our call; what to say before hanging up."""
-        attempt = self.repo.attempt_by_provider_id(press.call_id)
-        notification = None if attempt is None else self.repo.notification(attempt.notification_id)
-        customer = None if notification is None else self.repo.customer(notification.customer_id)
-        tenant = None if customer is None else self.repo.tenant(customer.tenant_id)
+        attempt = self._repo.attempt_by_provider_id(press.call_id)
+        notification = None if attempt is None else self._repo.notification(attempt.notification_id)
+        customer = None if notification is None else self._repo.customer(notification.customer_id)
+        tenant = None if customer is None else self._repo.tenant(customer.tenant_id)
         if notification is None or customer is None or tenant is None:
             log.info("keypad answer for an unknown call")
             return None

@@ -34,7 +34,7 @@ class InboundService:
         settings: Settings,
         clock: Clock,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self.history = history
         self.settings = settings
         self.clock = clock
@@ -43,12 +43,12 @@ class InboundService:
     @cached_property
     def replies(self) -> Replies:
         """Inbound SMS and keypad answers."""
-        return Replies(self.actions, self.repo, self.settings.twilio_from_number)
+        return Replies(self.actions, self._repo, self.settings.twilio_from_number)
 
     @cached_property
     def links(self) -> Links:
         """One-click unsubscribe and acknowledgement links."""
-        return Links(self.actions, self.repo, self.settings)
+        return Links(self.actions, self._repo, self.settings)
 
     def acknowledge(self, notification: Notification, via: Via, at: datetime) -> bool:
         """Record the customer's confirmation and stop escalation; False if it was already in."""
@@ -57,7 +57,7 @@ class InboundService:
     def provider_status(self, update: StatusUpdate, scale: StatusScale) -> bool:
         """Apply a provider's status callback, ranked on its provider's ``scale``; False if no
         attempt has that provider id."""
-        attempt = self.repo.attempt_by_provider_id(update.provider_id)
+        attempt = self._repo.attempt_by_provider_id(update.provider_id)
         if attempt is None:
             log.warning(
                 "status callback for an unknown provider id",
@@ -66,9 +66,9 @@ class InboundService:
             return False
         if not scale.advances(attempt.provider_status, update.status):
             return True
-        notification = self.repo.notification(attempt.notification_id)
+        notification = self._repo.notification(attempt.notification_id)
         attempt.provider_status = update.status
-        self.repo.save(attempt)
+        self._repo.save(attempt)
         if notification is not None:
             self._apply_status(notification, attempt, update, scale)
         return True
@@ -103,7 +103,7 @@ class InboundService:
         )
 
     def _is_latest(self, attempt: DeliveryAttempt) -> bool:
-        latest = self.repo.latest_attempt(attempt.notification_id, attempt.channel)
+        latest = self._repo.latest_attempt(attempt.notification_id, attempt.channel)
         return latest is not None and latest.id == attempt.id
 
     def _set_status(
@@ -116,4 +116,4 @@ class InboundService:
         notification.status, notification.updated_at = status, now
         if reason is not None:
             notification.reason = reason
-        self.repo.save(notification)
+        self._repo.save(notification)

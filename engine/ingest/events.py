@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.kinds import Verdict
 from engine.evaluation.occurrences import OccurrenceEvaluator
-from engine.evaluation.repository import ActiveTrigger
 from engine.feeds.events import as_stored, event_key, store_event
 from engine.feeds.parsing import EventParseResult, EventRow, Rejection
 from engine.feeds.schemas import BatchResult
-from engine.ingest.phases import ATTEMPTS, Phases, Stores
+from engine.ingest.phases import ATTEMPTS, Phases
 from engine.ingest.result import finished
+from engine.ingest.stores import Stores
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
 

@@ -11,52 +11,24 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from engine.customers.repository import CustomerRepository
 from engine.errors import Busy
-from engine.evaluation.repository import EvaluationRepository
-from engine.feeds.events_repository import EventRepository
-from engine.feeds.repository import ReadingRepository
-from engine.notifications.repository import NotificationRepository
+from engine.ingest.stores import Stores, StoresOver
 from engine.platform.db import read_snapshot
-from engine.tenants.repository import TenantRepository
 
 ATTEMPTS = 8
-
-
-@dataclass(frozen=True)
-class Stores:
-    """The repositories ingest reads and writes through, over one session."""
-
-    customers: CustomerRepository
-    tenants: TenantRepository
-    readings: ReadingRepository
-    events: EventRepository
-    triggers: EvaluationRepository
-    notifications: NotificationRepository
-
-    @classmethod
-    def over(cls, session: Session) -> Stores:
-        return cls(
-            CustomerRepository(session),
-            TenantRepository(session),
-            ReadingRepository(session),
-            EventRepository(session),
-            EvaluationRepository(session),
-            NotificationRepository(session),
-        )
 
 
 class Phases:
     """The unit of work's session (``write``) and snapshots beside it."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, stores_over: StoresOver) -> None:
         self.session = session
-        self.write = Stores.over(session)
+        self.stores_over = stores_over
+        self.write = stores_over(session)
 
     @contextmanager
     def snapshot(self) -> Iterator[Stores]:
@@ -67,7 +39,7 @@ class Phases:
         bind = self.session.get_bind()
         assert isinstance(bind, Engine), "a unit of work is bound to an engine"
         with read_snapshot(bind) as session:
-            yield Stores.over(session)
+            yield self.stores_over(session)
 
     def release(self) -> None:
         session = self.session
@@ -79,11 +51,18 @@ class Phases:
     def again(self, attempt: int) -> None:
         """Drop what this attempt wrote (what it evaluated on has moved) and wait a moment
         before the next; past the last attempt the batch is refused whole (503)."""
-        self.session.rollback()
-        if attempt + 1 >= ATTEMPTS:
-            raise Busy(
-                "the data this batch was evaluated on kept changing under concurrent batches; "
-                "nothing of it was stored",
-                retry_after=1,
-            )
-        time.sleep(0.002 * 2**attempt * (0.5 + random.random()))
+        try_again(
+            self.session,
+            attempt,
+            "the data this batch was evaluated on kept changing under concurrent batches; "
+            "nothing of it was stored",
+        )
+
+
+def try_again(session: Session, attempt: int, refusal: str) -> None:
+    """Drop what an attempt wrote and wait a moment, longer each time, before the next; past
+    the last attempt refuse with ``refusal`` (503 with Retry-After)."""
+    session.rollback()
+    if attempt + 1 >= ATTEMPTS:
+        raise Busy(refusal, retry_after=1)
+    time.sleep(0.002 * 2**attempt * (0.5 + random.random()))

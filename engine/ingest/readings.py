@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
 from engine.evaluation.cache import IngestCache, TenantEntries, refs_through
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.plan import Plan
 from engine.evaluation.threshold import Prepared, ThresholdEvaluator, watched
 from engine.feeds import store
 from engine.feeds.parsing import ParseResult, Rejection
-from engine.feeds.repository import ReadingRow
+from engine.feeds.records import ReadingRow
 from engine.feeds.schemas import BatchResult
-from engine.ingest.phases import ATTEMPTS, Phases, Stores
+from engine.ingest.phases import ATTEMPTS, Phases
 from engine.ingest.result import finished
+from engine.ingest.stores import Stores
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
 from engine.platform.metrics import readings_ingested
@@ -104,7 +105,7 @@ class FeedService:
         evaluator = self.evaluator
         if known is not None:
             prepared = evaluator.prepare(
-                reads.readings,
+                reads.windows,
                 reads.triggers,
                 customers,
                 plans,
@@ -118,7 +119,7 @@ class FeedService:
                 return prepared
         expected = store.classify(reads.readings, feeding)
         prepared = evaluator.prepare(
-            reads.readings,
+            reads.windows,
             reads.triggers,
             customers,
             plans,
@@ -145,7 +146,7 @@ class FeedService:
         elif prepared.corrected or len(prepared.new) != draft.feeding:
             return None  # every reading was new, unlike what was evaluated
         entries = draft.entries
-        if not self.evaluator.commit(writes.readings, writes.triggers, prepared, entries.totals):
+        if not self.evaluator.commit(writes.windows, writes.triggers, prepared, entries.totals):
             if prepared.moved == "totals":
                 entries.totals = None
             return None

@@ -44,17 +44,17 @@ class TemplateService:
     def __init__(
         self, repo: TemplateRepository, clock: Clock, defaults: DefaultTemplates | None = None
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self.clock = clock
         self.defaults = defaults or default_templates()
 
     def create(self, tenant: Tenant, data: TemplateCreate) -> TemplatePublic:
         """Store a new variant; 422 if it does not validate, 409 if it exists already."""
         check_parts(data.channel, data.parts)
-        self.repo.end_reads()  # the sample renders under no write lock
+        self._repo.end_reads()  # the sample renders under no write lock
         report = self._report(tenant, data.key, data.channel, data.locale, data.parts)
         now = self.clock.now()
-        row = self.repo.insert(tenant.id, data.key, data.channel, data.locale, data.parts, now)
+        row = self._repo.insert(tenant.id, data.key, data.channel, data.locale, data.parts, now)
         if row is None:
             where = f"{data.channel} template {data.key!r} for {data.locale}"
             raise Conflict(f"the {where} exists; PATCH it instead")
@@ -68,19 +68,19 @@ class TemplateService:
             before = dict(self._variant(tenant, key, data).parts)
             check_parts(data.channel, data.parts, partial=True)
             parts = {**before, **data.parts}
-            self.repo.end_reads()
+            self._repo.end_reads()
             report = self._report(tenant, key, data.channel, data.locale, parts)
             row = self._variant(tenant, key, data, for_update=True)
             if row.parts == before:
                 row.parts, row.updated_at = parts, self.clock.now()
-                self.repo.save(row)
+                self._repo.save(row)
                 return tenant_public(row, report)
         raise Busy("the template kept changing while it was being saved", retry_after=1)
 
     def _variant(
         self, tenant: Tenant, key: str, data: TemplateUpdate, *, for_update: bool = False
     ) -> Template:
-        row = self.repo.get(tenant.id, key, data.channel, data.locale, for_update=for_update)
+        row = self._repo.get(tenant.id, key, data.channel, data.locale, for_update=for_update)
         if row is None:
             where = f"{data.channel} template {key!r} for {data.locale}"
             raise TemplateNotFound(detail=f"no {where}; POST /v1/templates to create it")
@@ -88,11 +88,11 @@ class TemplateService:
 
     def all(self, tenant: Tenant) -> list[TemplatePublic]:
         """The tenant's templates and every default it does not override."""
-        return self._merged(tenant, self.repo.all(tenant.id), lambda _: True)
+        return self._merged(tenant, self._repo.all(tenant.id), lambda _: True)
 
     def get(self, tenant: Tenant, key: str) -> TemplateKeyPublic:
         """Every channel and locale variant of ``key``; 404 if neither tenant nor defaults do."""
-        variants = self._merged(tenant, self.repo.for_key(tenant.id, key), key.__eq__)
+        variants = self._merged(tenant, self._repo.for_key(tenant.id, key), key.__eq__)
         if not variants:
             raise TemplateNotFound(detail=f"no template {key!r}")
         return TemplateKeyPublic(key=key, variants=variants)
@@ -142,7 +142,7 @@ class TemplateService:
     def _resolve(
         self, tenant_id: str, key: str, channel: str, locale: str, tenant_default: str | None
     ) -> tuple[str, TemplateSet, Source]:
-        own = self.repo.variants(tenant_id, key, channel)
+        own = self._repo.variants(tenant_id, key, channel)
         candidates: dict[TemplateId, TemplateSet] = {
             (key, channel, loc): parts
             for loc, parts in self.defaults.variants(key, channel).items()

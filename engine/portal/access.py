@@ -80,7 +80,7 @@ class PortalAccess:
         settings: Settings,
         clock: Clock,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self.customers = customers
         self.tenants = tenants
         self.consent = consent
@@ -102,7 +102,7 @@ class PortalAccess:
             notification_id = read_message_code(self.settings, code)
         except Unauthorized:
             return None
-        found = self.repo.message_recipient(notification_id)
+        found = self._repo.message_recipient(notification_id)
         now = self.clock.now()
         if found is None or now - found[2] > timedelta(seconds=MANAGE_TTL_S):
             return None
@@ -150,7 +150,7 @@ class PortalAccess:
         if address is None:
             return []
         letters = []
-        for customer in self.repo.customers_at(address.kind, address.value):
+        for customer in self._repo.customers_at(address.kind, address.value):
             stored = self.customers.contact_points(customer.id).get(address.kind)
             letter = (
                 self._letter(customer, Address(address.kind, stored.address)) if stored else None
@@ -208,4 +208,4 @@ class PortalAccess:
 
     def _used(self, claims: Manage) -> bool:
         since = datetime.fromtimestamp(claims.issued_at, UTC)
-        return claims.issued_at in self.repo.sign_in_links_since(claims.customer_id, since)
+        return claims.issued_at in self._repo.sign_in_links_since(claims.customer_id, since)

@@ -67,7 +67,7 @@ def limit_parameter(rule: CompiledRule) -> tuple[str, str | None] | None:
 class PreviewService:
     def __init__(self, readings: StoredReadings, repo: PortalRepository, clock: Clock) -> None:
         self.readings = readings
-        self.repo = repo
+        self._repo = repo
         self.clock = clock
 
     def preview(self, customer: Customer, rule: CompiledRule, values: dict[str, Any]) -> Preview:
@@ -108,7 +108,7 @@ class PreviewService:
         """Event rules: each of the last year's events of the rule's type, and whether the
         condition would have been true for it."""
         since = self.clock.now() - EVENTS_LOOK_BACK
-        events = self.repo.events_since(customer.id, rule.definition.event_type or "", since)
+        events = self._repo.events_since(customer.id, rule.definition.event_type or "", since)
         contexts = [event_context(e) for e in events]
         context = CustomerContext(customer.locale, customer.timezone, customer.attributes)
         fired = {h.at for h in backtest_events(rule.core, params, context, contexts)}

@@ -42,7 +42,7 @@ class PortalViews:
     ) -> None:
         self.triggers = triggers
         self.catalog = catalog
-        self.repo = repo
+        self._repo = repo
 
     def offers(self, customer: Customer, lang: str) -> list[RuleView]:
         return [rule_view(r, lang) for r in self.catalog.published(customer.tenant_id)]
@@ -53,18 +53,18 @@ class PortalViews:
 
     def alerts(self, customer: Customer, lang: str) -> list[AlertView]:
         rows = self.triggers.list(customer)
-        due = self.repo.next_due([t.id for t in rows])
+        due = self._repo.next_due([t.id for t in rows])
         return [self._alert(customer, t, lang, due.get(t.id)) for t in rows]
 
     def alert(self, customer: Customer, trigger_id: str, lang: str) -> AlertView:
         """One of the customer's alerts (NotFound for anyone else's)."""
         trigger = self.triggers.get(customer, trigger_id)
-        due = self.repo.next_due([trigger.id])
+        due = self._repo.next_due([trigger.id])
         return self._alert(customer, trigger, lang, due.get(trigger.id))
 
     def notification(self, customer: Customer, notification_id: str) -> Notification | None:
         """One of the customer's own notifications (None for anyone else's)."""
-        return self.repo.notification(customer.id, notification_id)
+        return self._repo.notification(customer.id, notification_id)
 
     def rule_of(self, trigger: Trigger, lang: str) -> RuleView:
         version = self.catalog.version_by_id(trigger.rule_version_id)

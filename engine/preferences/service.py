@@ -88,24 +88,24 @@ def merge(own: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 class PreferencesService:
     def __init__(self, repo: PreferencesRepository, history: HistoryService, clock: Clock) -> None:
-        self.repo = repo
+        self._repo = repo
         self.history = history
         self.clock = clock
 
     def get(self, customer_id: str) -> PreferencesPublic:
-        return public_preferences(self.repo.get(customer_id))
+        return public_preferences(self._repo.get(customer_id))
 
     def forget(self, customer_id: str) -> None:
         """Erasure: the customer's settings go; what is left are the defaults."""
-        self.repo.delete_for_customer(customer_id)
+        self._repo.delete_for_customer(customer_id)
 
     def update(
         self, tenant_id: str, customer_id: str, change: PreferencesUpdate
     ) -> PreferencesPublic:
         """Merge ``change`` into the customer's settings (RFC 7396), atomically: concurrent
         changes of different settings both stay."""
-        self.repo.lock_customer(customer_id)
-        row = self.repo.get(customer_id)
+        self._repo.lock_customer(customer_id)
+        row = self._repo.get(customer_id)
         dumped = change.model_dump(mode="json")
         patch = {name: dumped[name] for name in change.model_fields_set}
         own = _own(row)
@@ -123,7 +123,7 @@ class PreferencesService:
         paused = merged["paused_until"]
         row.paused_until = datetime.fromisoformat(paused) if paused else None
         row.updated_at = now
-        self.repo.save(row)
+        self._repo.save(row)
         after = public_preferences(row).model_dump(mode="json")
         self.history.record(
             tenant_id,

@@ -30,11 +30,18 @@ from engine.console.templates import ConsoleTemplates
 from engine.customers.repository import CustomerRepository
 from engine.customers.service import CustomerService
 from engine.delivery.wakeups import announce_due
+from engine.evaluation.aggregates_repository import AggregateRepository
 from engine.evaluation.cache import IngestCache
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.notices import Notices
 from engine.evaluation.occurrences import OccurrenceEvaluator
+from engine.evaluation.ports import AggregateStore
+from engine.evaluation.repository import EvaluationRepository
+from engine.evaluation.status import TriggerWindows
 from engine.evaluation.threshold import ThresholdEvaluator
+from engine.feeds.erasure import FeedErasure
+from engine.feeds.events_repository import EventRepository
+from engine.feeds.repository import ReadingRepository
 from engine.feeds.stored import StoredReadings
 from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
@@ -42,9 +49,11 @@ from engine.idempotency.repository import IdempotencyRepository
 from engine.idempotency.service import IdempotencyService
 from engine.inbound.repository import InboundRepository
 from engine.inbound.service import InboundService
+from engine.ingest.catchup import ScheduleCatchUp
 from engine.ingest.events import EventFeedService
 from engine.ingest.phases import Phases
 from engine.ingest.readings import FeedService
+from engine.ingest.stores import Stores
 from engine.message_templates.repository import TemplateRepository
 from engine.message_templates.service import TemplateService
 from engine.models import Customer
@@ -95,6 +104,21 @@ class Ingest:
     feeds: FeedService
     events: EventFeedService
     readings: StoredReadings  # read by back-tests and previews
+    erasure: FeedErasure
+
+
+def ingest_stores(session: Session) -> Stores:
+    """The stores a batch (or a schedule trigger's catch-up) reads and writes, over one
+    session: the unit of work's own, or a read snapshot beside it."""
+    return Stores(
+        customers=CustomerRepository(session),
+        tenants=TenantRepository(session),
+        readings=ReadingRepository(session),
+        events=EventRepository(session),
+        triggers=EvaluationRepository(session),
+        aggregates=AggregateRepository(session),
+        notifications=NotificationRepository(session),
+    )
 
 
 def build_ingest(
@@ -105,7 +129,7 @@ def build_ingest(
     wake: Callable[[], None],
 ) -> Ingest:
     """The one place that decides how rules, triggers, evaluation and ingest are built."""
-    phases = Phases(session)
+    phases = Phases(session, ingest_stores)
     stores = phases.write
     catalog = CatalogService(RuleRepository(session), clock)
     decisions = DecisionWriter(stores.notifications, history, clock, wake)
@@ -113,18 +137,18 @@ def build_ingest(
     triggers = TriggerService(
         TriggerRepository(session),
         catalog,
-        stores.readings,
         history,
         clock,
         occurrences,
-        stores.events,
-        stores.triggers,
+        TriggerWindows(stores.triggers, AggregateStore(stores.aggregates, stores.readings)),
+        ScheduleCatchUp(session, ingest_stores, occurrences, clock),
     )
     catalog.on_retire = triggers.rule_retired
     threshold = ThresholdEvaluator(decisions, clock)
     feeds = FeedService(phases, threshold, decisions, cache, clock)
     events = EventFeedService(phases, occurrences, decisions, clock)
-    return Ingest(catalog, triggers, feeds, events, StoredReadings(stores.readings))
+    erasure = FeedErasure(stores.readings, stores.events)
+    return Ingest(catalog, triggers, feeds, events, StoredReadings(stores.readings), erasure)
 
 
 class Services:
@@ -187,7 +211,12 @@ class Services:
             self.consent,
             self.clock,
             sections={"triggers": self.triggers.export_for},
-            erasers=[self.triggers.erase_for, self._forget_answers()],
+            erasers=[
+                self.triggers.erase_for,
+                self._ingest.erasure.erase_for,
+                lambda customer: self.notifications.erase_for(customer.id, self.clock.now()),
+                self._forget_answers(),
+            ],
         )
 
     def _forget_answers(self) -> Callable[[Customer], None]:

@@ -13,25 +13,25 @@ from engine.tenants.schemas import KeyCreate, KeyIssued, TenantCreate
 
 class TenantService:
     def __init__(self, repo: TenantRepository, clock: Clock) -> None:
-        self.repo = repo
+        self._repo = repo
         self.clock = clock
 
     def create_tenant(self, data: TenantCreate) -> Tenant:
         tenant = Tenant(id=new_id("ten"), created_at=self.clock.now(), **data.model_dump())
-        self.repo.add(tenant)
+        self._repo.add(tenant)
         return tenant
 
     def get_tenant(self, tenant_id: str) -> Tenant:
-        tenant = self.repo.get(tenant_id)
+        tenant = self._repo.get(tenant_id)
         if tenant is None:
             raise NotFound(f"tenant {tenant_id} not found")
         return tenant
 
     def find(self, tenant_id: str) -> Tenant | None:
-        return self.repo.get(tenant_id)
+        return self._repo.get(tenant_id)
 
     def find_key(self, key_id: str) -> ApiKey | None:
-        return self.repo.get_key(key_id)
+        return self._repo.get_key(key_id)
 
     def create_tenant_key(self, tenant_id: str, data: KeyCreate) -> KeyIssued:
         self.get_tenant(tenant_id)
@@ -50,7 +50,7 @@ class TenantService:
             secret_hash=issued.secret_hash,
             created_at=self.clock.now(),
         )
-        self.repo.add(row)
+        self._repo.add(row)
         return KeyIssued(
             id=row.id,
             tenant_id=tenant_id,

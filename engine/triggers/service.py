@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
 from typing import Any
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.catalog.params import check_params as check_params  # also the pages' check
 from engine.catalog.service import CatalogService
-from engine.customers.repository import CustomerRef
+from engine.customers.refs import CustomerRef
 from engine.errors import InvalidInput, NotFound
-from engine.evaluation.aggregation import Aggregator, WindowCache
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.occurrences import OccurrenceEvaluator
-from engine.evaluation.repository import ActiveTrigger, EvaluationRepository
-from engine.evaluation.stats import StatsReader
-from engine.feeds.events_repository import EventRepository
-from engine.feeds.repository import AggregateKey, ReadingRepository
+from engine.evaluation.status import TriggerWindows
 from engine.history.service import HistoryService
+from engine.ingest.catchup import Reminders, ScheduleCatchUp
+from engine.ingest.phases import ATTEMPTS
 from engine.models import Customer, HistoryKind, Rule, RuleStatus, Trigger
 from engine.platform.clock import Clock
 from engine.platform.ids import new_id
 from engine.templating.locales import localized
-from engine.triggers.catchup import ATTEMPTS, Reminders, ScheduleCatchUp
 from engine.triggers.repository import TriggerRepository
 from engine.triggers.schemas import (
     ParameterPublic,
@@ -32,8 +29,6 @@ from engine.triggers.schemas import (
     TriggerStatePublic,
     TriggerUpdate,
 )
-from rules import state as machine
-from rules.windows import Window
 
 
 class TriggerService:
@@ -41,23 +36,19 @@ class TriggerService:
         self,
         repo: TriggerRepository,
         catalog: CatalogService,
-        readings: ReadingRepository,
         history: HistoryService,
         clock: Clock,
         occurrences: OccurrenceEvaluator,
-        events: EventRepository,
-        states: EvaluationRepository,
+        windows: TriggerWindows,
+        catch_up: ScheduleCatchUp,
     ) -> None:
-        self.repo = repo
-        self.states = states
+        self._repo = repo
         self.occurrences = occurrences
-        self.events = events
         self.catalog = catalog
-        self.readings = readings
         self.history = history
         self.clock = clock
-        self.windows = WindowCache()
-        self.catch_up = ScheduleCatchUp(repo.session, occurrences, clock)
+        self.windows = windows
+        self.catch_up = catch_up
 
     def offers(self, customer: Customer) -> list[RuleOffer]:
         return [
@@ -88,7 +79,7 @@ class TriggerService:
                 updated_at=now,
             )
             decided = self._decide(trigger, rule)
-            self.repo.add(trigger)
+            self._repo.add(trigger)
             self._record(trigger, f"trigger created for rule {d.key}", {"params": params})
             if self._catch_up(customer, trigger, rule, decided):
                 return trigger
@@ -96,13 +87,13 @@ class TriggerService:
         raise AssertionError("unreachable: the last attempt raises Busy")
 
     def get(self, customer: Customer, trigger_id: str, *, for_update: bool = False) -> Trigger:
-        trigger = self.repo.get(customer.id, trigger_id, for_update=for_update)
+        trigger = self._repo.get(customer.id, trigger_id, for_update=for_update)
         if trigger is None:
             raise NotFound(f"trigger {trigger_id} not found")
         return trigger
 
     def list(self, customer: Customer) -> list[Trigger]:
-        return self.repo.for_customer(customer.id)
+        return self._repo.for_customer(customer.id)
 
     def update(self, customer: Customer, trigger_id: str, change: TriggerUpdate) -> Trigger:
         for attempt in range(ATTEMPTS):
@@ -113,7 +104,7 @@ class TriggerService:
             decided = self._decide(planned, planned_rule) if planned.enabled else None
             trigger = self.get(customer, trigger_id, for_update=True)
             rule = self._change(trigger, change)
-            self.repo.add(trigger)
+            self._repo.add(trigger)
             self._record(
                 trigger,
                 f"trigger for rule {trigger.rule_key} changed",
@@ -152,35 +143,31 @@ class TriggerService:
         trigger.enabled = False
         self._record(trigger, f"trigger for rule {trigger.rule_key} deleted", {})
         self.occurrences.cancel_open(trigger.id, "the trigger was deleted")
-        self.repo.remove(trigger, self.clock.now())
+        self._repo.remove(trigger, self.clock.now())
 
     def customer_moved(self, customer: Customer) -> None:
         """Rebuild the window totals a customer's threshold triggers read, in their new zone."""
-        for trigger in self.repo.for_customer(customer.id):
+        for trigger in self._repo.for_customer(customer.id):
             rule = self._rule_of(trigger)
             if trigger.enabled and rule.definition.kind == "threshold":
-                self._backfill(customer, rule, self.clock.now())
+                self.windows.backfill(CustomerRef.of(customer), rule, self.clock.now())
 
     def erase_for(self, customer: Customer) -> None:
-        """Erasure: the customer's triggers, readings and events go; decisions keep no values."""
+        """Erasure: the customer's triggers and the window totals they read go."""
         now = self.clock.now()
-        for trigger in self.repo.for_customer(customer.id):
-            self.repo.remove(trigger, now)
-        self.readings.delete_for_customer(customer.id)
-        self.events.delete_for_customer(customer.id)
-        self.occurrences.notifications.erase_for_customer(
-            customer.id, now, "the customer's data was erased"
-        )
+        for trigger in self._repo.for_customer(customer.id):
+            self._repo.remove(trigger, now)
+        self.windows.erase_for(customer.id)
 
     def export_for(self, customer: Customer) -> builtins.list[dict[str, Any]]:
         return [
             self.public(t, customer).model_dump(mode="json")
-            for t in self.repo.for_customer(customer.id)
+            for t in self._repo.for_customer(customer.id)
         ]
 
     def rule_retired(self, rule: Rule) -> None:
         """Cancel what the rule's triggers decided but did not send yet."""
-        for trigger_id in self.repo.ids_for_rule(rule.tenant_id, rule.key):
+        for trigger_id in self._repo.ids_for_rule(rule.tenant_id, rule.key):
             self.occurrences.cancel_open(trigger_id, "the rule was retired")
 
     def public(self, trigger: Trigger, customer: Customer) -> TriggerPublic:
@@ -204,25 +191,12 @@ class TriggerService:
     def _state(
         self, trigger: Trigger, rule: CompiledRule, customer: Customer
     ) -> TriggerStatePublic:
-        d = rule.definition
-        if d.kind != "threshold" or d.window is None:
-            return TriggerStatePublic(status="armed")
-        now = self.clock.now()
-        slot = self.windows.slot(d.window, int(now.timestamp()), customer.timezone)
-        window, start = slot.window, slot.start
-        row = self.states.states([(trigger.id, start)]).get((trigger.id, start))
-        status = machine.TriggerState.from_json(row.state).status if row else "armed"
-        aggregate = self.readings.aggregates([(customer.id, d.metric or "", d.window, start)])
-        found = next(iter(aggregate.values()), None)
-        last = None
-        if found is not None and d.aggregate is not None:
-            last = StatsReader(now).stats(slot, found).value(d.aggregate)
-        bounded = window.kind != "none"
+        found = self.windows.status(trigger.id, rule, CustomerRef.of(customer), self.clock.now())
         return TriggerStatePublic(
-            status=status,
-            last_value=last,
-            window_start=window.start if bounded else None,
-            window_end=window.end if bounded else None,
+            status=found.status,
+            last_value=found.last_value,
+            window_start=found.window.start if found.window else None,
+            window_end=found.window.end if found.window else None,
         )
 
     def _decide(self, trigger: Trigger, rule: CompiledRule) -> Reminders | None:
@@ -238,25 +212,10 @@ class TriggerService:
         """Threshold: build the aggregates it reads. Schedule: remind of known due dates, as
         decided; False when what they were decided on has changed since."""
         if rule.definition.kind == "threshold":
-            self._backfill(customer, rule, self.clock.now())
+            self.windows.backfill(CustomerRef.of(customer), rule, self.clock.now())
         elif decided is not None:
             return self.catch_up.apply(_active(trigger, rule), trigger.event_type or "", decided)
         return True
-
-    def _backfill(self, customer: Customer, rule: CompiledRule, now: datetime) -> None:
-        """Build the aggregates this trigger reads (current, previous, baseline windows)."""
-        d = rule.definition
-        assert d.window is not None and d.metric is not None
-        window = self.windows.of(d.window, int(now.timestamp()), customer.timezone)
-        windows: list[Window] = [window]
-        if d.window != "none":
-            for _ in range(d.baseline_windows):
-                windows.append(self.windows.previous(windows[-1]))
-        by_id = {customer.id: CustomerRef.of(customer)}
-        keys: dict[AggregateKey, Window] = {
-            (customer.id, d.metric, d.window, self.windows.ts(w)): w for w in windows
-        }
-        Aggregator(self.readings, self.windows, by_id).recompute(keys)
 
     def _published(self, tenant_id: str, key: str) -> CompiledRule:
         try:

@@ -92,7 +92,7 @@ def test_unknown_and_revoked_keys_are_401(api: Api, runtime: Runtime) -> None:
 
     api.ok("GET", "/v1/customers", tenant.ops)
     with runtime.services() as services:
-        row = services.tenants.repo.get_key(tenant.ops_key.partition(".")[0])
+        row = services.tenants.find_key(tenant.ops_key.partition(".")[0])
         assert row is not None
         row.revoked_at = runtime.clock.now()
     api.problem("GET", "/v1/customers", tenant.ops, 401)

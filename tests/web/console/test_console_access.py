@@ -62,7 +62,7 @@ def test_sessions_expire_when_idle_and_when_the_key_is_revoked(
     console_sign_in(api.client, tenant.ops_key)
     assert api.client.get("/console/rules").status_code == 200
     with runtime.services() as services:
-        row = services.tenants.repo.get_key(_key_id(api, tenant.ops_key))
+        row = services.tenants.find_key(_key_id(api, tenant.ops_key))
         assert row is not None
         row.revoked_at = datetime.now(UTC)
         services.session.add(row)

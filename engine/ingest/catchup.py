@@ -9,25 +9,22 @@ this transaction and then decides for the new trigger (`engine.ingest.events`)."
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from engine.customers.repository import CustomerRef, CustomerRepository
-from engine.errors import Busy, NotFound
+from engine.customers.refs import CustomerRef
+from engine.errors import NotFound
+from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.kinds import Verdict
 from engine.evaluation.occurrences import OccurrenceEvaluator
-from engine.evaluation.repository import ActiveTrigger
-from engine.feeds.events_repository import EventRepository
+from engine.ingest.phases import try_again
+from engine.ingest.stores import StoresOver
 from engine.models import Event
 from engine.platform.clock import Clock
 from engine.platform.db import end_reads, read_snapshot
-
-ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -55,8 +52,16 @@ def _seen(event: Event) -> tuple[Any, ...]:
 
 
 class ScheduleCatchUp:
-    def __init__(self, session: Session, occurrences: OccurrenceEvaluator, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: Session,
+        stores_over: StoresOver,
+        occurrences: OccurrenceEvaluator,
+        clock: Clock,
+    ) -> None:
         self.session = session
+        self.stores_over = stores_over
+        self.write = stores_over(session)
         self.occurrences = occurrences
         self.clock = clock
 
@@ -66,12 +71,13 @@ class ScheduleCatchUp:
         end_reads(self.session)
         bind = self.session.get_bind()
         assert isinstance(bind, Engine), "a unit of work is bound to an engine"
-        with read_snapshot(bind) as reads:
-            customer = CustomerRepository(reads).get(trigger.tenant_id, trigger.customer_id)
+        with read_snapshot(bind) as session:
+            reads = self.stores_over(session)
+            customer = reads.customers.get(trigger.tenant_id, trigger.customer_id)
             if customer is None:
                 raise NotFound(f"customer {trigger.customer_id} not found")
             ref = CustomerRef.of(customer)
-            events = EventRepository(reads).active_of_type(ref.id, event_type)
+            events = reads.events.active_of_type(ref.id, event_type)
             now = self.clock.now()
             verdicts = [self.occurrences.decide(trigger, e, ref, now) for e in events]
         return Reminders(trigger, ref, [_seen(e) for e in events], verdicts)
@@ -81,10 +87,10 @@ class ScheduleCatchUp:
         written; False (nothing applied) when what they were decided on has changed."""
         if trigger != decided.trigger:
             return False
-        customer = CustomerRepository(self.session).get(trigger.tenant_id, trigger.customer_id)
+        customer = self.write.customers.get(trigger.tenant_id, trigger.customer_id)
         if customer is None or CustomerRef.of(customer) != decided.customer:
             return False
-        events = EventRepository(self.session).active_of_type(trigger.customer_id, event_type)
+        events = self.write.events.active_of_type(trigger.customer_id, event_type)
         if [_seen(e) for e in events] != decided.seen:
             return False
         for event, verdict in zip(events, decided.verdicts, strict=True):
@@ -93,11 +99,9 @@ class ScheduleCatchUp:
 
     def again(self, attempt: int) -> None:
         """Drop what this attempt wrote and wait a moment; past the last attempt, refuse (503)."""
-        self.session.rollback()
-        if attempt + 1 >= ATTEMPTS:
-            raise Busy(
-                "the customer's events kept changing while the trigger was being saved; "
-                "nothing was changed",
-                retry_after=1,
-            )
-        time.sleep(0.002 * 2**attempt * (0.5 + random.random()))
+        try_again(
+            self.session,
+            attempt,
+            "the customer's events kept changing while the trigger was being saved; "
+            "nothing was changed",
+        )
