@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from engine.auth.limits import attempt_names
 from engine.auth.service import Authenticator, Principal, key_id_of
 from engine.catalog.backtest import BacktestService
 from engine.catalog.service import CatalogService
@@ -207,8 +208,7 @@ def get_principal(
     if not credential:
         raise Unauthorized("send Authorization: Bearer <key or token>")
     limiter = get_runtime(request).auth_failures
-    names = [f"client:{request.client.host if request.client else '-'}"]
-    names += [f"key:{key_id}"] if (key_id := key_id_of(credential)) else []
+    names = attempt_names(request.client.host if request.client else None, key_id_of(credential))
     limiter.check(names)
     try:
         return auth.authenticate(credential)

@@ -16,6 +16,7 @@ from api.web.deps import FormDep, VisitorDep
 from api.web.session import LANG_COOKIE
 from api.web.texts import language_of
 from api.web.visitor import LANG_MAX_AGE
+from engine.auth.limits import attempt_names
 from engine.auth.service import key_id_of
 from engine.errors import NudgeError, TooManyRequests
 from engine.models import Role
@@ -44,8 +45,7 @@ def sign_in(
     """Failed keys count against the client and the key id as for the API (429 past it)."""
     key = str(form.get("key") or "").strip()[:MAX_KEY_LENGTH]
     limiter = get_runtime(request).auth_failures
-    names = [f"client:{request.client.host if request.client else '-'}"]
-    names += [f"key:{key_id}"] if (key_id := key_id_of(key)) else []
+    names = attempt_names(request.client.host if request.client else None, key_id_of(key))
     try:
         limiter.check(names)
     except TooManyRequests:

@@ -1,11 +1,15 @@
 """Failed authentication, counted per client and per key id: past the limit, callers wait.
 
-Process-local on purpose: it throttles guessing at the speed one process can answer; with
-several processes an attacker gets each process's allowance, which stays a small number.
+Per process on purpose (docs/operations.md says why): with N api processes a client gets up to
+N times the allowance, which changes nothing for guessing (a key's secret has 256 bits, a
+customer token is an HMAC), while a count shared through the database would cost a write for
+every request that carries no valid credential. A client is its IPv4 address or its IPv6 /64,
+the block one subscriber gets.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -13,6 +17,31 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from engine.errors import TooManyRequests
+
+IPV6_CLIENT_PREFIX = 64
+
+
+def attempt_names(client_host: str | None, key_id: str | None) -> list[str]:
+    """What a failed attempt counts against: its client and, if it named one, the key id."""
+    names = [f"client:{client_of(client_host)}"]
+    return names + [f"key:{key_id}"] if key_id else names
+
+
+def client_of(host: str | None) -> str:
+    """The client an address belongs to: an IPv4 address (mapped ones too), or the /64 of an
+    IPv6 one (a subscriber has the whole block, so counting each address would count
+    nothing); anything else as given."""
+    if not host:
+        return "-"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)
 
 
 class FailedAuthLimiter:

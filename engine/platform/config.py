@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         default=20,
         ge=1,
         description="Failed authentications per client (and per key id) within the window "
-        "before further attempts get 429.",
+        "before further attempts get 429; counted in each process, not shared.",
     )
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)
     idempotency_ttl_hours: int = Field(
