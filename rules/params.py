@@ -102,9 +102,13 @@ def _check_bounds(spec: ParameterSpec, number: float) -> None:
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past the largest double
+        raise ValueError("must be a finite number") from None
+    if not math.isfinite(number):
         raise ValueError("must be a finite number")
-    return float(value)
+    return number
 
 
 def _double(value: Any) -> float:
