@@ -123,7 +123,7 @@ BaselineWindows = Annotated[
 Hours = Annotated[Double, Field(ge=0)]
 EscalationMinutes = Annotated[Double, Field(gt=0, le=7 * 24 * 60)]
 # A parameter's default, of the parameter's type (checked with its bounds by the definition).
-# A whole number past int64 would not convert to a double.
+# Whole numbers within int64, as the document says (10**400 has no double to become).
 Int64 = Annotated[
     StrictInt, Field(ge=-(2**63), le=2**63 - 1, json_schema_extra={"format": "int64"})
 ]
