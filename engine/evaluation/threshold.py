@@ -181,8 +181,7 @@ class ThresholdEvaluator:
             for step in prepared.steps:
                 if step.changed:
                     self._save(triggers, rows.get(step.key), step)
-                if step.decision is not None:
-                    self.writer.write(step.decision)
+            self.writer.write_many([s.decision for s in prepared.steps if s.decision])
         for outcome, count in prepared.outcomes.items():
             evaluations.labels(outcome).inc(count)
         return True
