@@ -56,6 +56,10 @@ RULES: list[Rule] = [
     ("CEL runtime (expression.eval, C++)", _calls("rules/condition.py", ".eval(")),
     ("CEL: binding variables, Evaluation", _in("rules/condition.py", "rules/context.py")),
     ("JSON decode (stdlib json)", _in("/json/")),
+    (
+        "JSON decode + type check (msgspec, C)",
+        _calls("engine/feeds/parsing/plain.py", ".decode("),
+    ),
     ("parse + validate rows (Python)", _in("engine/feeds/parsing/")),
     ("rows to/from SQL (Python)", _in("repository.py")),
     ("fold readings into windows (Python)", _in("engine/evaluation/aggregation.py")),
@@ -68,6 +72,7 @@ RULES: list[Rule] = [
         _in("engine/evaluation/", "rules/"),
     ),
     ("feed service: dedupe, customers (Python)", _in("engine/feeds/", "engine/customers/")),
+    ("ingest step: snapshot, draft, write (Python)", _in("engine/ingest/")),
     (
         "HTTP: uvicorn, starlette, fastapi, pydantic",
         _in("/uvicorn/", "/starlette/", "/fastapi/", "/anyio/", "/pydantic", "/h11/", "api/"),
