@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,8 @@ from engine.delivery.links import (
 from engine.errors import NudgeError
 from engine.models import Customer, Notification, Tenant
 from engine.platform.config import Settings
-from engine.templating import formatting_locale, localized, render
+from engine.templating import RenderedMessage, formatting_locale, localized, render
+from engine.templating.pool import RenderRequest
 
 Resolve = Callable[[str, str, str, str, str | None], tuple[str, Mapping[str, str]]]
 _WINDOW_TIMES = ("start", "end")
@@ -94,6 +96,22 @@ def render_context(
 TemplateKey = tuple[str, str, str, str, str | None]
 
 
+@dataclass(frozen=True)
+class MessageDraft:
+    """A message before rendering: what to render, and the message it goes into."""
+
+    request: RenderRequest
+    envelope: OutboundMessage
+
+    def message(self, rendered: RenderedMessage) -> OutboundMessage:
+        return replace(
+            self.envelope,
+            text=rendered.text,
+            subject=rendered.subject or "",
+            html=rendered.html,
+        )
+
+
 class Composer:
     """Renders a dispatch batch's messages. Templates are looked up first (``prefetch``, in
     the claim's short transaction); rendering then touches no database, so a slow template
@@ -151,6 +169,23 @@ class Composer:
     ) -> OutboundMessage:
         """The rendered message, the ``attempt``-th on ``channel`` (raises a domain error if
         no template fits or it fails)."""
+        draft = self.draft(notification, channel, to, customer, tenant, rule, now, attempt)
+        r = draft.request
+        return draft.message(render(r.parts, r.context, r.locale, r.timezone))
+
+    def draft(
+        self,
+        notification: Notification,
+        channel: str,
+        to: str,
+        customer: Customer,
+        tenant: Tenant,
+        rule: Mapping[str, Any],
+        now: datetime,
+        attempt: int = 1,
+    ) -> MessageDraft:
+        """Everything of the message but its rendering: what to render and what to wrap it in
+        (raises a domain error if no template fits)."""
         links = self._links(notification, customer, channel, now)
         written_in, parts = self.resolve(
             *self.template_key(notification, channel, customer, tenant, rule)
@@ -158,19 +193,19 @@ class Composer:
         # One fallback chain decides the words and how values are written in them.
         language = formatting_locale(customer.locale, written_in, tenant.default_locale)
         context = render_context(notification, customer, rule, links, now, language)
-        rendered = render(parts, context, language, customer.timezone)
+        request = RenderRequest(dict(parts), context, language, customer.timezone)
         # The email channel adds List-Unsubscribe-Post (RFC 8058) for https links.
         headers = {"List-Unsubscribe": f"<{links['unsubscribe']}>"} if channel == "email" else {}
-        return OutboundMessage(
+        envelope = OutboundMessage(
             notification_id=notification.id,
             attempt=attempt,
             channel=channel,
             tenant_id=notification.tenant_id,
             customer_id=customer.id,
             to=to,
-            text=rendered.text,
-            subject=rendered.subject or "",
-            html=rendered.html,
+            text="",
+            subject="",
+            html=None,
             sender=tenant.email_from if channel == "email" else tenant.sms_from,
             locale=language,
             headers=headers,
@@ -179,6 +214,7 @@ class Composer:
             callback_url=status_callback_url(self.settings, channel),
             gather_url=voice_gather_url(self.settings, channel) if channel == "voice" else None,
         )
+        return MessageDraft(request, envelope)
 
     def _links(
         self, notification: Notification, customer: Customer, channel: str, now: datetime

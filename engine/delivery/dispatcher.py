@@ -22,13 +22,18 @@ from typing import Any, TypeVar
 
 from engine.channels.base import ChannelError, OutboundMessage, PermanentChannelError, SendResult
 from engine.channels.registry import ChannelRegistry
-from engine.delivery.service import Claimed, DeliveryService, Job, Outcome
+from engine.delivery.service import Claimed, DeliveryService, Job, Outcome, Pending
 from engine.delivery.units import DeliveryPlatform
+from engine.templating.pool import Rendered, RenderPool
 
 log = logging.getLogger("nudge.dispatch")
 T = TypeVar("T")
 # Render time after which the notifications prepared so far are written and start sending.
 PREPARE_CHUNK_SECONDS = 0.02
+MAX_CHUNK = 50  # messages rendered in one call of a worker process
+# A tenant whose recent messages took longer than this to render is slow: it waits for a
+# worker other than the last free one.
+SLOW_RENDER_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class Dispatcher:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nudge-dispatch-db")
         self._committing = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        workers = settings.render_workers
+        self.renderer = RenderPool(workers) if workers else None
+        self._lanes: dict[str, asyncio.Task[None]] = {}  # tenants being prepared, in the pool
 
     @property
     def owner(self) -> str:
@@ -85,6 +93,8 @@ class Dispatcher:
         one is still sending, and each message goes out as soon as it is rendered; when
         nothing is due, sleep until woken (or ``idle_timeout``)."""
         self._loop = asyncio.get_running_loop()
+        if self.renderer is not None:
+            self.renderer.warm()
         sending: set[asyncio.Task[None]] = set()
         while not self.stopping:
             self.wakeup.clear()
@@ -92,7 +102,7 @@ class Dispatcher:
             if len(sending) < self.batch_size:
                 try:
                     handled = await self._claim_and_start(sending)
-                    if handled == 0 and not sending and on_idle is not None:
+                    if handled == 0 and not sending and not self._lanes and on_idle is not None:
                         await on_idle()
                 except Exception:  # the database may be away for a moment: try again later
                     log.exception("dispatch cycle failed")
@@ -104,12 +114,17 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(idle_timeout):
                     await self.wakeup.wait()
+        if self._lanes:
+            await asyncio.gather(*self._lanes.values(), return_exceptions=True)
         if sending:
             await asyncio.gather(*sending)
 
     async def _claim_and_start(self, sending: set[asyncio.Task[None]]) -> int:
         """Claim a batch and prepare it a little at a time, starting each prepared part's sends
-        before rendering the next: how many notifications were handled."""
+        before rendering the next: how many notifications were handled (with render workers,
+        how many were claimed: each tenant's part is prepared by its own lane meanwhile)."""
+        if self.renderer is not None:
+            return await self._claim_into_lanes(sending)
         claimed = await self.in_db(self._claim_batch)
         if claimed is None:
             return 0
@@ -125,9 +140,63 @@ class Dispatcher:
             self.claimed.difference_update(claimed.released)
         return claimed.handled
 
-    def _claim_batch(self) -> Claimed | None:
-        """On the database thread: a stop that came while this waited claims nothing."""
-        claimed = None if self.stopping else self.service.claim_batch(self.batch_size)
+    async def _claim_into_lanes(self, sending: set[asyncio.Task[None]]) -> int:
+        """Claim for the tenants not being prepared already and start a lane for each: a
+        tenant's slow renders keep only its own lane waiting, never the next claim."""
+        room = self.batch_size - len(self.claimed)
+        if room <= 0:
+            return 0
+        busy = sorted(self._lanes)
+        claimed = await self.in_db(self._claim_batch, room, busy)
+        if claimed is None:
+            return 0
+        count = len(claimed.waiting)
+        for tenant in claimed.tenants():
+            self._lanes[tenant] = asyncio.create_task(self._lane(claimed, tenant, sending))
+        return count
+
+    async def _lane(self, claimed: Claimed, tenant: str, sending: set[asyncio.Task[None]]) -> None:
+        """Draft, render (in a worker process) and start ``tenant``'s claimed notifications,
+        a chunk at a time, until none is waiting or its render share is spent."""
+        try:
+            while not self.stopping and any(n.tenant_id == tenant for n in claimed.waiting):
+                cost = self.service.render_cost.get(tenant)
+                count = max(1, min(MAX_CHUNK, int(PREPARE_CHUNK_SECONDS / cost))) if cost else 1
+                pending = await self.in_db(self.service.draft, claimed, tenant, count)
+                rendered = await self._render(tenant, pending, (cost or 0.0) > SLOW_RENDER_SECONDS)
+                jobs = await self.in_db(self.service.finish, claimed, rendered) if pending else []
+                self._start(jobs, sending)
+                self._settle(claimed)
+        except Exception:  # the database may be away: the leases run out, another claim follows
+            log.exception("preparing a tenant's notifications failed", extra={"tenant": tenant})
+        finally:
+            self._settle(claimed)
+            del self._lanes[tenant]
+            self.wakeup.set()  # this tenant's next notifications may be claimed
+
+    async def _render(
+        self, tenant: str, pending: list[Pending], slow: bool
+    ) -> list[tuple[Pending, Rendered]]:
+        assert self.renderer is not None
+        requests = [p.draft.request for p in pending if p.draft is not None]
+        outcomes = iter(await self.renderer.render(tenant, requests, slow) if requests else [])
+        return [(p, p.unrendered() or next(outcomes)) for p in pending]
+
+    def _settle(self, claimed: Claimed) -> None:
+        """Stop holding what was given back or handled with nothing to send."""
+        self.claimed.difference_update(claimed.released)
+        self.claimed.difference_update(claimed.settled)
+        claimed.released.clear()
+        claimed.settled.clear()
+
+    def _claim_batch(
+        self, limit: int | None = None, busy: list[str] | None = None
+    ) -> Claimed | None:
+        """On the database thread: a stop that came while this waited claims nothing. In lanes
+        (``busy`` given), a tenant slow to render is claimed one notification at a time."""
+        limit = self.batch_size if limit is None else limit
+        slow = SLOW_RENDER_SECONDS if busy is not None else None
+        claimed = None if self.stopping else self.service.claim_batch(limit, busy or [], slow)
         if claimed is not None:
             self.claimed.update(n.id for n in claimed.waiting)
         return claimed
@@ -154,6 +223,8 @@ class Dispatcher:
         """Stop claiming, let in-flight sends finish, give back what was not started."""
         self.stopping = True
         self.wakeup.set()
+        if self._lanes:  # each ends after the chunk it is rendering
+            await asyncio.gather(*self._lanes.values(), return_exceptions=True)
         async with _all_slots(self.slots, self.settings.dispatch_concurrency):
             await self.in_db(self._release_claimed)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -56,13 +56,21 @@ class DeliveryRepository:
         self.postgres = session.get_bind().dialect.name == "postgresql"
 
     def claim(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        skip_tenants: Sequence[str] = (),
+        one_of: Sequence[str] = (),
     ) -> list[Notification]:
         """Take up to ``limit`` due notifications (or ones whose lease expired) for ``owner``,
         fairly across tenants: each tenant's due notifications are ranked by due time and the
         lowest ranks go first, so one tenant's backlog does not keep another's first one
         waiting. Ranked are the earliest ``FAIR_WINDOW`` × ``limit`` due notifications: a
-        notification due after more than that many of others' waits for them.
+        notification due after more than that many of others' waits for them. None of the
+        ``skip_tenants``' are taken (the caller is still preparing their last ones), and at
+        most one of each of the ``one_of`` tenants' (whose messages are slow to render).
 
         PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); SQLite runs
         one writer at a time, so its claim is exclusive by itself."""
@@ -71,6 +79,8 @@ class DeliveryRepository:
             and_(t.status.in_(OPEN_STATUSES), t.due_at <= now),
             and_(t.status == NotificationStatus.sending, t.lease_expires_at < now),
         )
+        if skip_tenants:
+            due = and_(due, t.tenant_id.not_in(list(skip_tenants)))
         # Ranked among the earliest due only: the index gives them in due order, and ranking
         # every due row (100,000 in a backlog) costs a sort of all of them on each claim.
         earliest = (
@@ -82,21 +92,24 @@ class DeliveryRepository:
         )
         e = earliest.c
         rank = func.row_number().over(partition_by=e.tenant_id, order_by=(e.due_at, e.id))
-        ranked = sa_select(e.id, e.due_at, rank.label("rank")).subquery("ranked")
+        ranked = sa_select(e.id, e.tenant_id, e.due_at, rank.label("rank")).subquery("ranked")
         order = (ranked.c.rank, ranked.c.due_at, ranked.c.id)
+        allowed = (
+            or_(ranked.c.rank == 1, ranked.c.tenant_id.not_in(list(one_of))) if one_of else true()
+        )
         if self.postgres:
             # Row locks cannot be taken where the window is computed: lock the table's own
             # rows, still due when locked, in rank order.
             ids = (
                 sa_select(t.id)
                 .join(ranked, ranked.c.id == t.id)
-                .where(due)
+                .where(due, allowed)
                 .order_by(*order)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=_NOTIFICATIONS)
             )
         else:
-            ids = sa_select(ranked.c.id).order_by(*order).limit(limit)
+            ids = sa_select(ranked.c.id).where(allowed).order_by(*order).limit(limit)
         statement = (
             update(Notification)
             .where(col(Notification.id).in_(ids.scalar_subquery()))

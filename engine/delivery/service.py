@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.channels.base import ChannelError, OutboundMessage, SendResult
-from engine.delivery.composer import Composer
+from engine.delivery.composer import Composer, MessageDraft
 from engine.delivery.planner import (
     Defer,
     Recipient,
@@ -32,6 +32,7 @@ from engine.models import Notification, NotificationStatus, Tenant
 from engine.platform.clock import Clock
 from engine.platform.config import Settings
 from engine.preferences.service import public_preferences
+from engine.templating.pool import Rendered, RenderRequest, render_here
 
 log = logging.getLogger("nudge.dispatch")
 # Render time one tenant may spend in one claimed batch before its remaining notifications go
@@ -88,7 +89,41 @@ class Claimed:
     waiting: deque[Notification]
     handled: int = 0
     released: list[str] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)  # handled without a message to send
     spent: dict[str, float] = field(default_factory=dict)
+
+    def tenants(self) -> list[str]:
+        """The tenants with notifications waiting, in claim order."""
+        return list(dict.fromkeys(n.tenant_id for n in self.waiting))
+
+    def take(self, tenant_id: str, count: int) -> list[Notification]:
+        """Up to ``count`` of ``tenant_id``'s waiting notifications, out of the queue."""
+        mine = [n for n in self.waiting if n.tenant_id == tenant_id][:count]
+        for n in mine:
+            self.waiting.remove(n)
+        return mine
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A planned notification whose message waits to be rendered: its draft, or the error
+    that kept it from having one (no template)."""
+
+    n: Notification
+    draft: MessageDraft | None
+    error: NudgeError | None = None
+
+    def unrendered(self) -> Rendered | None:
+        """The outcome already known without rendering (the draft failed), else None."""
+        return Rendered(None, self.error, 0.0) if self.draft is None else None
+
+
+class _Again:
+    """The message could not be rendered and the notification moves on to its next channel:
+    plan and render it again."""
+
+
+AGAIN = _Again()
 
 
 class _Caps:
@@ -134,11 +169,18 @@ class DeliveryService:
             jobs.extend(self.prepare(claimed, chunk_seconds=float("inf")))
         return jobs, claimed.handled if claimed is not None else 0
 
-    def claim_batch(self, limit: int) -> Claimed | None:
-        """Claim up to ``limit`` due notifications, fairly across tenants, and look up what
-        preparing them needs, in one short transaction; None when nothing is due."""
+    def claim_batch(
+        self, limit: int, busy: Sequence[str] = (), slow: float | None = None
+    ) -> Claimed | None:
+        """Claim up to ``limit`` due notifications, fairly across tenants (none of the
+        ``busy`` tenants', and with ``slow`` seconds given, one only of each tenant whose
+        messages recently took longer than that to render), and look up what preparing them
+        needs, in one short transaction; None when nothing is due."""
         now = self.clock.now()
-        batch = self._claim(now, limit)
+        one_of = (
+            [t for t, cost in self.render_cost.items() if cost > slow] if slow is not None else []
+        )
+        batch = self._claim(now, limit, busy, one_of)
         if not batch.claimed:
             return None
         return Claimed(batch, _Caps(batch.sent), now, deque(self._cheap_first(batch.claimed)))
@@ -176,11 +218,7 @@ class DeliveryService:
                 began = time.perf_counter()
                 unit.repo.save(n)
                 job = self._prepare(n, batch, claimed.caps, recorder, unit.repo, claimed.now)
-                spent = time.perf_counter() - began
-                claimed.spent[n.tenant_id] = claimed.spent.get(n.tenant_id, 0.0) + spent
-                self.render_cost[n.tenant_id] = (
-                    self.render_cost.get(n.tenant_id, spent) + spent
-                ) / 2
+                self._spent(claimed, n.tenant_id, time.perf_counter() - began)
                 claimed.handled += 1
                 if job is not None:
                     jobs.append(job)
@@ -193,6 +231,57 @@ class DeliveryService:
                 extra={"released": len(released)},
             )
         return jobs
+
+    def draft(self, claimed: Claimed, tenant_id: str, count: int) -> list[Pending]:
+        """Plan up to ``count`` of ``tenant_id``'s waiting notifications in one transaction
+        (deferrals, stops and skipped channels written), leaving their rendering to the
+        caller (`finish` takes the outcomes). A tenant whose renders in this batch took more
+        than its share has its remaining notifications given back instead."""
+        if claimed.spent.get(tenant_id, 0.0) > self.tenant_render_share:
+            released = [n.id for n in claimed.take(tenant_id, len(claimed.waiting))]
+            self.release(released)
+            claimed.released.extend(released)
+            return []
+        pending: list[Pending] = []
+        with self.units() as unit:
+            recorder = self._recorder(unit)
+            for n in claimed.take(tenant_id, count):
+                unit.repo.save(n)
+                drafted = self._draft_one(n, claimed.batch, claimed.caps, recorder, claimed.now)
+                if drafted is None:
+                    claimed.handled += 1
+                    claimed.settled.append(n.id)
+                else:
+                    pending.append(drafted)
+        return pending
+
+    def finish(self, claimed: Claimed, rendered: Sequence[tuple[Pending, Rendered]]) -> list[Job]:
+        """Take the render outcomes of drafted notifications in one transaction: the jobs to
+        send; one whose message failed moves on to its next channel (waiting again, drafted
+        anew) or, with none left, fails."""
+        jobs: list[Job] = []
+        with self.units() as unit:
+            recorder = self._recorder(unit)
+            for pending, outcome in rendered:
+                n = pending.n
+                self._spent(claimed, n.tenant_id, outcome.seconds)
+                unit.repo.save(n)
+                done = self._finish_one(
+                    pending, outcome, claimed.batch, claimed.caps, recorder, unit.repo, claimed.now
+                )
+                if isinstance(done, _Again):
+                    claimed.waiting.appendleft(n)
+                    continue
+                claimed.handled += 1
+                if done is None:
+                    claimed.settled.append(n.id)
+                else:
+                    jobs.append(done)
+        return jobs
+
+    def _spent(self, claimed: Claimed, tenant_id: str, seconds: float) -> None:
+        claimed.spent[tenant_id] = claimed.spent.get(tenant_id, 0.0) + seconds
+        self.render_cost[tenant_id] = (self.render_cost.get(tenant_id, seconds) + seconds) / 2
 
     def record(self, outcomes: Sequence[Outcome]) -> bool:
         """Record a group of outcomes in one transaction; whether a failed one is due again
@@ -254,10 +343,13 @@ class DeliveryService:
         with self.units() as unit:
             unit.repo.renew(sorted(ids), self.owner, until)
 
-    def _claim(self, now: datetime, limit: int) -> _Batch:
+    def _claim(
+        self, now: datetime, limit: int, busy: Sequence[str] = (), one_of: Sequence[str] = ()
+    ) -> _Batch:
         with self.units() as unit:
             repo = unit.repo
-            claimed = repo.claim(self.owner, now, now + self.lease, limit) if limit > 0 else []
+            lease = now + self.lease
+            claimed = repo.claim(self.owner, now, lease, limit, busy, one_of) if limit > 0 else []
             recipients = _recipients(repo, claimed)
             rules = repo.rule_definitions(list({_rule_key(n) for n in claimed}))
             tenants = repo.tenants(list({n.tenant_id for n in claimed}))
@@ -283,43 +375,83 @@ class DeliveryService:
         repo: DeliveryRepository,
         now: datetime,
     ) -> Job | None:
-        """Plan and render ``n``: a job, or None once it is deferred, stopped or failed."""
+        """Plan and render ``n`` here: a job, or None once it is deferred, stopped or failed."""
+        while True:
+            pending = self._draft_one(n, batch, caps, recorder, now)
+            if pending is None:
+                return None
+            outcome = pending.unrendered() or render_here(_request(pending))
+            done = self._finish_one(pending, outcome, batch, caps, recorder, repo, now)
+            if not isinstance(done, _Again):
+                return done
+
+    def _draft_one(
+        self, n: Notification, batch: _Batch, caps: _Caps, recorder: Recorder, now: datetime
+    ) -> Pending | None:
+        """Plan ``n``: its message's draft on the channel it goes out on (counted against the
+        customer's caps), or None once it is deferred or stopped (recorded)."""
         recipient, tenant, rule = (
             batch.recipients[n.customer_id],
             batch.tenants[n.tenant_id],
             batch.rule(n),
         )
         sent = caps.counter(n.customer_id)
-        while True:
-            decided = plan(n, recipient, now, sent, str(rule.get("cap_policy", "defer")))
-            if isinstance(decided, Defer):
-                recorder.defer(n, decided, now)
-                return None
-            if isinstance(decided, Stop):
-                recorder.stop(n, decided, now)
-                return None
-            recorder.fallbacks(n, decided.skipped)
-            n.channel_index, n.channel = decided.index, decided.channel
-            attempt = batch.attempts.get((n.id, decided.channel), 0) + 1
-            try:
-                message = batch.composer.compose(
-                    n, decided.channel, decided.to, recipient.customer, tenant, rule, now, attempt
-                )
-            except NudgeError as exc:
-                order = channel_order(n, recipient)
-                reason = f"{decided.channel} message could not be rendered: {exc.detail}"
-                recorder.next_channel(n, reason, now, order, keep_lease=True)
-                if n.status != NotificationStatus.sending:
-                    return None  # no channel left: recorded as failed
-                continue
-            repo.save(n)
-            caps.planned[(n.customer_id, decided.channel)] += 1
-            channels = tuple(channel_order(n, recipient))
-            escalation = _escalation(rule, n) if n.channel_index + 1 < len(channels) else None
-            return Job(n.id, message, channels, n.channel_index, n.created_at, escalation)
+        decided = plan(n, recipient, now, sent, str(rule.get("cap_policy", "defer")))
+        if isinstance(decided, Defer):
+            recorder.defer(n, decided, now)
+            return None
+        if isinstance(decided, Stop):
+            recorder.stop(n, decided, now)
+            return None
+        recorder.fallbacks(n, decided.skipped)
+        n.channel_index, n.channel = decided.index, decided.channel
+        attempt = batch.attempts.get((n.id, decided.channel), 0) + 1
+        try:
+            draft = batch.composer.draft(
+                n, decided.channel, decided.to, recipient.customer, tenant, rule, now, attempt
+            )
+        except NudgeError as exc:
+            return Pending(n, None, exc)
+        caps.planned[(n.customer_id, decided.channel)] += 1
+        return Pending(n, draft)
+
+    def _finish_one(
+        self,
+        pending: Pending,
+        outcome: Rendered,
+        batch: _Batch,
+        caps: _Caps,
+        recorder: Recorder,
+        repo: DeliveryRepository,
+        now: datetime,
+    ) -> Job | None | _Again:
+        """The job of a rendered message; a failed render moves ``n`` to its next channel
+        (`AGAIN`) or, with none left, fails it (None)."""
+        n, recipient, rule = (
+            pending.n,
+            batch.recipients[pending.n.customer_id],
+            batch.rule(pending.n),
+        )
+        if pending.draft is None or outcome.message is None:
+            if pending.draft is not None:
+                caps.planned[(n.customer_id, n.channel or "")] -= 1
+            detail = outcome.error.detail if outcome.error is not None else "no message"
+            reason = f"{n.channel} message could not be rendered: {detail}"
+            recorder.next_channel(n, reason, now, channel_order(n, recipient), keep_lease=True)
+            return AGAIN if n.status == NotificationStatus.sending else None
+        message = pending.draft.message(outcome.message)
+        repo.save(n)
+        channels = tuple(channel_order(n, recipient))
+        escalation = _escalation(rule, n) if n.channel_index + 1 < len(channels) else None
+        return Job(n.id, message, channels, n.channel_index, n.created_at, escalation)
 
     def _recorder(self, unit: DeliveryUnit) -> Recorder:
         return Recorder(unit.repo, unit.history, self.settings.max_send_attempts)
+
+
+def _request(pending: Pending) -> RenderRequest:
+    assert pending.draft is not None
+    return pending.draft.request
 
 
 def _rule_key(n: Notification) -> RuleKey:

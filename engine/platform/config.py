@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     )
 
     max_body_bytes: int = 10 * 1024 * 1024
+    feed_concurrency: int = Field(
+        default=1,
+        ge=1,
+        description="Feed batches one process works on at once; the others wait their key's "
+        "turn, so small requests are never crowded out by parsing.",
+    )
+    feed_queue_per_key: int = Field(
+        default=16,
+        ge=1,
+        description="Feed batches of one API key that may wait for their turn; the next "
+        "gets 429 with Retry-After.",
+    )
     log_level: str = "INFO"
     gc_threshold: int = Field(
         default=50_000,
@@ -90,6 +102,12 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = "https://api.twilio.com"
 
     dispatch_batch_size: int = 200
+    render_workers: int = Field(
+        default=2,
+        ge=0,
+        description="Processes a dispatcher renders messages in, so that a slow template "
+        "never holds the serving process; 0 renders in the dispatcher itself.",
+    )
     dispatch_concurrency: int = 32
     lease_seconds: int = 120
     max_send_attempts: int = 6

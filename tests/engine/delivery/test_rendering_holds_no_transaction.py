@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import engine.delivery.composer as composer_module
+import engine.templating.pool as render_module
 from tests.engine.delivery.conftest import EMAIL_ONLY, World
 from tests.engine.delivery.transactions import open_transactions as count_open_transactions
 
@@ -23,13 +23,13 @@ async def test_messages_are_rendered_with_no_transaction_open(
     world.cross_threshold("m1")
     open_transactions = count_open_transactions(world.runtime.db)
     open_while_rendering: list[int] = []
-    render = composer_module.render
+    render = render_module.render
 
     def watched_render(*args: Any, **kwargs: Any) -> Any:
         open_while_rendering.append(open_transactions[0])
         return render(*args, **kwargs)
 
-    monkeypatch.setattr(composer_module, "render", watched_render)
+    monkeypatch.setattr(render_module, "render", watched_render)
     await world.dispatch()
 
     assert open_while_rendering == [0]
