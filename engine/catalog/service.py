@@ -21,14 +21,14 @@ class CatalogService:
         clock: Clock,
         on_retire: Callable[[Rule], None] = lambda rule: None,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self.clock = clock
         self.on_retire = on_retire
 
     def create(self, tenant_id: str, data: dict[str, Any]) -> Rule:
         definition = check_definition(data)
         exists = Conflict(f"a rule with key {definition.key!r} exists; PATCH it instead")
-        if self.repo.get(tenant_id, definition.key) is not None:
+        if self._repo.get(tenant_id, definition.key) is not None:
             raise exists
         now = self.clock.now()
         rule = Rule(
@@ -40,13 +40,13 @@ class CatalogService:
             created_at=now,
             updated_at=now,
         )
-        if not self.repo.insert(rule):
+        if not self._repo.insert(rule):
             raise exists
         return rule
 
     def get(self, tenant_id: str, key: str, *, for_update: bool = False) -> Rule:
         """The rule; ``for_update`` before changing it (concurrent changes queue)."""
-        rule = self.repo.get(tenant_id, key, for_update=for_update)
+        rule = self._repo.get(tenant_id, key, for_update=for_update)
         if rule is None:
             raise NotFound(f"rule {key!r} not found")
         return rule
@@ -61,7 +61,7 @@ class CatalogService:
         definition = check_definition({**rule.draft, **changes})
         rule.draft = definition.model_dump(mode="json")
         rule.updated_at = self.clock.now()
-        self.repo.add(rule)
+        self._repo.add(rule)
         return rule
 
     def publish(self, tenant_id: str, key: str) -> Rule:
@@ -69,12 +69,12 @@ class CatalogService:
         if rule.status == RuleStatus.retired:
             raise Conflict(f"rule {key!r} is retired")
         check_definition(rule.draft)
-        latest = self.repo.version(rule.id, rule.latest_version)
+        latest = self._repo.version(rule.id, rule.latest_version)
         if latest is not None and latest.definition == rule.draft:
             raise Conflict(f"version {rule.latest_version} already has this definition")
         now = self.clock.now()
         rule.latest_version += 1
-        self.repo.add(
+        self._repo.add(
             RuleVersion(
                 id=new_id("rlv"),
                 tenant_id=tenant_id,
@@ -85,7 +85,7 @@ class CatalogService:
             )
         )
         rule.status, rule.updated_at = RuleStatus.published, now
-        self.repo.add(rule)
+        self._repo.add(rule)
         return rule
 
     def retire(self, tenant_id: str, key: str) -> Rule:
@@ -93,18 +93,18 @@ class CatalogService:
         decided but not yet sent is cancelled."""
         rule = self.get(tenant_id, key, for_update=True)
         rule.status, rule.updated_at = RuleStatus.retired, self.clock.now()
-        self.repo.add(rule)
+        self._repo.add(rule)
         self.on_retire(rule)
         return rule
 
     def latest_published(self, tenant_id: str, key: str) -> CompiledRule:
-        rule = self.repo.get(tenant_id, key)
+        rule = self._repo.get(tenant_id, key)
         if rule is None or rule.status != RuleStatus.published:
             raise NotFound(f"no published rule {key!r}")
         return self.compiled(rule, rule.latest_version)
 
     def compiled(self, rule: Rule, version: int) -> CompiledRule:
-        row = self.repo.version(rule.id, version)
+        row = self._repo.version(rule.id, version)
         if row is None:
             raise NotFound(f"rule {rule.key!r} has no version {version}")
         return compiled_version(row.id, row.version, row.definition)
@@ -112,33 +112,33 @@ class CatalogService:
     def published(self, tenant_id: str) -> list[CompiledRule]:
         return [
             self.compiled(r, r.latest_version)
-            for r in self.repo.all(tenant_id, RuleStatus.published)
+            for r in self._repo.all(tenant_id, RuleStatus.published)
         ]
 
     def all(self, tenant_id: str) -> list[Rule]:
         """Every rule of the tenant, whatever its status, by key."""
-        return self.repo.all(tenant_id)
+        return self._repo.all(tenant_id)
 
     def find(self, tenant_id: str, key: str) -> Rule | None:
-        return self.repo.get(tenant_id, key)
+        return self._repo.get(tenant_id, key)
 
     def version(self, rule: Rule, version: int) -> RuleVersion | None:
-        return self.repo.version(rule.id, version)
+        return self._repo.version(rule.id, version)
 
     def version_by_id(self, version_id: str) -> RuleVersion | None:
-        return self.repo.version_by_id(version_id)
+        return self._repo.version_by_id(version_id)
 
     def save_tests(self, rule: Rule, tests: str | None) -> None:
         """The rule's test cases as the console's editor keeps them beside the draft."""
         rule.tests = tests
-        self.repo.add(rule)
+        self._repo.add(rule)
 
     def public(self, rule: Rule) -> RulePublic:
         versions = [
             RuleVersionPublic(
                 version=v.version, published_at=v.published_at, definition=v.definition
             )
-            for v in self.repo.versions(rule.id)
+            for v in self._repo.versions(rule.id)
         ]
         return RulePublic(
             key=rule.key,
