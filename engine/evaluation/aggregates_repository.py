@@ -25,6 +25,19 @@ _UNNESTED = (
     "%s::bigint[], %s::varchar[]) WITH ORDINALITY "
     "AS t(c, m, w, s, e, su, n, lo, hi, ls, lv, cu, u, ord)"
 )
+# The columns of `Totals`, in its order: what `add_unmoved` finds before it adds.
+_CHECKED = (
+    "sum",
+    "count",
+    "min",
+    "max",
+    "last_start",
+    "last_value",
+    "covered_until",
+    '"end"',
+    "unit",
+)
+_ABSENT = (None,) * len(_CHECKED)  # no row: no stored row matches
 _AGGREGATE_COLUMNS = (
     'customer_id, metric, "window", start, "end", sum, count, min, max, '
     "last_start, last_value, covered_until, unit"
@@ -53,7 +66,7 @@ class AggregateRepository(DriverStatements):
         # One statement over 13 arrays: psycopg would parse a query with 13 placeholders a row
         # on every call, which cost more than the statement itself.
         source = f"SELECT {_UNNESTED} ORDER BY ord"
-        sql = self._upsert_adding(source)
+        sql = f"{self._upsert_adding(source)} RETURNING {_RETURNED}"
         return self._totals(self._query(sql, [list(column) for column in zip(*rows, strict=True)]))
 
     def _add_in_chunks(
@@ -65,8 +78,23 @@ class AggregateRepository(DriverStatements):
             for key, t in chunk:
                 params += _aggregate_row(key, t)
             values = ", ".join([self._marks(13)] * len(chunk))
-            found.update(self._totals(self._query(self._upsert_adding(f"VALUES {values}"), params)))
+            sql = self._upsert_adding(f"VALUES {values}") + f" RETURNING {_RETURNED}"
+            found.update(self._totals(self._query(sql, params)))
         return found
+
+    def add_unmoved(
+        self,
+        deltas: Mapping[AggregateKey, Sequence[Any]],
+        before: Mapping[AggregateKey, Totals | None],
+    ) -> bool:
+        """SQLite: `add`, row by row only where the window holds exactly ``before`` (None: no
+        row yet), checked by the statement itself; True if every window did. When one did not,
+        the caller rolls the transaction back. Answers no totals: where nothing moved they are
+        ``before`` plus the delta, as the caller worked them out."""
+        checks = " AND ".join(f"window_aggregates.{c} IS ?" for c in _CHECKED)
+        sql = f"{self._upsert_adding(f'VALUES {self._marks(13)}')} WHERE {checks}"
+        rows = [(*_aggregate_row(k, d), *(before.get(k) or _ABSENT)) for k, d in deltas.items()]
+        return self._execmany(sql, rows) == len(rows)
 
     @staticmethod
     def _totals(rows: Iterable[Sequence[Any]]) -> dict[AggregateKey, Totals]:
@@ -86,8 +114,7 @@ class AggregateRepository(DriverStatements):
             f"last_start = CASE WHEN {newer} THEN excluded.last_start "
             "ELSE window_aggregates.last_start END, "
             "covered_until = "
-            f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')} "
-            f"RETURNING {_RETURNED}"
+            f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')}"
         )
 
     def replace(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:

@@ -68,6 +68,9 @@ class Prepared:
     corrected: Sequence[ReadingRow]
     totals: dict[AggregateKey, Totals | None]  # every aggregate a condition read
     states: dict[StateKey, dict[str, Any] | None]  # every state stepped, as it was
+    # The stored totals the prediction added to, of windows that only gain readings (None:
+    # no row yet); `commit` adds only where they still are.
+    before: dict[AggregateKey, Totals | None] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     evaluated: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -150,7 +153,8 @@ class ThresholdEvaluator:
             return None
         totals = aggregator.predict(changes, [*new, *corrected], stored)
         totals.update({k: stored.get(k) for k in earlier})
-        prepared = Prepared(changes, fed, new, corrected, totals, {})
+        before = {k: stored.get(k) for k in added}
+        prepared = Prepared(changes, fed, new, corrected, totals, {}, before)
         self._evaluate(prepared, triggers, work, fast)
         return prepared
 
@@ -165,10 +169,11 @@ class ThresholdEvaluator:
         aggregates, and the states and decisions if the evaluation's inputs are unchanged.
         False (with nothing of the evaluation stored) if they moved. ``known`` learns the
         totals as stored, for the next batch to take as they are."""
-        fresh = Aggregator(store, self.windows, {}).apply(prepared.changes)
-        missing = [k for k in prepared.totals if k not in fresh]
-        found = {**fresh, **store.aggregates.get(missing)} if missing else fresh
-        if any(found.get(k) != t for k, t in prepared.totals.items()):
+        aggregator = Aggregator(store, self.windows, {})
+        fresh = aggregator.apply_unmoved(prepared.changes, prepared.before, prepared.totals)
+        missing = [k for k in prepared.totals if k not in fresh] if fresh is not None else []
+        found = store.aggregates.get(missing) if missing else {}
+        if fresh is None or any(found.get(k) != prepared.totals[k] for k in missing):
             prepared.moved = "totals"
             return False
         rows = triggers.states(list(prepared.states)) if prepared.states else {}
@@ -176,6 +181,7 @@ class ThresholdEvaluator:
             prepared.moved = "states"
             return False
         if known is not None:
+            known.update(fresh)
             known.update(found)
         with triggers.flushed_together():
             for step in prepared.steps:
