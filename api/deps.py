@@ -203,7 +203,8 @@ def get_principal(
     authorization: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> Principal:
     """The caller. Failed attempts are counted per client and per key id; past the limit
-    the answer is 429 with Retry-After, whatever the credential."""
+    the answer is 429 with Retry-After: for a client whatever it sends, for a key id only
+    to wrong secrets (its owner's right one still passes)."""
     credential = authorization.credentials.strip() if authorization else ""
     if not credential:
         raise Unauthorized("send Authorization: Bearer <key or token>")

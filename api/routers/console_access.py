@@ -46,17 +46,19 @@ def sign_in(
     key = str(form.get("key") or "").strip()[:MAX_KEY_LENGTH]
     limiter = get_runtime(request).auth_failures
     names = attempt_names(request.client.host if request.client else None, key_id_of(key))
+    too_many = [("key", console_text(visitor.lang, "signin.too_many"))]
     try:
         limiter.check(names)
-    except TooManyRequests:
-        errors = [("key", console_text(visitor.lang, "signin.too_many"))]
-        return console_page(visitor, "login.html", 429, errors=errors)
-    try:
         principal = auth.authenticate(key) if key else None
+    except TooManyRequests:
+        return console_page(visitor, "login.html", 429, errors=too_many)
     except NudgeError:
         principal = None
     if principal is None or principal.role != Role.ops or principal.tenant_id is None:
-        limiter.failed(names)
+        try:
+            limiter.failed(names)  # past the key id's limit a wrong key waits; a right one not
+        except TooManyRequests:
+            return console_page(visitor, "login.html", 429, errors=too_many)
         errors = [("key", console_text(visitor.lang, "signin.key.error"))]
         return console_page(visitor, "login.html", 400, errors=errors)
     now = visitor.now

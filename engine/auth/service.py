@@ -12,6 +12,7 @@ from engine.platform.config import Settings
 from engine.platform.security import (
     KEY_PREFIX,
     TOKEN_PREFIX,
+    hash_secret,
     same_secret,
     secret_matches,
     sign,
@@ -22,6 +23,7 @@ from engine.tenants.service import TenantService
 
 CUSTOMER_TOKEN = "customer-token"
 ENV_ADMIN_KEY_ID = "env-admin"
+NO_KEY_HASH = hash_secret("")  # no key's secret is empty
 
 
 def key_id_of(credential: str) -> str | None:
@@ -81,7 +83,10 @@ class Authenticator:
     def _api_key(self, credential: str) -> Principal:
         key_id, secret = split_key(credential)
         row = self.tenants.find_key(key_id)
-        if row is None or row.revoked_at is not None or not secret_matches(secret, row.secret_hash):
+        # The secret is always compared, in constant time (an unknown key id against a
+        # stand-in): the comparison's timing tells nothing about the secret or the id.
+        matches = secret_matches(secret, row.secret_hash if row is not None else NO_KEY_HASH)
+        if row is None or row.revoked_at is not None or not matches:
             raise Unauthorized("invalid or revoked API key")
         return Principal(role=row.role, key_id=row.id, tenant_id=row.tenant_id)
 
