@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from api import console, openapi, pages, problems
+from api import console, input_guard, openapi, pages, problems
+from api.admission import FeedAdmissionMiddleware
 from api.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
     )
     app.state.runtime = runtime
     problems.install(app)
+    input_guard.install(app)
     openapi.install(app)
     pages.install(app)
     console.install(app)
@@ -92,6 +94,11 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         IdempotencyMiddleware,
         get_db=lambda: (runtime.db, runtime.clock),
         ttl=timedelta(hours=runtime.settings.idempotency_ttl_hours),
+    )
+    app.add_middleware(
+        FeedAdmissionMiddleware,
+        concurrency=runtime.settings.feed_concurrency,
+        queue_per_key=runtime.settings.feed_queue_per_key,
     )
     app.add_middleware(BodyLimitMiddleware, limit=limit, feed_limit=limit * FEED_BODY_FACTOR)
     app.add_middleware(UnexpectedErrorMiddleware)

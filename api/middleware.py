@@ -31,7 +31,7 @@ BODY_KEY = "nudge.body"
 log = logging.getLogger("nudge.access")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return str(value.decode("latin-1"))
@@ -64,7 +64,7 @@ class WatchedSend:
         await self.send(message)
 
 
-async def _send_problem(scope: Scope, send: Send, exc: NudgeError) -> None:
+async def send_problem(scope: Scope, send: Send, exc: NudgeError) -> None:
     headers, extra = {}, {}
     if isinstance(exc, RetryLater):
         headers["Retry-After"] = str(exc.retry_after)
@@ -84,10 +84,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             return await self.app(scope, receive, send)
         limit = self.feed_limit if scope["path"].startswith("/v1/feeds") else self.limit
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         too_large = PayloadTooLarge(f"request bodies are limited to {limit} bytes")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await _send_problem(scope, send, too_large)
+            return await send_problem(scope, send, too_large)
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -96,7 +96,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return await _send_problem(scope, send, too_large)
+                return await send_problem(scope, send, too_large)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -141,13 +141,13 @@ class IdempotencyMiddleware:
         self.ttl = ttl
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
         if key is None or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         if not key or len(key) > 200:
             bad = BadRequest("Idempotency-Key must be 1 to 200 characters")
-            return await _send_problem(scope, send, bad)
-        auth = _header(scope, b"authorization") or ""
+            return await send_problem(scope, send, bad)
+        auth = header(scope, b"authorization") or ""
         scope_id = hashlib.sha256(auth.encode()).hexdigest()
         digest = hashlib.sha256()
         for part in (scope["path"], scope.get("query_string", b"").decode(), ""):
@@ -156,7 +156,7 @@ class IdempotencyMiddleware:
         try:
             stored = await self._run(lambda s: s.begin(scope_id, key, digest.hexdigest()))
         except NudgeError as exc:
-            return await _send_problem(scope, send, exc)
+            return await send_problem(scope, send, exc)
         if stored is not None:
             return await self._send_stored(send, stored)
         try:
@@ -269,7 +269,7 @@ class UnexpectedErrorMiddleware:
         except Exception as exc:
             if watched.started:
                 raise  # half an answer went out: only closing the connection is honest
-            await _send_problem(scope, send, self._error(scope, exc))
+            await send_problem(scope, send, self._error(scope, exc))
 
     def _error(self, scope: Scope, exc: Exception) -> NudgeError:
         path = scope.get("path", "")

@@ -115,6 +115,12 @@ class TooManyRequests(RetryLater):
     title = "Too many failed attempts: wait before trying again"
 
 
+class FeedQueueFull(RetryLater):
+    status = 429
+    slug = "feed-queue-full"
+    title = "Too many feed batches waiting for this key: send again after Retry-After"
+
+
 class DatabaseUnavailable(RetryLater):
     status = 503
     slug = "database-unavailable"
