@@ -33,10 +33,13 @@ class TenantEntries:
     # of reading them (it checks them when it writes). None once they proved stale, as when
     # other processes write the same windows.
     totals: dict[AggregateKey, Totals] | None = field(default_factory=dict)
+    # (trigger, window start) where the trigger fired, committed, and re-arms only in the
+    # next window: nothing more can be decided there (a state never leaves "fired" then).
+    fired: set[tuple[str, int]] = field(default_factory=set)
 
     @property
     def size(self) -> int:
-        return len(self.refs) + len(self.plans) + len(self.totals or ())
+        return len(self.refs) + len(self.plans) + len(self.totals or ()) + len(self.fired)
 
 
 class IngestCache:
@@ -46,6 +49,9 @@ class IngestCache:
         # cached plans' bounds, running the condition only where it holds (off: every
         # window runs its condition; the decisions are the same).
         self.fast_path = fast_path
+        # Whether windows a trigger has fired in (and re-arms only in the next) are left alone
+        # by later batches (off: their state is stepped each time; the decisions are the same).
+        self.skip_fired = True
         self._tenants: dict[str, TenantEntries] = {}
         self._lock = threading.Lock()
         # (tenant, metric) → its unit; fixed once set, so never stale.

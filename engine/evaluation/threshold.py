@@ -12,7 +12,7 @@ batch is evaluated again from a fresh snapshot.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Container, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
@@ -75,6 +75,9 @@ class Prepared:
     evaluated: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     moved: str = ""  # what `commit` found changed: "totals" or "states"
+    # Windows whose trigger has fired in them and re-arms only in the next window: once this
+    # batch is committed, later batches need not step them (`ThresholdEvaluator.prepare`).
+    latched: set[StateKey] = field(default_factory=set)
 
     def feeds(self, row: ReadingRow) -> bool:
         return (row[0], row[1]) in self.fed
@@ -129,6 +132,7 @@ class ThresholdEvaluator:
         guessed: bool = False,
         known: Mapping[AggregateKey, Totals] | None = None,
         fast: bool = True,
+        fired: Container[StateKey] = frozenset(),
     ) -> Prepared | None:
         """Evaluate on a snapshot (``store`` and ``triggers`` read it); nothing is written.
         ``new`` and ``corrected`` hold only readings some plan watches (`watched`).
@@ -136,7 +140,11 @@ class ThresholdEvaluator:
         one of them may be stored already (then look them up and prepare again). ``known``:
         window totals this process last stored, taken as they are instead of read (`commit`
         finds out if they were not). ``fast``: windows of recognised conditions are first
-        decided in bulk (`decide_recognised`), and only those where the condition holds run it."""
+        decided in bulk (`decide_recognised`), and only those where the condition holds run it.
+        ``fired``: (trigger, window) pairs known to have fired (committed) in a window where
+        the trigger re-arms only in the next one: it can decide nothing more there, so its
+        state there is not stepped again (the condition still runs where it would, for the
+        counts)."""
         fed = watched(plans)
         aggregator = Aggregator(store, self.windows, customers)
         changes = aggregator.changes(new, corrected, {p.stream for p in plans})
@@ -155,7 +163,7 @@ class ThresholdEvaluator:
         totals.update({k: stored.get(k) for k in earlier})
         before = {k: stored.get(k) for k in added}
         prepared = Prepared(changes, fed, new, corrected, totals, {}, before)
-        self._evaluate(prepared, triggers, work, fast)
+        self._evaluate(prepared, triggers, work, fast, fired)
         return prepared
 
     def commit(
@@ -231,6 +239,7 @@ class ThresholdEvaluator:
         triggers: EvaluationRepository,
         work: Work,
         fast: bool = True,
+        fired: Container[StateKey] = frozenset(),
     ) -> None:
         now = self.clock.now()
         reader = StatsReader(now)
@@ -238,12 +247,15 @@ class ThresholdEvaluator:
         true = failed = 0
         full, holds = decide_recognised(work, prepared.totals) if fast else (work, set())
         for n, (plan, slot, keys) in enumerate(full):
-            ctx = self._context(plan, slot, keys, prepared.totals, reader)
+            latched = (plan.trigger.id, slot.start) in fired
             if n in holds:  # true, as the condition would find: `assess` runs it once
                 true += 1
-                found = prepared.totals.get(keys[0])
-                observed.append((plan, slot, ctx, found.unit if found else ""))
+                if not latched:
+                    ctx = self._context(plan, slot, keys, prepared.totals, reader)
+                    found = prepared.totals.get(keys[0])
+                    observed.append((plan, slot, ctx, found.unit if found else ""))
                 continue
+            ctx = self._context(plan, slot, keys, prepared.totals, reader)
             result = evaluate(plan.rule.condition, ctx)
             if result.error is not None:
                 failed += 1
@@ -253,7 +265,7 @@ class ThresholdEvaluator:
                 )
             if result.result:
                 true += 1
-            if result.result or plan.rearms_on_leave:
+            if (result.result or plan.rearms_on_leave) and not latched:
                 found = prepared.totals.get(keys[0])
                 observed.append((plan, slot, ctx, found.unit if found else ""))
         prepared.evaluated = len(work)
@@ -311,6 +323,8 @@ class ThresholdEvaluator:
             new_state, decision, _ = assess(plan.rule.core, ctx, current)
             made = self._decision(plan, slot.window, decision, ctx, unit) if decision else None
             prepared.steps.append(Step(key, slot, new_state, new_state != current, made))
+            if new_state.status == "fired" and not plan.rearms_on_leave:
+                prepared.latched.add(key)
 
     def _save(self, triggers: EvaluationRepository, row: StateRow | None, step: Step) -> None:
         now = self.clock.now()

@@ -5,6 +5,7 @@ transaction, which keeps the decisions only if their inputs did not move meanwhi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from engine.customers.refs import CustomerRef
 from engine.evaluation.cache import IngestCache, TenantEntries, refs_through
@@ -19,6 +20,7 @@ from engine.ingest.phases import ATTEMPTS, Phases
 from engine.ingest.result import finished
 from engine.ingest.stores import Stores
 from engine.platform.clock import Clock
+from engine.platform.db import after_commit
 from engine.platform.ids import new_id
 from engine.platform.metrics import readings_ingested
 
@@ -87,7 +89,7 @@ class FeedService:
         plans = self.evaluator.plans(reads.triggers, by_id, rows, entries)
         fed = watched(plans)
         feeding = [r for r in rows if (r[0], r[1]) in fed]
-        prepared = self._prepare(reads, by_id, plans, feeding, None if exact else entries)
+        prepared = self._prepare(reads, by_id, plans, feeding, entries, exact)
         result = BatchResult(batch=batch, notes=list(parsed.notes))
         refused = list(parsed.rejections)
         return Draft(epoch, entries, result, refused, keyed, len(feeding), first, prepared)
@@ -98,12 +100,14 @@ class FeedService:
         customers: dict[str, CustomerRef],
         plans: list[Plan],
         feeding: list[ReadingRow],
-        known: TenantEntries | None,
+        entries: TenantEntries,
+        exact: bool,
     ) -> Prepared:
         """Evaluate, taking readings as new where the window totals show they must be, and
         looking up the stored ones otherwise (or when a first guess proved wrong)."""
         evaluator = self.evaluator
-        if known is not None:
+        fired = entries.fired if self.cache.skip_fired else frozenset()
+        if not exact:
             prepared = evaluator.prepare(
                 reads.windows,
                 reads.triggers,
@@ -112,8 +116,9 @@ class FeedService:
                 feeding,
                 [],
                 guessed=True,
-                known=known.totals,
+                known=entries.totals,
                 fast=self.cache.fast_path,
+                fired=fired,
             )
             if prepared is not None:
                 return prepared
@@ -126,6 +131,7 @@ class FeedService:
             expected.new,
             expected.corrected,
             fast=self.cache.fast_path,
+            fired=fired,
         )
         assert prepared is not None
         return prepared
@@ -150,6 +156,8 @@ class FeedService:
             if prepared.moved == "totals":
                 entries.totals = None
             return None
+        if prepared.latched:  # known only once committed: a rolled back batch fired nothing
+            after_commit(self.phases.session, partial(entries.fired.update, prepared.latched))
         result = draft.result
         store.count(result, draft.keyed, stored)
         result.evaluated = prepared.evaluated
