@@ -1,0 +1,281 @@
+"""U+0000 in any input is refused before a route runs: a 422 that names where it is.
+
+PostgreSQL's text and JSON cannot hold the character (SQLite stores it), so it would be a 500
+there, or data one database keeps and the other cannot: refused on both, before anything is
+stored. Cheap for the common request: the raw bytes are searched for a NUL byte or its escape
+(``\\u0000`` in JSON, ``%00`` in a URL or form); only a request that has one is decoded, by its
+media type, to name the field: ``body.attributes.tariff``, ``body.3.customer`` (row 3 of a
+feed, NDJSON line or CSV row, and its column), ``query.cursor``, ``path.customer_id``.
+
+Left alone: XML (it cannot hold U+0000 at all: the parser refuses the body), uploaded files
+(read, never stored), the Twilio webhooks (signature first: an unsigned request is a 403), and
+media types no route reads. `nul_in_database` answers a NUL that reaches PostgreSQL anyway.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.middleware import BODY_KEY
+from api.problems import render_domain_error
+from engine.errors import FieldError, InvalidInput
+
+NUL = "\x00"
+MESSAGE = "contains U+0000 (NUL), which no text may hold"
+KEY_MESSAGE = "this name contains U+0000 (NUL), which no text may hold"
+ERROR_TYPE = "string_nul"
+MAX_ERRORS = 20
+SKIPPED_PREFIXES = ("/v1/webhooks/",)
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+CSV_TYPES = ("text/csv", "application/csv")
+FORM = "application/x-www-form-urlencoded"
+JSON_ESCAPE = b"\\u0000"
+URL_ESCAPE = b"%00"
+# PostgreSQL's refusals of U+0000: psycopg's for a text parameter, the server's for JSON.
+_DATABASE_SAYS = ("NUL (0x00)", "\\u0000 cannot be converted")
+
+
+class NulGuardMiddleware:
+    """Answers 422 for a request with U+0000 in its path, query or body (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(SKIPPED_PREFIXES):
+            return await self.app(scope, receive, send)
+        errors = await find_nul(scope)
+        if not errors:
+            return await self.app(scope, receive, send)
+        response = render_domain_error(Request(scope), refusal(errors))
+        await response(scope, receive, send)
+
+
+def refusal(errors: list[FieldError]) -> InvalidInput:
+    where = ", ".join(".".join(str(part) for part in e.loc) for e in errors[:5])
+    more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+    return InvalidInput(detail=f"U+0000 (NUL) is not allowed: {where}{more}", errors=errors)
+
+
+async def find_nul(scope: Scope) -> list[FieldError]:
+    """Where the request holds U+0000: path parameters, query parameters, body fields."""
+    errors: list[FieldError] = []
+    if NUL in scope["path"]:
+        errors += _in_path(scope)
+    query: bytes = scope.get("query_string", b"")
+    if URL_ESCAPE in query or b"\0" in query:
+        errors += _in_pairs(query, "query")
+    body: bytes = scope.get(BODY_KEY, b"")
+    if body:
+        errors += await _in_body(scope, body)
+    return errors[:MAX_ERRORS]
+
+
+def _in_path(scope: Scope) -> list[FieldError]:
+    """The parameters holding U+0000 of the first route whose template the path fits."""
+    path, root = scope["path"], scope.get("root_path", "")
+    path = path[len(root) :] if root and path.startswith(root) else path
+    for route in _routes(getattr(getattr(scope.get("app"), "router", None), "routes", [])):
+        regex = getattr(route, "path_regex", None)
+        found = regex.match(path) if regex is not None else None
+        named = [n for n, value in found.groupdict().items() if NUL in value] if found else []
+        if named:
+            return [FieldError(("path", name), MESSAGE, ERROR_TYPE) for name in named]
+    return [FieldError(("path",), MESSAGE, ERROR_TYPE)]
+
+
+def _routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route with its full template: an included router's routes are its candidates."""
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            yield from _routes(candidates())
+        else:
+            yield route
+
+
+def _in_pairs(encoded: bytes, where: str) -> list[FieldError]:
+    """Fields of a query string or a form (``a=1&b=%00``), decoded as Starlette does."""
+    errors = []
+    for name, value in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True):
+        if NUL in name:
+            errors.append(FieldError((where, _shown(name)), KEY_MESSAGE, ERROR_TYPE))
+        elif NUL in value:
+            errors.append(FieldError((where, name), MESSAGE, ERROR_TYPE))
+    return errors
+
+
+async def _in_body(scope: Scope, body: bytes) -> list[FieldError]:
+    media, params = _media_type(_header(scope, b"content-type"))
+    if media == FORM:
+        return _in_pairs(body, "body") if URL_ESCAPE in body or b"\0" in body else []
+    if media.startswith("multipart/"):
+        return await _in_multipart(scope, body) if b"\0" in body else []
+    if media in CSV_TYPES:
+        return _in_csv(body, params.get("charset", "utf-8"))
+    if b"\0" not in body and JSON_ESCAPE not in body:
+        return []
+    if media in NDJSON_TYPES:
+        return _in_ndjson(body)
+    if not media or media == "application/json" or media.endswith("+json"):
+        return _in_json(body)
+    return []  # XML cannot hold U+0000; other media types no route reads
+
+
+def _in_json(body: bytes) -> list[FieldError]:
+    try:
+        document = json.loads(body)  # bytes: the encoding sniffed, as the routes read them
+    except (ValueError, RecursionError):
+        return []  # malformed: the route says so
+    return list(_walk(document, ("body",)))
+
+
+def _in_ndjson(body: bytes) -> list[FieldError]:
+    """Each line a JSON value, named by its 0-based line index as the feeds name rows."""
+    text = _text(body, "utf-8")
+    errors: list[FieldError] = []
+    for index, line in enumerate((text or "").split("\n")):
+        if NUL in line or "\\u0000" in line:
+            try:
+                errors += _walk(json.loads(line), ("body", index))
+            except (ValueError, RecursionError):
+                continue  # a malformed line is the feed's to reject
+    return errors
+
+
+def _in_csv(body: bytes, charset: str) -> list[FieldError]:
+    """Cells named by row (0-based, after the header, blank lines skipped, as the feed counts
+    them) and by the header's name of their column."""
+    text = _text(body, charset)
+    if text is None or NUL not in text:
+        return []
+    rows = csv.reader(io.StringIO(text), _dialect(text))
+    header = [name.strip().lower() for name in next(rows, [])]
+    errors = [FieldError(("body", "header"), KEY_MESSAGE, ERROR_TYPE) for n in header if NUL in n]
+    index = -1
+    for cells in rows:
+        if not cells or cells == [""]:
+            continue
+        index += 1
+        for column, cell in enumerate(cells):
+            if NUL in cell:
+                name = header[column] if column < len(header) else column + 1
+                errors.append(FieldError(("body", index, _shown(name)), MESSAGE, ERROR_TYPE))
+    return errors
+
+
+async def _in_multipart(scope: Scope, body: bytes) -> list[FieldError]:
+    """Form fields of a multipart body; uploaded files are read, not stored, and left alone."""
+    request = Request(scope, _replay(body))
+    try:
+        form = await request.form()
+    except Exception:  # malformed multipart: the route says so
+        return []
+    try:
+        return [
+            FieldError(("body", _shown(name)), MESSAGE, ERROR_TYPE)
+            for name, value in form.multi_items()
+            if not isinstance(value, UploadFile) and (NUL in value or NUL in name)
+        ]
+    finally:
+        await form.close()
+
+
+def _walk(value: Any, loc: tuple[str | int, ...]) -> Iterator[FieldError]:
+    """Strings and keys holding U+0000 in a decoded JSON value, in document order (a stack,
+    not recursion: any depth the decoder took is walked)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, loc)]
+    while stack:
+        node, here = stack.pop()
+        if isinstance(node, str):
+            if NUL in node:
+                yield FieldError(here, MESSAGE, ERROR_TYPE)
+        elif isinstance(node, dict):
+            for key, item in reversed(node.items()):
+                if NUL in key:
+                    yield FieldError((*here, _shown(key)), KEY_MESSAGE, ERROR_TYPE)
+                stack.append((item, (*here, _shown(key))))
+        elif isinstance(node, list):
+            stack.extend((item, (*here, i)) for i, item in reversed(list(enumerate(node))))
+
+
+def _shown(name: str | int) -> str | int:
+    """A name as the answer shows it: U+0000 written as the escape ``\\u0000``."""
+    return name.replace(NUL, "\\u0000") if isinstance(name, str) else name
+
+
+def _text(body: bytes, charset: str) -> str | None:
+    codec = "utf-8-sig" if charset.lower().replace("_", "-") in ("utf-8", "utf8") else charset
+    try:
+        return body.decode(codec)
+    except (LookupError, UnicodeDecodeError):
+        return None  # the feed refuses the body as it is
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    """The feed's choice of delimiter, from the header line."""
+    first = text.split("\n", 1)[0]
+    if "," in first:
+        return csv.excel
+    if first.count(";") > first.count("\t"):
+        return _Semicolon
+    return csv.excel_tab if "\t" in first else csv.excel
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
+def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    media, _, rest = (content_type or "").partition(";")
+    params = {}
+    for part in rest.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip():
+            params[name.strip().lower()] = value.strip().strip('"')
+    return media.strip().lower(), params
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _replay(body: bytes) -> Receive:
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def is_nul_refusal(exc: DataError) -> bool:
+    """Whether PostgreSQL (or psycopg, before sending) refused a value for holding U+0000."""
+    detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None) or ""
+    return any(said in f"{exc.orig} {detail}" for said in _DATABASE_SAYS)
+
+
+async def nul_in_database(request: Request, exc: DataError) -> JSONResponse:
+    """A value with U+0000 the guard missed, refused by PostgreSQL: 422, not 500. Any other
+    data error goes on to the handler of unexpected errors."""
+    if not is_nul_refusal(exc):
+        raise exc
+    return render_domain_error(request, InvalidInput(f"U+0000 (NUL) is not allowed: {MESSAGE}"))
+
+
+def install(app: FastAPI) -> None:
+    """The guard in front of every route, and the database's refusal as a 422."""
+    app.add_middleware(NulGuardMiddleware)
+    app.add_exception_handler(DataError, nul_in_database)  # type: ignore[arg-type]
