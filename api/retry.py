@@ -36,12 +36,15 @@ from engine.platform.db import (
 log = logging.getLogger("nudge.api")
 READ_METHODS = frozenset({"GET", "HEAD"})
 # POSTs that mostly read (back-tests and previews post their input; the customer's alert form
-# previews until it saves): like GETs, they run on a deferred transaction, so the conditions
-# and templates they evaluate hold no write lock. One that then writes behind another writer
-# is refused with nothing stored and runs again as an ordinary writer.
+# previews until it saves; starting an impact replay reads the rule and hands the replay to a
+# thread, which must not find the request still holding the write lock): like GETs, they run
+# on a deferred transaction, so the conditions and templates they evaluate hold no write lock.
+# One that then writes behind another writer is refused with nothing stored and runs again as
+# an ordinary writer.
 READ_ONLY_POSTS = re.compile(
     r"/v1/rules/[^/]+/backtest|/v1/templates/[^/]+/preview|/console/rules/[^/]+/backtest"
     r"|/me/alerts/(?:new|[^/]+)|/console/templates/[^/]+/[^/]+/[^/]+"
+    r"|/console/rules/[^/]+/impact"
 )
 BULK_PREFIX = "/v1/feeds/"
 BULK_BYTES = 16 * 1024  # about a hundred readings: a feed smaller than this is a small write
