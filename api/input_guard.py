@@ -9,7 +9,7 @@ feed, NDJSON line or CSV row, and its column), ``query.cursor``, ``path.customer
 
 Left alone: XML (it cannot hold U+0000 at all: the parser refuses the body), uploaded files
 (read, never stored), the Twilio webhooks (signature first: an unsigned request is a 403), and
-media types no route reads. `nul_in_database` answers a NUL that reaches PostgreSQL anyway.
+media types no route reads. `NulRefusedMiddleware` answers a NUL that reaches PostgreSQL anyway.
 """
 
 from __future__ import annotations
@@ -17,20 +17,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.middleware import BODY_KEY
+from api.middleware import BODY_KEY, WatchedSend
 from api.problems import render_domain_error
 from engine.errors import FieldError, InvalidInput
+from engine.platform.db import is_nul_refusal
 
+log = logging.getLogger("nudge.api")
 NUL = "\x00"
 MESSAGE = "contains U+0000 (NUL), which no text may hold"
 KEY_MESSAGE = "this name contains U+0000 (NUL), which no text may hold"
@@ -42,8 +43,6 @@ CSV_TYPES = ("text/csv", "application/csv")
 FORM = "application/x-www-form-urlencoded"
 JSON_ESCAPE = b"\\u0000"
 URL_ESCAPE = b"%00"
-# PostgreSQL's refusals of U+0000: psycopg's for a text parameter, the server's for JSON.
-_DATABASE_SAYS = ("NUL (0x00)", "\\u0000 cannot be converted")
 
 
 class NulGuardMiddleware:
@@ -60,6 +59,27 @@ class NulGuardMiddleware:
             return await self.app(scope, receive, send)
         response = render_domain_error(Request(scope), refusal(errors))
         await response(scope, receive, send)
+
+
+class NulRefusedMiddleware:
+    """A value with U+0000 that got past the guard and was refused by PostgreSQL: 422, not
+    500 (nothing was stored: the unit of work rolled back). Logged, to find what let it by."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        watched = WatchedSend(send)
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if watched.started or not is_nul_refusal(exc):
+                raise
+            log.warning("the database refused U+0000", extra={"path": scope["path"]})
+            refused = InvalidInput(f"U+0000 (NUL) is not allowed: the input {MESSAGE}")
+            await render_domain_error(Request(scope), refused)(scope, receive, send)
 
 
 def refusal(errors: list[FieldError]) -> InvalidInput:
@@ -261,21 +281,7 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
-def is_nul_refusal(exc: DataError) -> bool:
-    """Whether PostgreSQL (or psycopg, before sending) refused a value for holding U+0000."""
-    detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None) or ""
-    return any(said in f"{exc.orig} {detail}" for said in _DATABASE_SAYS)
-
-
-async def nul_in_database(request: Request, exc: DataError) -> JSONResponse:
-    """A value with U+0000 the guard missed, refused by PostgreSQL: 422, not 500. Any other
-    data error goes on to the handler of unexpected errors."""
-    if not is_nul_refusal(exc):
-        raise exc
-    return render_domain_error(request, InvalidInput(f"U+0000 (NUL) is not allowed: {MESSAGE}"))
-
-
 def install(app: FastAPI) -> None:
-    """The guard in front of every route, and the database's refusal as a 422."""
+    """The guard in front of every route, and behind it the database's refusal as a 422."""
+    app.add_middleware(NulRefusedMiddleware)
     app.add_middleware(NulGuardMiddleware)
-    app.add_exception_handler(DataError, nul_in_database)  # type: ignore[arg-type]

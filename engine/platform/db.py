@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session, SQLModel
 
@@ -278,6 +278,23 @@ def is_contention(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is PostgreSQL refusing to order this transaction
     with a concurrent one: the whole unit of work may simply be run again."""
     return any(getattr(c, "sqlstate", None) in _CONTENTION_SQLSTATES for c in _causes(exc))
+
+
+# PostgreSQL's text and JSON cannot hold U+0000 (SQLite stores it): psycopg refuses such a
+# parameter before sending it, the server a JSON escape of it (22P05, said in the detail).
+_NUL_REFUSED = ("NUL (0x00)", "\\u0000 cannot be converted")
+
+
+def is_nul_refusal(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is PostgreSQL refusing a text for holding U+0000:
+    the input was wrong, not the database."""
+    for current in _causes(exc):
+        if isinstance(current, StatementError):
+            continue  # its text quotes the statement's parameters: the driver's error decides
+        detail = getattr(getattr(current, "diag", None), "message_detail", None) or ""
+        if any(said in f"{current} {detail}" for said in _NUL_REFUSED):
+            return True
+    return False
 
 
 # PostgreSQL: connection failures (08), read-only transaction (25006), out of resources

@@ -7,21 +7,35 @@ and is kept as sent.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.app import create_app
 from api.input_guard import NulGuardMiddleware
+from engine.platform.config import Settings
 from tests.api.conftest import FrozenApi
+from tests.conftest import make_settings
 from tests.fixtures.api import Api
+from tests.fixtures.delivery import TWILIO_AUTH_TOKEN, subscriber, twilio_post
 from tests.fixtures.rules import BERLIN_DAY, DAILY_ENERGY, count_rows, publish
 from tests.web.console.console import console_sign_in, post_form
 from tests.web.pages import csrf, manage_link, sign_in, submit
 
 NUL = "\x00"
 JSON = "application/json"
+TWILIO_NUMBER, PHONE = "+4930555000111", "+4915123456789"
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    token = SecretStr(TWILIO_AUTH_TOKEN)
+    return make_settings(
+        db_url, tmp_path, twilio_auth_token=token, twilio_from_number=TWILIO_NUMBER
+    )
 
 
 def _fields(problem: dict[str, Any]) -> list[str]:
@@ -255,3 +269,17 @@ def test_nul_that_reaches_the_database_anyway_is_a_422(frozen: FrozenApi) -> Non
         else:
             assert answer.status_code == 201, answer.text
     assert count_rows(frozen.runtime, "customers") == (0 if postgres else 2)
+
+
+def test_a_webhook_is_checked_for_its_signature_first(api: Api, settings: Settings) -> None:
+    """Twilio's webhooks are not guarded: unsigned, a NUL is refused as any unsigned request
+    (403); signed, PostgreSQL's refusal of it is a 422, not a 500 (SQLite stores it)."""
+    subscriber(api, phone=PHONE, consents=[{"channel": "sms"}])
+    inbound = "/v1/webhooks/twilio/inbound"
+    sms = {"From": PHONE, "To": TWILIO_NUMBER, "Body": f"OK{NUL}", "MessageSid": "SM" + "0" * 32}
+    assert twilio_post(api.client, inbound, sms, signature="forged").status_code == 403
+    answer = twilio_post(api.client, inbound, sms)
+    if settings.database_url.startswith("postgresql"):
+        assert _refused(answer) == []
+    else:
+        assert answer.status_code == 200, answer.text

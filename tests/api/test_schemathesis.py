@@ -80,6 +80,9 @@ CONFIG = SchemathesisConfig.from_dict(
             "database": "none",
             # The role's credentials are sent as given, never generated or mutated.
             "with-security-parameters": False,
+            # U+0000 is refused in every text, a 422 naming it (test_nul_input.py), which JSON
+            # Schema cannot say once for all strings: generated strings leave it out.
+            "allow-x00": False,
         },
         "phases": {
             "examples": {"enabled": True},
