@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import insert, tuple_
 from sqlalchemy import select as columns
-from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
 from engine.evaluation.active import ActiveTrigger
@@ -91,6 +91,13 @@ class EvaluationRepository:
 
     def add_state(self, row: TriggerState) -> None:
         self.session.add(row)
+
+    def insert_states(self, rows: Sequence[dict[str, Any]]) -> None:
+        """New states (no row yet for their trigger and window), as column values, in one
+        statement: a batch where many windows fire at once creates many."""
+        if rows:
+            table = TriggerState.__table__  # type: ignore[attr-defined]
+            self.session.connection().execute(insert(table), list(rows))
 
     @contextmanager
     def flushed_together(self) -> Iterator[None]:

@@ -192,9 +192,15 @@ class ThresholdEvaluator:
             known.update(fresh)
             known.update(found)
         with triggers.flushed_together():
+            created = []
             for step in prepared.steps:
                 if step.changed:
-                    self._save(triggers, rows.get(step.key), step)
+                    row = rows.get(step.key)
+                    if row is None:
+                        created.append(self._new_state(step))
+                    else:
+                        self._save(triggers, row, step)
+            triggers.insert_states(created)
             self.writer.write_many([s.decision for s in prepared.steps if s.decision])
         for outcome, count in prepared.outcomes.items():
             evaluations.labels(outcome).inc(count)
@@ -326,19 +332,21 @@ class ThresholdEvaluator:
             if new_state.status == "fired" and not plan.rearms_on_leave:
                 prepared.latched.add(key)
 
-    def _save(self, triggers: EvaluationRepository, row: StateRow | None, step: Step) -> None:
-        now = self.clock.now()
-        if row is None:
-            row = StateRow(
-                trigger_id=step.key[0],
-                window_start=step.key[1],
-                window_end=step.slot.end,
-                state={},
-                updated_at=now,
-            )
+    def _save(self, triggers: EvaluationRepository, row: StateRow, step: Step) -> None:
         row.state, row.last_value = step.state.to_json(), step.state.last_value
-        row.updated_at = now
+        row.updated_at = self.clock.now()
         triggers.add_state(row)
+
+    def _new_state(self, step: Step) -> dict[str, Any]:
+        """A state row's column values, for a window the trigger has no state in yet."""
+        return {
+            "trigger_id": step.key[0],
+            "window_start": step.key[1],
+            "window_end": step.slot.end,
+            "state": step.state.to_json(),
+            "last_value": step.state.last_value,
+            "updated_at": self.clock.now(),
+        }
 
     def _decision(
         self, plan: Plan, window: Window, decision: machine.Decision, ctx: Context, unit: str
