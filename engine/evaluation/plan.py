@@ -33,7 +33,7 @@ class Plan(NamedTuple):
         d = rule.definition
         earlier = d.baseline_windows if rule.reads_baseline else int(rule.reads_previous)
         stream = (trigger.customer_id, d.metric or "", d.window or "none")
-        shape = None if d.rearm.mode == "on_leave" else shape_of(rule.core)
+        shape = _shape(trigger, rule)
         bounds = shape.bounds(trigger.params) if shape is not None else None
         return cls(
             trigger,
@@ -56,3 +56,18 @@ class Plan(NamedTuple):
     @property
     def rearms_on_leave(self) -> bool:
         return self.rule.definition.rearm.mode == "on_leave"
+
+
+# A rule version never changes: its shape is worked out once, not once per trigger.
+_SHAPES: dict[tuple[str, int], Shape | None] = {}
+_MAX_SHAPES = 4096
+
+
+def _shape(trigger: ActiveTrigger, rule: CompiledRule) -> Shape | None:
+    key = (trigger.rule_version_id, trigger.version)
+    if key not in _SHAPES:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        on_leave = rule.definition.rearm.mode == "on_leave"
+        _SHAPES[key] = None if on_leave else shape_of(rule.core)
+    return _SHAPES[key]

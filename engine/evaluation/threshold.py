@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Container, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -133,6 +134,7 @@ class ThresholdEvaluator:
         known: Mapping[AggregateKey, Totals] | None = None,
         fast: bool = True,
         fired: Container[StateKey] = frozenset(),
+        fed: set[tuple[str, str]] | None = None,
     ) -> Prepared | None:
         """Evaluate on a snapshot (``store`` and ``triggers`` read it); nothing is written.
         ``new`` and ``corrected`` hold only readings some plan watches (`watched`).
@@ -144,8 +146,8 @@ class ThresholdEvaluator:
         ``fired``: (trigger, window) pairs known to have fired (committed) in a window where
         the trigger re-arms only in the next one: it can decide nothing more there, so its
         state there is not stepped again (the condition still runs where it would, for the
-        counts)."""
-        fed = watched(plans)
+        counts). ``fed``: `watched` of ``plans``, if the caller has it already."""
+        fed = watched(plans) if fed is None else fed
         aggregator = Aggregator(store, self.windows, customers)
         changes = aggregator.changes(new, corrected, {p.stream for p in plans})
         work = [
@@ -390,23 +392,34 @@ def decide_recognised(
     recognised condition is false: for a rule that does not re-arm on leave a false condition
     changes no state and decides nothing, so they are only counted (`_evaluate` counts
     ``len(work)``)."""
-    groups: dict[Shape, list[int]] = {}
-    full: set[int] = set()
-    for i, (plan, _, _) in enumerate(work):
-        if plan.shape is None or plan.bounds is None:
-            full.add(i)
+    # Grouped by the shape object (one per recognised rule version): hashing a shape's
+    # comparisons for each window would cost more than deciding it.
+    groups: dict[int, tuple[Shape, list[int]]] = {}
+    full: list[int] = []
+    for i, item in enumerate(work):
+        plan = item[0]
+        shape = plan.shape
+        if shape is None or plan.bounds is None:
+            full.append(i)
+            continue
+        group = groups.get(id(shape))
+        if group is None:
+            groups[id(shape)] = (shape, [i])
         else:
-            groups.setdefault(plan.shape, []).append(i)
+            group[1].append(i)
     if not groups:
         return work, set()
-    hits: set[int] = set()
-    for shape, items in groups.items():
+    hits: list[int] = []
+    for shape, items in groups.values():
         cols = _columns(shape, [totals.get(work[i][2][0]) for i in items])
         bounds = shape.stack([cast(tuple[Bound, ...], work[i][0].bounds) for i in items])
         decided = shape.decide(cols, bounds)
-        hits.update(items[j] for j in np.flatnonzero(decided).tolist())
-    order = sorted(full | hits)
-    return [work[i] for i in order], {n for n, i in enumerate(order) if i in hits}
+        hits.extend(items[j] for j in np.flatnonzero(decided).tolist())
+    if not hits:
+        return [work[i] for i in full], set()
+    held = set(hits)
+    order = sorted([*full, *hits])
+    return [work[i] for i in order], {n for n, i in enumerate(order) if i in held}
 
 
 _EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "")
@@ -416,17 +429,15 @@ def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDAr
     """The windows' stored totals as `Shape.decide` reads them (as `StatsReader` scales them;
     a window without readings reads 0 everywhere)."""
     rows = [t if t is not None and t.samples else _EMPTY for t in found]
-    floats = np.array(
-        [(t.total, t.low, t.high, t.last_value) for t in rows], dtype=np.float64
-    ).reshape(len(rows), 4)
-    count = np.fromiter((t.samples for t in rows), dtype=np.int64, count=len(rows))
-    units = {t.unit for t in rows if t.samples}
+    totals, samples, lows, highs, _, lasts, _, _, units = zip(*rows, strict=True)
+    total, low, high, last = (np.array(c, dtype=np.float64) for c in (totals, lows, highs, lasts))
+    count = np.array(samples, dtype=np.int64)
+    used = set(compress(units, samples))
     scale: float | npt.NDArray[np.float64] = 1.0
-    if len(units) == 1:
-        scale = unit_scale(units.pop())
-    elif units:
-        scale = np.array([unit_scale(t.unit) if t.samples else 1.0 for t in rows])
-    total, low, high, last = floats.T
+    if len(used) == 1:
+        scale = unit_scale(used.pop())
+    elif used:
+        scale = np.array([unit_scale(u) if n else 1.0 for u, n in zip(units, samples, strict=True)])
     return window_columns(shape.aggregates, total, count, low, high, last, scale)
 
 

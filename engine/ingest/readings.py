@@ -89,7 +89,7 @@ class FeedService:
         plans = self.evaluator.plans(reads.triggers, by_id, rows, entries)
         fed = watched(plans)
         feeding = [r for r in rows if (r[0], r[1]) in fed]
-        prepared = self._prepare(reads, by_id, plans, feeding, entries, exact)
+        prepared = self._prepare(reads, by_id, plans, fed, feeding, entries, exact)
         result = BatchResult(batch=batch, notes=list(parsed.notes))
         refused = list(parsed.rejections)
         return Draft(epoch, entries, result, refused, keyed, len(feeding), first, prepared)
@@ -99,6 +99,7 @@ class FeedService:
         reads: Stores,
         customers: dict[str, CustomerRef],
         plans: list[Plan],
+        fed: set[tuple[str, str]],
         feeding: list[ReadingRow],
         entries: TenantEntries,
         exact: bool,
@@ -119,6 +120,7 @@ class FeedService:
                 known=entries.totals,
                 fast=self.cache.fast_path,
                 fired=fired,
+                fed=fed,
             )
             if prepared is not None:
                 return prepared
@@ -132,6 +134,7 @@ class FeedService:
             expected.corrected,
             fast=self.cache.fast_path,
             fired=fired,
+            fed=fed,
         )
         assert prepared is not None
         return prepared
