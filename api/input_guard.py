@@ -78,7 +78,7 @@ class NulRefusedMiddleware:
             if watched.started or not is_nul_refusal(exc):
                 raise
             log.warning("the database refused U+0000", extra={"path": scope["path"]})
-            refused = InvalidInput(f"U+0000 (NUL) is not allowed: the input {MESSAGE}")
+            refused = InvalidInput("U+0000 (NUL) is not allowed: a text of this request holds it")
             await render_domain_error(Request(scope), refused)(scope, receive, send)
 
 
@@ -180,9 +180,17 @@ def _in_csv(body: bytes, charset: str) -> list[FieldError]:
     text = _text(body, charset)
     if text is None or NUL not in text:
         return []
-    rows = csv.reader(io.StringIO(text), _dialect(text))
+    try:
+        return _cells_with_nul(csv.reader(io.StringIO(text), _dialect(text)))
+    except csv.Error:
+        return []  # malformed: the feed says so
+
+
+def _cells_with_nul(rows: Iterator[list[str]]) -> list[FieldError]:
     header = [name.strip().lower() for name in next(rows, [])]
-    errors = [FieldError(("body", "header"), KEY_MESSAGE, ERROR_TYPE) for n in header if NUL in n]
+    errors = (
+        [FieldError(("body", "header"), KEY_MESSAGE, ERROR_TYPE)] if NUL in "".join(header) else []
+    )
     index = -1
     for cells in rows:
         if not cells or cells == [""]:

@@ -157,6 +157,10 @@ def test_ndjson_and_csv_name_the_row_and_column_and_store_nothing(frozen: Frozen
     assert _refused(_post(api, "/v1/feeds/readings", tenant.feed, csv, "text/csv")) == [
         "body.1.unit"
     ]
+    # A CSV its parser cannot read stays the feed's to refuse (a cell past csv's size limit).
+    unreadable = csv.replace(f"k{NUL}Wh", f"{'k' * 140_000}{NUL}Wh")
+    answer = _post(api, "/v1/feeds/readings", tenant.feed, unreadable, "text/csv")
+    assert answer.status_code == 422 and answer.json()["type"].endswith("/malformed-feed")
     # The good rows before the bad one were not stored either.
     assert count_rows(frozen.runtime, "readings") == 0
     assert count_rows(frozen.runtime, "window_aggregates") == 0
