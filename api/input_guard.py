@@ -223,19 +223,21 @@ async def _in_multipart(scope: Scope, body: bytes) -> list[FieldError]:
 def _walk(value: Any, loc: tuple[str | int, ...]) -> Iterator[FieldError]:
     """Strings and keys holding U+0000 in a decoded JSON value, in document order (a stack,
     not recursion: any depth the decoder took is walked)."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, loc)]
+    stack: list[tuple[Any, tuple[str | int, ...], bool]] = [(value, loc, False)]
     while stack:
-        node, here = stack.pop()
-        if isinstance(node, str):
+        node, here, is_key = stack.pop()
+        if is_key:
+            yield FieldError(here, KEY_MESSAGE, ERROR_TYPE)
+        elif isinstance(node, str):
             if NUL in node:
                 yield FieldError(here, MESSAGE, ERROR_TYPE)
         elif isinstance(node, dict):
             for key, item in reversed(node.items()):
+                stack.append((item, (*here, _shown(key)), False))
                 if NUL in key:
-                    yield FieldError((*here, _shown(key)), KEY_MESSAGE, ERROR_TYPE)
-                stack.append((item, (*here, _shown(key))))
+                    stack.append((None, (*here, _shown(key)), True))
         elif isinstance(node, list):
-            stack.extend((item, (*here, i)) for i, item in reversed(list(enumerate(node))))
+            stack.extend((item, (*here, i), False) for i, item in reversed(list(enumerate(node))))
 
 
 def _shown(name: str | int) -> str | int:
