@@ -99,6 +99,7 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         FeedAdmissionMiddleware,
         concurrency=runtime.settings.feed_concurrency,
         queue_per_key=runtime.settings.feed_queue_per_key,
+        rows_per_second=runtime.settings.feed_rows_per_second,
     )
     app.add_middleware(BodyLimitMiddleware, limit=limit, feed_limit=limit * FEED_BODY_FACTOR)
     app.add_middleware(UnexpectedErrorMiddleware)

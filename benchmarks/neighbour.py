@@ -42,6 +42,8 @@ from tests.fixtures.smtp_server import RecordingHandler, SmtpServer
 FEED_SIZE = 5000
 TEMPLATE_KEY = "noisy.alert"
 B_TIMEOUT = 20.0
+# The deployment's feed allowance per key (NUDGE_FEED_ROWS_PER_SECOND): A sends far more.
+ROWS_PER_S = 500.0
 # The largest list of the longest strings that fits the 100,000 characters allowed in all.
 A_ATTRIBUTES = {"xs": ["ab" * 500 for _ in range(99)] + ["ab" * 498]}
 
@@ -333,25 +335,32 @@ class ALoad:
     feeds: int = 0
     readings: int = 0
     errors: int = 0
+    refused: int = 0  # 429: past the deployment's feed limits, sent again after Retry-After
     seconds: list[float] = field(default_factory=list)
 
 
 def run_a(base: str, feed: dict[str, str], bodies: list[bytes], stop: threading.Event) -> ALoad:
+    """A's feeds back to back, each sent again as soon as a 429's Retry-After allows."""
     load = ALoad()
     headers = {**feed, "content-type": "application/json"}
     with httpx.Client(base_url=base, timeout=90) as client:
         for body in bodies:
-            if stop.is_set():
-                break
-            started = time.perf_counter()
-            try:
-                response = client.post("/v1/feeds/readings", content=body, headers=headers)
-                load.readings += int(response.json().get("accepted", 0))
+            while not stop.is_set():
+                started = time.perf_counter()
+                try:
+                    response = client.post("/v1/feeds/readings", content=body, headers=headers)
+                except httpx.HTTPError:
+                    load.errors += 1
+                    break
+                if response.status_code == 429:
+                    load.refused += 1
+                    stop.wait(float(response.headers.get("retry-after", "1")))
+                    continue
                 load.errors += response.status_code >= 300
-            except (httpx.HTTPError, ValueError):
-                load.errors += 1
-            load.feeds += 1
-            load.seconds.append(time.perf_counter() - started)
+                load.readings += int(response.json().get("accepted", 0))
+                load.feeds += 1
+                load.seconds.append(time.perf_counter() - started)
+                break
     return load
 
 
@@ -434,7 +443,18 @@ def main() -> None:
     parser.add_argument("--a-seconds", type=float, default=40.0, help="how long A runs")
     parser.add_argument("--budget-share", type=float, default=0.8)
     parser.add_argument("--condition", choices=["regex", "search"], default="regex")
-    parser.add_argument("--pause", type=float, default=0.3, help="most seconds between B's")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.3,
+        help="least of the most seconds between B's readings (else spread over --a-seconds)",
+    )
+    parser.add_argument(
+        "--rows-per-s",
+        type=float,
+        default=ROWS_PER_S,
+        help="the deployment's NUDGE_FEED_ROWS_PER_SECOND (each key's allowance; 0: none)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     with (
@@ -442,13 +462,17 @@ def main() -> None:
         smtp_process() as (smtp_url, arrivals),
     ):
         url = fresh_sqlite(Path(tmp), "neighbour.db")
+        env = {**smtp_env(smtp_url), "NUDGE_FEED_ROWS_PER_SECOND": str(args.rows_per_s)}
         with (
-            server(url, command="serve", extra_env=smtp_env(smtp_url)) as base,
+            server(url, command="serve", extra_env=env) as base,
             httpx.Client(base_url=base, timeout=60) as client,
         ):
             b = set_up_b(client, 2 * args.samples)
             a, facts = set_up_a(client, args.a_customers, args.budget_share, args.condition)
-            alone = run_b(base, b.feed, arrivals, range(args.samples), float("inf"), args.pause)
+            # B's readings spread over as long as A runs (in both phases, alike): the noisy
+            # phase sees A's steady pace, not only the first seconds of it.
+            pause = max(args.pause, 1.8 * args.a_seconds / args.samples)
+            alone = run_b(base, b.feed, arrivals, range(args.samples), float("inf"), pause)
             load_alone = loadavg()
             bodies = a_feeds(args.a_customers, 64, datetime.now(UTC), args.a_reading_seconds)
             stop = threading.Event()
@@ -465,7 +489,7 @@ def main() -> None:
                 arrivals,
                 range(args.samples, 2 * args.samples),
                 until,
-                args.pause,
+                pause,
             )
             stop.set()
             a_thread.join(timeout=150)
@@ -496,6 +520,8 @@ def main() -> None:
         neighbour_a_feeds=a_load.feeds,
         neighbour_a_readings=a_load.readings,
         neighbour_a_errors=a_load.errors,
+        neighbour_a_refused_429=a_load.refused,
+        neighbour_feed_rows_per_s_limit=args.rows_per_s,
         neighbour_a_feed_max_s=round(max(a_load.seconds or [0.0]), 2),
         neighbour_a_customers_emailed=a_emails,
         neighbour_smtp_messages=smtp_messages,

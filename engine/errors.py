@@ -121,6 +121,12 @@ class FeedQueueFull(RetryLater):
     title = "Too many feed batches waiting for this key: send again after Retry-After"
 
 
+class FeedRowsOverLimit(RetryLater):
+    status = 429
+    slug = "feed-rows-over-limit"
+    title = "This key sent more feed rows than it may: send again after Retry-After"
+
+
 class DatabaseUnavailable(RetryLater):
     status = 503
     slug = "database-unavailable"

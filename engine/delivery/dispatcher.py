@@ -65,6 +65,9 @@ class Dispatcher:
         self.claimed: set[str] = set()
         self._queued: list[_Recording] = []
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nudge-dispatch-db")
+        # Lanes prepare on a thread of their own: a claim or a group commit waiting for the
+        # write lock never holds up a message that only needs rendering.
+        self._prep = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nudge-dispatch-prep")
         self._committing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         workers = settings.render_workers
@@ -80,6 +83,11 @@ class Dispatcher:
         """Run database work on this dispatcher's one database thread: claims and records
         never wait on each other's SQLite write lock."""
         return await asyncio.get_running_loop().run_in_executor(self._db, work, *args)
+
+    async def in_prep(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a lane's preparing (drafts, renders of quick tenants, their writes) on the
+        lanes' one thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._prep, work, *args)
 
     def wake(self) -> None:
         """Safe from any thread: run a dispatch cycle now."""
@@ -156,15 +164,17 @@ class Dispatcher:
         return count
 
     async def _lane(self, claimed: Claimed, tenant: str, sending: set[asyncio.Task[None]]) -> None:
-        """Draft, render (in a worker process) and start ``tenant``'s claimed notifications,
-        a chunk at a time, until none is waiting or its render share is spent."""
+        """Prepare and start ``tenant``'s claimed notifications, a chunk at a time, until none
+        is waiting or its render share is spent. A tenant whose messages render quickly is
+        rendered on the lanes' thread; a new or slow one in a worker process."""
         try:
-            while not self.stopping and any(n.tenant_id == tenant for n in claimed.waiting):
+            while not self.stopping and claimed.has(tenant):
                 cost = self.service.render_cost.get(tenant)
-                count = max(1, min(MAX_CHUNK, int(PREPARE_CHUNK_SECONDS / cost))) if cost else 1
-                pending = await self.in_db(self.service.draft, claimed, tenant, count)
-                rendered = await self._render(tenant, pending, (cost or 0.0) > SLOW_RENDER_SECONDS)
-                jobs = await self.in_db(self.service.finish, claimed, rendered) if pending else []
+                if cost is not None and cost <= SLOW_RENDER_SECONDS:
+                    prepare = self.service.prepare
+                    jobs = await self.in_prep(prepare, claimed, PREPARE_CHUNK_SECONDS, tenant)
+                else:
+                    jobs = await self._in_worker(claimed, tenant, cost)
                 self._start(jobs, sending)
                 self._settle(claimed)
         except Exception:  # the database may be away: the leases run out, another claim follows
@@ -173,6 +183,16 @@ class Dispatcher:
             self._settle(claimed)
             del self._lanes[tenant]
             self.wakeup.set()  # this tenant's next notifications may be claimed
+
+    async def _in_worker(self, claimed: Claimed, tenant: str, cost: float | None) -> list[Job]:
+        """Draft a chunk of ``tenant``'s notifications, render them in a worker process, and
+        take the outcomes: the jobs to send."""
+        count = max(1, min(MAX_CHUNK, int(PREPARE_CHUNK_SECONDS / cost))) if cost else 1
+        pending = await self.in_prep(self.service.draft, claimed, tenant, count)
+        if not pending:
+            return []
+        rendered = await self._render(tenant, pending, (cost or 0.0) > SLOW_RENDER_SECONDS)
+        return await self.in_prep(self.service.finish, claimed, rendered)
 
     async def _render(
         self, tenant: str, pending: list[Pending], slow: bool
@@ -183,11 +203,11 @@ class Dispatcher:
         return [(p, p.unrendered() or next(outcomes)) for p in pending]
 
     def _settle(self, claimed: Claimed) -> None:
-        """Stop holding what was given back or handled with nothing to send."""
-        self.claimed.difference_update(claimed.released)
-        self.claimed.difference_update(claimed.settled)
-        claimed.released.clear()
-        claimed.settled.clear()
+        """Stop holding what was given back or handled with nothing to send (the lists grow
+        on the lanes' thread: taken item by item)."""
+        for done in (claimed.released, claimed.settled):
+            while done:
+                self.claimed.discard(done.pop())
 
     def _claim_batch(
         self, limit: int | None = None, busy: list[str] | None = None

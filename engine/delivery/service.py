@@ -94,7 +94,19 @@ class Claimed:
 
     def tenants(self) -> list[str]:
         """The tenants with notifications waiting, in claim order."""
-        return list(dict.fromkeys(n.tenant_id for n in self.waiting))
+        return list(dict.fromkeys(n.tenant_id for n in list(self.waiting)))
+
+    def has(self, tenant_id: str) -> bool:
+        """Whether any of ``tenant_id``'s is waiting (safe beside the thread that takes them:
+        the queue is copied at once)."""
+        return any(n.tenant_id == tenant_id for n in list(self.waiting))
+
+    def next(self, tenant_id: str | None = None) -> Notification | None:
+        """The next waiting notification (of ``tenant_id``, if given), out of the queue."""
+        if tenant_id is None:
+            return self.waiting.popleft() if self.waiting else None
+        mine = self.take(tenant_id, 1)
+        return mine[0] if mine else None
 
     def take(self, tenant_id: str, count: int) -> list[Notification]:
         """Up to ``count`` of ``tenant_id``'s waiting notifications, out of the queue."""
@@ -153,7 +165,7 @@ class DeliveryService:
         self.owner = owner
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.tenant_render_share = TENANT_RENDER_SHARE_SECONDS
-        self.render_cost: dict[str, float] = {}  # recent seconds to prepare one, by tenant
+        self.render_cost: dict[str, float] = {}  # recent seconds to render one, by tenant
 
     @classmethod
     def on(cls, platform: DeliveryPlatform, owner: str) -> DeliveryService:
@@ -197,12 +209,15 @@ class DeliveryService:
         order = sorted(range(len(claimed)), key=lambda i: ranked[i])
         return [claimed[i] for i in order]
 
-    def prepare(self, claimed: Claimed, chunk_seconds: float) -> list[Job]:
-        """Plan and render the next claimed notifications until ``chunk_seconds`` of rendering
-        is spent (at least one), with no transaction open; then write their deferrals, stops
-        and fallbacks in one transaction. A tenant whose renders in this batch took more than
-        its share (``dispatch_tenant_render_share``) has its remaining notifications given
-        back, due again at once and unchanged, so its slow templates cannot hold the others'."""
+    def prepare(
+        self, claimed: Claimed, chunk_seconds: float, tenant_id: str | None = None
+    ) -> list[Job]:
+        """Plan and render the next claimed notifications (only ``tenant_id``'s, if given)
+        here until ``chunk_seconds`` of rendering is spent (at least one), with no transaction
+        open; then write their deferrals, stops and fallbacks in one transaction. A tenant
+        whose renders in this batch took more than its share (``dispatch_tenant_render_share``)
+        has its remaining notifications given back, due again at once and unchanged, so its
+        slow templates cannot hold the others'."""
         share = self.tenant_render_share
         jobs: list[Job] = []
         released: list[str] = []
@@ -210,8 +225,10 @@ class DeliveryService:
         batch = claimed.batch
         with self.units() as unit:  # nothing below queries: it only adds rows, until commit
             recorder = self._recorder(unit)
-            while claimed.waiting and (not jobs or time.perf_counter() - started < chunk_seconds):
-                n = claimed.waiting.popleft()
+            while not jobs or time.perf_counter() - started < chunk_seconds:
+                n = claimed.next(tenant_id)
+                if n is None:
+                    break
                 if claimed.spent.get(n.tenant_id, 0.0) > share:
                     released.append(n.id)
                     continue
@@ -222,6 +239,8 @@ class DeliveryService:
                 claimed.handled += 1
                 if job is not None:
                     jobs.append(job)
+                else:
+                    claimed.settled.append(n.id)
             if released:
                 unit.repo.release(released, self.owner, self.clock.now())
         claimed.released.extend(released)
@@ -281,7 +300,9 @@ class DeliveryService:
 
     def _spent(self, claimed: Claimed, tenant_id: str, seconds: float) -> None:
         claimed.spent[tenant_id] = claimed.spent.get(tenant_id, 0.0) + seconds
-        self.render_cost[tenant_id] = (self.render_cost.get(tenant_id, seconds) + seconds) / 2
+        # The slowest recent render counts, forgotten a fifth at a time: a tenant whose
+        # templates are slow only now and then is not taken for a quick one.
+        self.render_cost[tenant_id] = max(seconds, self.render_cost.get(tenant_id, 0.0) * 0.8)
 
     def record(self, outcomes: Sequence[Outcome]) -> bool:
         """Record a group of outcomes in one transaction; whether a failed one is due again

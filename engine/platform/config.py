@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         description="Feed batches of one API key that may wait for their turn; the next "
         "gets 429 with Retry-After.",
     )
+    feed_rows_per_second: float = Field(
+        default=0,
+        ge=0,
+        description="Feed rows one API key may send a second on average (ten seconds' worth "
+        "at once); past it 429 with Retry-After. 0: no limit.",
+    )
     log_level: str = "INFO"
     gc_threshold: int = Field(
         default=50_000,

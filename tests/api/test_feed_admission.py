@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from api.admission import FeedAdmissionMiddleware
+from api.admission import FeedAdmissionMiddleware, RowAllowance
+from api.app import create_app
 from api.middleware import BodyLimitMiddleware
-
-pytestmark = pytest.mark.anyio
+from engine.platform.clock import SystemClock
+from engine.processes.runtime import Runtime
+from tests.conftest import make_settings
+from tests.fixtures.api import Api
 
 FEED = json.dumps([{"customer": "c", "value": 1.5, "padding": "x" * 100}] * 200).encode()
 
@@ -47,6 +54,7 @@ def feed(http: httpx.AsyncClient, key: str) -> asyncio.Task[httpx.Response]:
     return asyncio.create_task(http.post("/v1/feeds/readings", content=FEED, headers=headers))
 
 
+@pytest.mark.anyio
 async def test_a_key_past_its_queue_gets_429_with_retry_after_and_others_go_on() -> None:
     inner = SlowFeeds()
     async with client(inner, concurrency=1, queue=2) as http:
@@ -72,6 +80,7 @@ async def test_a_key_past_its_queue_gets_429_with_retry_after_and_others_go_on()
     assert [a.status_code for a in answers] == [200, 200, 200, 200]
 
 
+@pytest.mark.anyio
 async def test_keys_take_turns_for_the_feed_slot() -> None:
     inner = SlowFeeds()
     async with client(inner, concurrency=1, queue=8) as http:
@@ -89,3 +98,59 @@ async def test_keys_take_turns_for_the_feed_slot() -> None:
     # A's first was running and A's second had waited longest; then B's one, before A's
     # other two (first come, first served would have put it last).
     assert order.index("Bearer nk_b.secret") == 2
+
+
+@pytest.fixture
+def limited(db_url: str, tmp_path: Path) -> Iterator[Api]:
+    """The API of a deployment that allows each feed key 10 rows a second (100 at once)."""
+    settings = make_settings(db_url, tmp_path, feed_rows_per_second=10)
+    runtime = Runtime.from_settings(settings, SystemClock())
+    with TestClient(create_app(runtime)) as test_client:
+        yield Api(test_client)
+    runtime.db.dispose()
+
+
+def readings(count: int) -> list[dict[str, object]]:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    return [
+        {
+            "customer": "nobody",
+            "metric": "electricity.consumption",
+            "start": (start + timedelta(hours=i)).isoformat(),
+            "duration": 3600,
+            "value": 1.0,
+            "unit": "kWh",
+        }
+        for i in range(count)
+    ]
+
+
+def test_a_key_past_its_rows_per_second_gets_429_and_another_key_goes_on(limited: Api) -> None:
+    tenant = limited.tenant()
+    first = limited.ok("POST", "/v1/feeds/readings", tenant.feed, json=readings(150))
+    assert first["rejected"] == 150  # counted all the same: parsing them was the work
+
+    refused = limited.client.post("/v1/feeds/readings", headers=tenant.feed, json=readings(1))
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    wait = int(refused.headers["Retry-After"])
+    assert 4 <= wait <= 5  # 50 rows over, at 10 a second
+    problem = refused.json()
+    assert problem["type"].endswith("feed-rows-over-limit") and problem["retry_after"] == wait
+    assert "10 rows a second" in problem["detail"]
+
+    other = limited.tenant("Other Energy")
+    assert limited.ok("POST", "/v1/feeds/readings", other.feed, json=readings(1))["rejected"] == 1
+
+
+def test_an_allowance_refills_at_its_rate_up_to_ten_seconds_worth() -> None:
+    now = [0.0]
+    allowance = RowAllowance(100, now=lambda: now[0])
+    assert allowance.wait_seconds("k") == 0
+    allowance.charge("k", 1500)  # 1,000 at once, 500 over
+    assert allowance.wait_seconds("k") == 5
+    now[0] = 5.01
+    assert allowance.wait_seconds("k") == 0
+    now[0] = 1000.0
+    allowance.charge("k", 1000)  # refilled to 1,000, not more
+    assert allowance.wait_seconds("k") == 1
