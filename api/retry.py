@@ -5,18 +5,20 @@ so a deadlock or serialisation failure leaves nothing behind: the request is rep
 its buffered body, a bounded number of times, and past that answered 503 with Retry-After
 (`engine.errors.Busy`). Every route gets this, whoever wrote it.
 
-GET and HEAD requests run first with deferred SQLite transactions (`deferred_writes`): they
-read from a snapshot and never queue behind a feed's write transaction. The rare one that
-writes and meets another writer is refused by SQLite before anything is stored, and runs
-again at once as an ordinary writer. Feed batches of more than ~100 rows are bulk writers
-(`bulk_writes`): on SQLite every small write waiting for the lock goes before them.
+On SQLite every request but a bulk feed runs first with a deferred transaction
+(`deferred_writes`): it reads from a snapshot without the write lock and takes the lock only
+at its first write, if no other writer holds it or committed since its snapshot; otherwise
+SQLite refuses at once, nothing is stored, and the request runs again as an ordinary writer,
+in line at the writer gate. So the lock is held for a request's writes only, not for the
+reads, checks and rendering before them (GETs, back-tests and previews never take it at all).
+Feed batches of more than ~100 rows are bulk writers (`bulk_writes`) from the start: on SQLite
+every small write waiting for the lock goes before them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from contextlib import nullcontext
 
@@ -34,18 +36,6 @@ from engine.platform.db import (
 )
 
 log = logging.getLogger("nudge.api")
-READ_METHODS = frozenset({"GET", "HEAD"})
-# POSTs that mostly read (back-tests and previews post their input; the customer's alert form
-# previews until it saves; starting an impact replay reads the rule and hands the replay to a
-# thread, which must not find the request still holding the write lock): like GETs, they run
-# on a deferred transaction, so the conditions and templates they evaluate hold no write lock.
-# One that then writes behind another writer is refused with nothing stored and runs again as
-# an ordinary writer.
-READ_ONLY_POSTS = re.compile(
-    r"/v1/rules/[^/]+/backtest|/v1/templates/[^/]+/preview|/console/rules/[^/]+/backtest"
-    r"|/me/alerts/(?:new|[^/]+)|/console/templates/[^/]+/[^/]+/[^/]+"
-    r"|/console/rules/[^/]+/impact"
-)
 BULK_PREFIX = "/v1/feeds/"
 BULK_BYTES = 16 * 1024  # about a hundred readings: a feed smaller than this is a small write
 
@@ -82,10 +72,8 @@ class RetryOnContentionMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         policy = self.policy()
-        reads_first = scope["method"] in READ_METHODS or (
-            scope["method"] == "POST" and READ_ONLY_POSTS.fullmatch(scope["path"]) is not None
-        )
         bulk = is_bulk(scope)
+        reads_first = not bulk
         for attempt in range(policy.attempts):
             watched = WatchedSend(send)
             attempt_receive = receive if attempt == 0 else self._again(scope, receive)
