@@ -48,7 +48,7 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 10 * 1024 * 1024
     feed_concurrency: int = Field(
-        default=1,
+        default=2,
         ge=1,
         description="Feed batches one process works on at once; the others wait their key's "
         "turn, so small requests are never crowded out by parsing.",
