@@ -42,6 +42,9 @@ def _serve_smtp(pipe: Connection) -> None:
         pipe.send(len(smtp.handler.received))
 
 
+STARTUP_SECONDS = 60.0
+
+
 def _serve_twilio(pipe: Connection) -> None:
     with TwilioStub() as stub:
         pipe.send(stub.base_url)
@@ -52,10 +55,15 @@ def _serve_twilio(pipe: Connection) -> None:
 @contextmanager
 def child(target: Callable[[Connection], None]) -> Iterator[tuple[str, Connection]]:
     """A server in its own process; yields its address and the pipe for its final count."""
-    mine, theirs = multiprocessing.Pipe()
-    process = multiprocessing.Process(target=target, args=(theirs,), daemon=True)
+    # Spawned, not forked: this process may already run threads (render lanes, the loop).
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    process = context.Process(target=target, args=(theirs,), daemon=True)
     process.start()
+    theirs.close()  # a child that dies then ends our reads instead of leaving them waiting
     try:
+        if not mine.poll(STARTUP_SECONDS):
+            raise RuntimeError(f"{target.__name__} did not start in {STARTUP_SECONDS:.0f} s")
         yield mine.recv(), mine
     finally:
         process.join(timeout=10)
