@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import event, example, given
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from engine.feeds.parsing.errors import FeedFormatError
@@ -133,6 +133,7 @@ def answer(parse: object, body: bytes) -> object:
     )
 
 
+@settings(deadline=None)  # a busy machine must not turn a slow example into a failure
 @given(bodies())
 @example(b"[]")
 @example(b"")
@@ -162,6 +163,7 @@ plain_fields = st.tuples(
 )
 
 
+@settings(deadline=None)
 @given(st.lists(plain_fields, min_size=1, max_size=6))
 def test_plain_batches_are_read_in_one_pass_where_the_general_path_accepts_them(
     fields: list[tuple[str, str, str, int, str, str]],
