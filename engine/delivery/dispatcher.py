@@ -10,7 +10,6 @@ finishes in-flight sends and gives back everything else.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -73,6 +72,11 @@ class Dispatcher:
         workers = settings.render_workers
         self.renderer = RenderPool(workers) if workers else None
         self._lanes: dict[str, asyncio.Task[None]] = {}  # tenants being prepared, in the pool
+        # With lanes, a claim is tried only when something may have become due for a tenant
+        # not being prepared (woken, a lane ended, the sweep) or room was wanted and freed:
+        # not at every finished send while the only tenant with work is still in its lane.
+        self._claim_wanted = True
+        self._starved = False
 
     @property
     def owner(self) -> str:
@@ -92,7 +96,11 @@ class Dispatcher:
     def wake(self) -> None:
         """Safe from any thread: run a dispatch cycle now."""
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.wakeup.set)
+            self._loop.call_soon_threadsafe(self._want_claim)
+
+    def _want_claim(self) -> None:
+        self._claim_wanted = True
+        self.wakeup.set()
 
     async def run(
         self, idle_timeout: float, on_idle: Callable[[], Awaitable[None]] | None = None
@@ -119,9 +127,11 @@ class Dispatcher:
             # Until a send finishes, wake() or stop() is called, or the timeout: one event,
             # as waiting on the sends themselves would add and remove a callback on every
             # send in flight at each turn of this loop.
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(idle_timeout):
                     await self.wakeup.wait()
+            except TimeoutError:
+                self._claim_wanted = True  # the sweep: due times pass without a wake-up
         if self._lanes:
             await asyncio.gather(*self._lanes.values(), return_exceptions=True)
         if sending:
@@ -151,14 +161,18 @@ class Dispatcher:
     async def _claim_into_lanes(self, sending: set[asyncio.Task[None]]) -> int:
         """Claim for the tenants not being prepared already and start a lane for each: a
         tenant's slow renders keep only its own lane waiting, never the next claim."""
-        room = self.batch_size - len(self.claimed)
-        if room <= 0:
+        if not self._claim_wanted:
             return 0
+        if len(self.claimed) >= self.batch_size:
+            self._starved = True  # claim again once sends make room
+            return 0
+        self._claim_wanted = self._starved = False
         busy = sorted(self._lanes)
-        claimed = await self.in_db(self._claim_batch, room, busy)
+        claimed = await self.in_db(self._claim_batch, self.batch_size, busy)
         if claimed is None:
             return 0
         count = len(claimed.waiting)
+        self._claim_wanted = count >= self.batch_size  # a full batch: more may be due
         for tenant in claimed.tenants():
             self._lanes[tenant] = asyncio.create_task(self._lane(claimed, tenant, sending))
         return count
@@ -182,7 +196,7 @@ class Dispatcher:
         finally:
             self._settle(claimed)
             del self._lanes[tenant]
-            self.wakeup.set()  # this tenant's next notifications may be claimed
+            self._want_claim()  # this tenant's next notifications may be claimed
 
     async def _in_worker(self, claimed: Claimed, tenant: str, cost: float | None) -> list[Job]:
         """Draft a chunk of ``tenant``'s notifications, render them in a worker process, and
@@ -226,6 +240,7 @@ class Dispatcher:
 
         def finished(task: asyncio.Task[None]) -> None:
             sending.discard(task)
+            self._claim_wanted |= self._starved
             self.wakeup.set()  # there may be room for the next batch
 
         for job in jobs:
@@ -312,7 +327,7 @@ class Dispatcher:
                             item.recorded.set_exception(exc)
                         continue
                     if due_again:
-                        self.wakeup.set()
+                        self._want_claim()
                     for item in group:
                         item.recorded.set_result(None)
             finally:
