@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 from engine.channels.base import ChannelError, OutboundMessage, PermanentChannelError, SendResult
 from engine.channels.registry import ChannelRegistry
-from engine.delivery.service import Claimed, DeliveryService, Job, Outcome, Pending
+from engine.delivery.claims import Claimed, Job, Outcome, Pending
+from engine.delivery.service import DeliveryService
 from engine.delivery.units import DeliveryPlatform
 from engine.templating.pool import Rendered, RenderPool
 

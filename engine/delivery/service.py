@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.channels.base import ChannelError, OutboundMessage, SendResult
-from engine.delivery.composer import Composer, MessageDraft
+from engine.channels.base import ChannelError, SendResult
+from engine.delivery.claims import (
+    AGAIN,
+    Again,
+    Batch,
+    Caps,
+    Claimed,
+    Job,
+    Outcome,
+    Pending,
+    RuleKey,
+)
+from engine.delivery.composer import Composer
 from engine.delivery.planner import (
     Defer,
     Recipient,
-    SentCount,
     SentLog,
     Stop,
     channel_order,
@@ -28,7 +37,7 @@ from engine.delivery.recorder import Recorder, Sent
 from engine.delivery.repository import DeliveryRepository
 from engine.delivery.units import DeliveryPlatform, DeliveryUnit, DeliveryUnits
 from engine.errors import NudgeError
-from engine.models import Notification, NotificationStatus, Tenant
+from engine.models import Notification, NotificationStatus
 from engine.platform.clock import Clock
 from engine.platform.config import Settings
 from engine.preferences.service import public_preferences
@@ -38,120 +47,6 @@ log = logging.getLogger("nudge.dispatch")
 # Render time one tenant may spend in one claimed batch before its remaining notifications go
 # back for the next round: past it after one render near the template budget.
 TENANT_RENDER_SHARE_SECONDS = 0.1
-RuleKey = tuple[str, str, int]
-
-
-@dataclass(frozen=True)
-class Job:
-    """A claimed notification ready to go out on one channel."""
-
-    notification_id: str
-    message: OutboundMessage
-    order: tuple[str, ...]
-    index: int
-    created_at: datetime
-    escalation: timedelta | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What sending a job produced."""
-
-    job: Job
-    result: SendResult | ChannelError
-    started: datetime
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """A claimed batch with everything preparing it needs, loaded in the claim's transaction."""
-
-    claimed: list[Notification]
-    recipients: dict[str, Recipient]
-    rules: dict[RuleKey, dict[str, Any]]
-    tenants: dict[str, Tenant]
-    composer: Composer
-    sent: SentLog
-    attempts: Mapping[tuple[str, str], int]  # attempts made so far, by (notification, channel)
-
-    def rule(self, n: Notification) -> dict[str, Any]:
-        return self.rules.get((n.tenant_id, n.rule_key, n.rule_version), {})
-
-
-@dataclass
-class Claimed:
-    """A claimed batch being prepared: what is still waiting to be rendered, how many were
-    handled, and how long each tenant's renders took so far."""
-
-    batch: _Batch
-    caps: _Caps
-    now: datetime
-    waiting: deque[Notification]
-    handled: int = 0
-    released: list[str] = field(default_factory=list)
-    settled: list[str] = field(default_factory=list)  # handled without a message to send
-    spent: dict[str, float] = field(default_factory=dict)
-
-    def tenants(self) -> list[str]:
-        """The tenants with notifications waiting, in claim order."""
-        return list(dict.fromkeys(n.tenant_id for n in list(self.waiting)))
-
-    def has(self, tenant_id: str) -> bool:
-        """Whether any of ``tenant_id``'s is waiting (safe beside the thread that takes them:
-        the queue is copied at once)."""
-        return any(n.tenant_id == tenant_id for n in list(self.waiting))
-
-    def next(self, tenant_id: str | None = None) -> Notification | None:
-        """The next waiting notification (of ``tenant_id``, if given), out of the queue."""
-        if tenant_id is None:
-            return self.waiting.popleft() if self.waiting else None
-        mine = self.take(tenant_id, 1)
-        return mine[0] if mine else None
-
-    def take(self, tenant_id: str, count: int) -> list[Notification]:
-        """Up to ``count`` of ``tenant_id``'s waiting notifications, out of the queue."""
-        mine = [n for n in self.waiting if n.tenant_id == tenant_id][:count]
-        for n in mine:
-            self.waiting.remove(n)
-        return mine
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A planned notification whose message waits to be rendered: its draft, or the error
-    that kept it from having one (no template)."""
-
-    n: Notification
-    draft: MessageDraft | None
-    error: NudgeError | None = None
-
-    def unrendered(self) -> Rendered | None:
-        """The outcome already known without rendering (the draft failed), else None."""
-        return Rendered(None, self.error, 0.0) if self.draft is None else None
-
-
-class _Again:
-    """The message could not be rendered and the notification moves on to its next channel:
-    plan and render it again."""
-
-
-AGAIN = _Again()
-
-
-class _Caps:
-    """Frequency caps within one batch: what was sent before it plus what it plans."""
-
-    def __init__(self, sent: SentLog) -> None:
-        self.sent = sent
-        self.planned = Counter[tuple[str, str]]()
-
-    def counter(self, customer_id: str) -> SentCount:
-        def count(channel: str, since: datetime) -> int:
-            return (
-                self.sent.count(customer_id, channel, since) + self.planned[(customer_id, channel)]
-            )
-
-        return count
 
 
 class DeliveryService:
@@ -195,7 +90,7 @@ class DeliveryService:
         batch = self._claim(now, limit, busy, one_of)
         if not batch.claimed:
             return None
-        return Claimed(batch, _Caps(batch.sent), now, deque(self._cheap_first(batch.claimed)))
+        return Claimed(batch, Caps(batch.sent), now, deque(self._cheap_first(batch.claimed)))
 
     def _cheap_first(self, claimed: list[Notification]) -> list[Notification]:
         """The claim's order (each tenant's turn by rank), but within a turn the tenants whose
@@ -288,7 +183,7 @@ class DeliveryService:
                 done = self._finish_one(
                     pending, outcome, claimed.batch, claimed.caps, recorder, unit.repo, claimed.now
                 )
-                if isinstance(done, _Again):
+                if isinstance(done, Again):
                     claimed.waiting.appendleft(n)
                     continue
                 claimed.handled += 1
@@ -366,7 +261,7 @@ class DeliveryService:
 
     def _claim(
         self, now: datetime, limit: int, busy: Sequence[str] = (), one_of: Sequence[str] = ()
-    ) -> _Batch:
+    ) -> Batch:
         with self.units() as unit:
             repo = unit.repo
             lease = now + self.lease
@@ -385,13 +280,13 @@ class DeliveryService:
             )
             sent = _sent_log(repo, recipients, now)
             attempts = repo.attempt_counts([n.id for n in claimed]) if claimed else {}
-        return _Batch(claimed, recipients, rules, tenants, composer, sent, attempts)
+        return Batch(claimed, recipients, rules, tenants, composer, sent, attempts)
 
     def _prepare(
         self,
         n: Notification,
-        batch: _Batch,
-        caps: _Caps,
+        batch: Batch,
+        caps: Caps,
         recorder: Recorder,
         repo: DeliveryRepository,
         now: datetime,
@@ -403,11 +298,11 @@ class DeliveryService:
                 return None
             outcome = pending.unrendered() or render_here(_request(pending))
             done = self._finish_one(pending, outcome, batch, caps, recorder, repo, now)
-            if not isinstance(done, _Again):
+            if not isinstance(done, Again):
                 return done
 
     def _draft_one(
-        self, n: Notification, batch: _Batch, caps: _Caps, recorder: Recorder, now: datetime
+        self, n: Notification, batch: Batch, caps: Caps, recorder: Recorder, now: datetime
     ) -> Pending | None:
         """Plan ``n``: its message's draft on the channel it goes out on (counted against the
         customer's caps), or None once it is deferred or stopped (recorded)."""
@@ -440,12 +335,12 @@ class DeliveryService:
         self,
         pending: Pending,
         outcome: Rendered,
-        batch: _Batch,
-        caps: _Caps,
+        batch: Batch,
+        caps: Caps,
         recorder: Recorder,
         repo: DeliveryRepository,
         now: datetime,
-    ) -> Job | None | _Again:
+    ) -> Job | None | Again:
         """The job of a rendered message; a failed render moves ``n`` to its next channel
         (`AGAIN`) or, with none left, fails it (None)."""
         n, recipient, rule = (

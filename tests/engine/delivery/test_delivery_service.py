@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from engine.channels.base import TransientChannelError
-from engine.delivery.service import DeliveryService, Outcome
+from engine.delivery.claims import Outcome
+from engine.delivery.service import DeliveryService
 from engine.models import DeliveryAttempt
 from tests.engine.delivery.conftest import EMAIL_ONLY, World
 
