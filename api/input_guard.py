@@ -9,7 +9,8 @@ feed, NDJSON line or CSV row, and its column), ``query.cursor``, ``path.customer
 
 Left alone: XML (it cannot hold U+0000 at all: the parser refuses the body), uploaded files
 (read, never stored), the Twilio webhooks (signature first: an unsigned request is a 403), and
-media types no route reads. `NulRefusedMiddleware` answers a NUL that reaches PostgreSQL anyway.
+media types no route reads. A NUL that reaches PostgreSQL anyway is answered 422 by
+`api.middleware.UnexpectedErrorMiddleware`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,12 +26,10 @@ from fastapi import FastAPI, Request
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.middleware import BODY_KEY, WatchedSend
+from api.middleware import BODY_KEY
 from api.problems import render_domain_error
 from engine.errors import FieldError, InvalidInput
-from engine.platform.db import is_nul_refusal
 
-log = logging.getLogger("nudge.api")
 NUL = "\x00"
 MESSAGE = "contains U+0000 (NUL), which no text may hold"
 KEY_MESSAGE = "this name contains U+0000 (NUL), which no text may hold"
@@ -59,27 +57,6 @@ class NulGuardMiddleware:
             return await self.app(scope, receive, send)
         response = render_domain_error(Request(scope), refusal(errors))
         await response(scope, receive, send)
-
-
-class NulRefusedMiddleware:
-    """A value with U+0000 that got past the guard and was refused by PostgreSQL: 422, not
-    500 (nothing was stored: the unit of work rolled back). Logged, to find what let it by."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        watched = WatchedSend(send)
-        try:
-            await self.app(scope, receive, watched)
-        except Exception as exc:
-            if watched.started or not is_nul_refusal(exc):
-                raise
-            log.warning("the database refused U+0000", extra={"path": scope["path"]})
-            refused = InvalidInput("U+0000 (NUL) is not allowed: a text of this request holds it")
-            await render_domain_error(Request(scope), refused)(scope, receive, send)
 
 
 def refusal(errors: list[FieldError]) -> InvalidInput:
@@ -292,6 +269,6 @@ def _replay(body: bytes) -> Receive:
 
 
 def install(app: FastAPI) -> None:
-    """The guard in front of every route, and behind it the database's refusal as a 422."""
-    app.add_middleware(NulRefusedMiddleware)
+    """The guard in front of every route (a NUL that reaches PostgreSQL anyway is answered
+    422 by `api.middleware.UnexpectedErrorMiddleware`)."""
     app.add_middleware(NulGuardMiddleware)

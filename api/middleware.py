@@ -18,12 +18,13 @@ from api.problems import problem
 from engine.errors import (
     BadRequest,
     DatabaseUnavailable,
+    InvalidInput,
     NudgeError,
     PayloadTooLarge,
     RetryLater,
 )
 from engine.idempotency.service import IdempotencyService, StoredResponse, redact
-from engine.platform.db import is_unavailable, unit_of_work
+from engine.platform.db import is_nul_refusal, is_unavailable, unit_of_work
 from engine.platform.metrics import http_requests
 from engine.processes.container import stored_answers
 
@@ -278,5 +279,8 @@ class UnexpectedErrorMiddleware:
             return DatabaseUnavailable(
                 "the database cannot take requests right now", retry_after=self.retry_after
             )
+        if is_nul_refusal(exc):  # got past the guard (api.input_guard): find what let it by
+            log.warning("the database refused U+0000", extra={"path": path})
+            return InvalidInput("U+0000 (NUL) is not allowed: a text of this request holds it")
         log.error("unhandled error", exc_info=exc, extra={"path": path})
         return NudgeError("an unexpected error; it was logged")
