@@ -23,8 +23,15 @@ from engine.evaluation.plan import Plan
 from engine.evaluation.repository import EvaluationRepository
 from engine.processes.demo.rules import ELECTRICITY
 from tests.api.conftest import FrozenApi
-from tests.fixtures.api import TenantHandle
-from tests.fixtures.rules import berlin, notifications, post_readings, publish, subscribe
+from tests.fixtures.api import Api, TenantHandle
+from tests.fixtures.rules import (
+    Subscriber,
+    berlin,
+    notifications,
+    post_readings,
+    publish,
+    subscribe,
+)
 
 
 def _rule(
@@ -164,6 +171,21 @@ def _states(frozen: FrozenApi, customer_id: str) -> list[Any]:
     return sorted((keys[r[0]], str(r[1]), str(r[2]), str(r[3]), r[4]) for r in rows)
 
 
+def subscribe_every_rule(
+    api: Api, tenants: tuple[TenantHandle, ...], delivery: dict[str, Any]
+) -> list[Subscriber]:
+    """One customer per tenant with a trigger on every rule, parameters from ``delivery``."""
+    subs = []
+    for handle in tenants:
+        limit, peak, n = delivery["limit"], delivery["peak"], delivery["n"]
+        first = subscribe(api, RULES[0], _params(RULES[0], limit, peak, n), tenant=handle)
+        for rule in RULES[1:]:
+            body = {"rule": rule["key"], "params": _params(rule, limit, peak, n)}
+            api.ok("POST", "/v1/me/triggers", first.token, 201, json=body)
+        subs.append(first)
+    return subs
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @settings(
     max_examples=40,
@@ -175,22 +197,7 @@ def test_the_fast_path_decides_exactly_what_full_evaluation_decides(
     frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], delivery: dict[str, Any]
 ) -> None:
     api, cache = frozen.api, frozen.runtime.cache
-    subs = []
-    for handle in tenants:
-        first = subscribe(
-            api,
-            RULES[0],
-            _params(RULES[0], delivery["limit"], delivery["peak"], delivery["n"]),
-            tenant=handle,
-        )
-        for rule in RULES[1:]:
-            params = _params(rule, delivery["limit"], delivery["peak"], delivery["n"])
-            token = first.token
-            api.ok(
-                "POST", "/v1/me/triggers", token, 201, json={"rule": rule["key"], "params": params}
-            )
-        subs.append(first)
-    fast, full = subs
+    fast, full = subscribe_every_rule(api, tenants, delivery)
     now = berlin(HOURS + 1)
     try:
         for batch, minutes in zip(delivery["batches"], delivery["advance"], strict=True):

@@ -18,16 +18,15 @@ from hypothesis import HealthCheck, event, given, settings
 from tests.api.conftest import FrozenApi
 from tests.engine.evaluation.test_fast_path import (
     HOURS,
-    RULES,
     _decided,
-    _params,
     _readings,
     _states,
     deliveries,
+    subscribe_every_rule,
     tenants,
 )
 from tests.fixtures.api import TenantHandle
-from tests.fixtures.rules import berlin, post_readings, subscribe
+from tests.fixtures.rules import berlin, post_readings
 
 __all__ = ["tenants"]  # the fixture, used below by name
 
@@ -52,25 +51,7 @@ def test_skipping_fired_windows_decides_exactly_what_stepping_them_decides(
     frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], delivery: dict[str, Any]
 ) -> None:
     api, cache = frozen.api, frozen.runtime.cache
-    subs = []
-    for handle in tenants:
-        first = subscribe(
-            api,
-            RULES[0],
-            _params(RULES[0], delivery["limit"], delivery["peak"], delivery["n"]),
-            tenant=handle,
-        )
-        for rule in RULES[1:]:
-            params = _params(rule, delivery["limit"], delivery["peak"], delivery["n"])
-            api.ok(
-                "POST",
-                "/v1/me/triggers",
-                first.token,
-                201,
-                json={"rule": rule["key"], "params": params},
-            )
-        subs.append(first)
-    skipping, stepping = subs
+    skipping, stepping = subscribe_every_rule(api, tenants, delivery)
     now = berlin(HOURS + 1)
     skipped = 0
     try:
