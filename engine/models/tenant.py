@@ -24,6 +24,9 @@ class TenantBase(SQLModel):
     email_from: str | None = Field(default=None, max_length=320)
     sms_from: str | None = Field(default=None, max_length=32)
     help_text: str | None = Field(default=None, max_length=480)
+    # Feed rows a second the tenant's keys may send together; None: the platform default
+    # (NUDGE_FEED_ROWS_PER_SECOND), 0: no limit.
+    feed_rows_per_second: int | None = Field(default=None, ge=0)
 
 
 class Tenant(TenantBase, table=True):
