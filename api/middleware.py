@@ -18,6 +18,7 @@ from api.problems import problem
 from engine.errors import (
     BadRequest,
     DatabaseUnavailable,
+    FieldError,
     InvalidInput,
     NudgeError,
     PayloadTooLarge,
@@ -66,10 +67,13 @@ class WatchedSend:
 
 
 async def send_problem(scope: Scope, send: Send, exc: NudgeError) -> None:
-    headers, extra = {}, {}
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
     if isinstance(exc, RetryLater):
         headers["Retry-After"] = str(exc.retry_after)
         extra["retry_after"] = exc.retry_after
+    if exc.errors:
+        extra["errors"] = [{**e.as_dict(), "field": ".".join(map(str, e.loc))} for e in exc.errors]
     path = scope.get("path", "")
     response = problem(exc.status, exc.type, exc.title, exc.detail, path, headers, **extra)
     await response(scope, _replay(b""), send)
@@ -133,6 +137,24 @@ def _subject(scope: Scope, body: bytes) -> str | None:
     return created if isinstance(created, str) and created.startswith("cus_") else None
 
 
+MAX_KEY_LENGTH = 200
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
+
+
+def key_problem(key: str) -> BadRequest | None:
+    """Why an ``Idempotency-Key`` cannot be kept as sent: 1 to 200 printable ASCII characters
+    (the IETF draft's sf-string); a control character such as U+0000 is refused before
+    anything is stored."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        reason = f"must be 1 to {MAX_KEY_LENGTH} characters"
+    elif not _PRINTABLE_ASCII.fullmatch(key):
+        reason = "may hold printable ASCII characters only (no control characters)"
+    else:
+        return None
+    error = FieldError(("header", "Idempotency-Key"), reason, "idempotency_key")
+    return BadRequest(f"Idempotency-Key {reason}", [error])
+
+
 class IdempotencyMiddleware:
     """Same ``Idempotency-Key`` and request → the stored answer; a different request → 422."""
 
@@ -145,9 +167,9 @@ class IdempotencyMiddleware:
         key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
         if key is None or scope["method"] != "POST":
             return await self.app(scope, receive, send)
-        if not key or len(key) > 200:
-            bad = BadRequest("Idempotency-Key must be 1 to 200 characters")
-            return await send_problem(scope, send, bad)
+        unusable = key_problem(key)
+        if unusable is not None:
+            return await send_problem(scope, send, unusable)
         auth = header(scope, b"authorization") or ""
         scope_id = hashlib.sha256(auth.encode()).hexdigest()
         digest = hashlib.sha256()
