@@ -9,7 +9,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from api import console, input_guard, openapi, pages, problems
-from api.admission import FeedAdmissionMiddleware
+from api.admission import FeedAdmissionMiddleware, feed_allowances
 from api.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -68,6 +68,7 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.feed_allowances = feed_allowances(runtime)
     problems.install(app)
     input_guard.install(app)
     openapi.install(app)
@@ -99,7 +100,7 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         FeedAdmissionMiddleware,
         concurrency=runtime.settings.feed_concurrency,
         queue_per_key=runtime.settings.feed_queue_per_key,
-        rows_per_second=runtime.settings.feed_rows_per_second,
+        allowances=app.state.feed_allowances,
     )
     app.add_middleware(BodyLimitMiddleware, limit=limit, feed_limit=limit * FEED_BODY_FACTOR)
     app.add_middleware(UnexpectedErrorMiddleware)

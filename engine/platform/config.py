@@ -56,14 +56,17 @@ class Settings(BaseSettings):
     feed_queue_per_key: int = Field(
         default=16,
         ge=1,
-        description="Feed batches of one API key that may wait for their turn; the next "
-        "gets 429 with Retry-After.",
+        description="Feed batches of one tenant (all its keys together) that may wait for "
+        "their turn; the next gets 429 with Retry-After.",
     )
     feed_rows_per_second: float = Field(
         default=0,
         ge=0,
-        description="Feed rows one API key may send a second on average (ten seconds' worth "
-        "at once); past it 429 with Retry-After. 0: no limit.",
+        description="The platform default feed allowance: rows a second a tenant's keys may "
+        "send together on average (ten seconds' worth at once), for tenants the admin gave "
+        "none of their own (PATCH /v1/tenants/{id}); past it 429 with Retry-After. Counted "
+        "in each API process. 0: no limit (development); docs/operations.md says what a "
+        "shared deployment sets.",
     )
     log_level: str = "INFO"
     gc_threshold: int = Field(

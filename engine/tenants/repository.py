@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Callable
+
+from sqlmodel import Session, col, select
 
 from engine.models import ApiKey, Tenant
+from engine.platform.db import after_commit
 
 
 class TenantRepository:
@@ -20,6 +23,19 @@ class TenantRepository:
 
     def get_key(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
+
+    def feed_allowance_of_key(self, key_id: str) -> tuple[str, int | None] | None:
+        """(tenant id, its feed allowance) of a tenant's unrevoked key; None for any other."""
+        query = (
+            select(Tenant.id, Tenant.feed_rows_per_second)
+            .join(ApiKey, col(ApiKey.tenant_id) == Tenant.id)
+            .where(ApiKey.id == key_id, col(ApiKey.revoked_at).is_(None))
+        )
+        row = self.session.exec(query).first()
+        return None if row is None else (row[0], row[1])
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        after_commit(self.session, callback)
 
     def epoch(self, tenant_id: str, *, hold: bool = False) -> int:
         """The tenant's configuration epoch (bumped by every change to its customers, triggers

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from engine.models import Role
 from engine.platform.validation import (
@@ -16,6 +16,19 @@ from engine.platform.validation import (
     TimezoneName,
 )
 
+MAX_FEED_ROWS_PER_SECOND = 10_000_000
+FeedRowsPerSecond = Annotated[
+    int,
+    Strict(),  # "100", 1.5 and true are errors, not rows
+    Field(
+        ge=0,
+        le=MAX_FEED_ROWS_PER_SECOND,
+        description="Feed rows a second all the tenant's keys may send together, on average "
+        "(ten seconds' worth at once; past it a feed gets 429 with Retry-After); 0: no limit. "
+        "null: the platform default (NUDGE_FEED_ROWS_PER_SECOND).",
+    ),
+]
+
 
 class TenantCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
@@ -24,6 +37,13 @@ class TenantCreate(RequestModel):
     email_from: EmailAddress | None = None
     sms_from: PhoneNumber | None = None
     help_text: str | None = Field(default=None, max_length=480)
+    feed_rows_per_second: FeedRowsPerSecond | None = None
+
+
+class TenantUpdate(RequestModel):
+    """What the platform admin may change of a tenant; a field left out stays as it is."""
+
+    feed_rows_per_second: FeedRowsPerSecond | None = None
 
 
 class TenantPublic(BaseModel):
@@ -34,6 +54,10 @@ class TenantPublic(BaseModel):
     email_from: str | None
     sms_from: str | None
     help_text: str | None
+    feed_rows_per_second: int | None = Field(
+        description="The tenant's own feed allowance (rows a second; 0: no limit); null: the "
+        "platform default applies."
+    )
     created_at: datetime
 
 

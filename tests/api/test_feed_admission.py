@@ -145,12 +145,14 @@ def test_a_key_past_its_rows_per_second_gets_429_and_another_key_goes_on(limited
 
 def test_an_allowance_refills_at_its_rate_up_to_ten_seconds_worth() -> None:
     now = [0.0]
-    allowance = RowAllowance(100, now=lambda: now[0])
-    assert allowance.wait_seconds("k") == 0
-    allowance.charge("k", 1500)  # 1,000 at once, 500 over
-    assert allowance.wait_seconds("k") == 5
+    allowance = RowAllowance(now=lambda: now[0])
+    assert allowance.wait_seconds("t", 100) == 0
+    allowance.charge("t", 1500, 100)  # 1,000 at once, 500 over
+    assert allowance.wait_seconds("t", 100) == 5
+    assert allowance.wait_seconds("t", 500) == 1  # a raised allowance pays the debt faster
+    assert allowance.wait_seconds("t", 0) == 0  # and none at all: no limit
     now[0] = 5.01
-    assert allowance.wait_seconds("k") == 0
+    assert allowance.wait_seconds("t", 100) == 0
     now[0] = 1000.0
-    allowance.charge("k", 1000)  # refilled to 1,000, not more
-    assert allowance.wait_seconds("k") == 1
+    allowance.charge("t", 1000, 100)  # refilled to 1,000, not more
+    assert allowance.wait_seconds("t", 100) == 1
