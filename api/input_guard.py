@@ -15,9 +15,6 @@ media types no route reads. A NUL that reaches PostgreSQL anyway is answered 422
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,17 +26,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.middleware import BODY_KEY
 from api.problems import render_domain_error
 from engine.errors import FieldError, InvalidInput
+from engine.platform import nul
+from engine.platform.nul import ERROR_TYPE, KEY_MESSAGE, MESSAGE, NUL, shown
 
-NUL = "\x00"
-MESSAGE = "contains U+0000 (NUL), which no text may hold"
-KEY_MESSAGE = "this name contains U+0000 (NUL), which no text may hold"
-ERROR_TYPE = "string_nul"
 MAX_ERRORS = 20
 SKIPPED_PREFIXES = ("/v1/webhooks/",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 CSV_TYPES = ("text/csv", "application/csv")
 FORM = "application/x-www-form-urlencoded"
-JSON_ESCAPE = b"\\u0000"
 URL_ESCAPE = b"%00"
 
 
@@ -107,7 +101,7 @@ def _in_pairs(encoded: bytes, where: str) -> list[FieldError]:
     errors = []
     for name, value in parse_qsl(encoded.decode("latin-1"), keep_blank_values=True):
         if NUL in name:
-            errors.append(FieldError((where, _shown(name)), KEY_MESSAGE, ERROR_TYPE))
+            errors.append(FieldError((where, shown(name)), KEY_MESSAGE, ERROR_TYPE))
         elif NUL in value:
             errors.append(FieldError((where, name), MESSAGE, ERROR_TYPE))
     return errors
@@ -120,64 +114,14 @@ async def _in_body(scope: Scope, body: bytes) -> list[FieldError]:
     if media.startswith("multipart/"):
         return await _in_multipart(scope, body) if b"\0" in body else []
     if media in CSV_TYPES:
-        return _in_csv(body, params.get("charset", "utf-8"))
-    if b"\0" not in body and JSON_ESCAPE not in body:
+        return nul.in_csv(body, params.get("charset", "utf-8"))
+    if not nul.may_hold_nul(body):
         return []
     if media in NDJSON_TYPES:
-        return _in_ndjson(body)
+        return nul.in_ndjson(body)
     if not media or media == "application/json" or media.endswith("+json"):
-        return _in_json(body)
+        return nul.in_json(body)
     return []  # XML cannot hold U+0000; other media types no route reads
-
-
-def _in_json(body: bytes) -> list[FieldError]:
-    try:
-        document = json.loads(body)  # bytes: the encoding sniffed, as the routes read them
-    except (ValueError, RecursionError):
-        return []  # malformed: the route says so
-    return list(_walk(document, ("body",)))
-
-
-def _in_ndjson(body: bytes) -> list[FieldError]:
-    """Each line a JSON value, named by its 0-based line index as the feeds name rows."""
-    text = _text(body, "utf-8")
-    errors: list[FieldError] = []
-    for index, line in enumerate((text or "").split("\n")):
-        if NUL in line or "\\u0000" in line:
-            try:
-                errors += _walk(json.loads(line), ("body", index))
-            except (ValueError, RecursionError):
-                continue  # a malformed line is the feed's to reject
-    return errors
-
-
-def _in_csv(body: bytes, charset: str) -> list[FieldError]:
-    """Cells named by row (0-based, after the header, blank lines skipped, as the feed counts
-    them) and by the header's name of their column."""
-    text = _text(body, charset)
-    if text is None or NUL not in text:
-        return []
-    try:
-        return _cells_with_nul(csv.reader(io.StringIO(text), _dialect(text)))
-    except csv.Error:
-        return []  # malformed: the feed says so
-
-
-def _cells_with_nul(rows: Iterator[list[str]]) -> list[FieldError]:
-    header = [name.strip().lower() for name in next(rows, [])]
-    errors = (
-        [FieldError(("body", "header"), KEY_MESSAGE, ERROR_TYPE)] if NUL in "".join(header) else []
-    )
-    index = -1
-    for cells in rows:
-        if not cells or cells == [""]:
-            continue
-        index += 1
-        for column, cell in enumerate(cells):
-            if NUL in cell:
-                name = header[column] if column < len(header) else column + 1
-                errors.append(FieldError(("body", index, _shown(name)), MESSAGE, ERROR_TYPE))
-    return errors
 
 
 async def _in_multipart(scope: Scope, body: bytes) -> list[FieldError]:
@@ -189,59 +133,12 @@ async def _in_multipart(scope: Scope, body: bytes) -> list[FieldError]:
         return []
     try:
         return [
-            FieldError(("body", _shown(name)), MESSAGE, ERROR_TYPE)
+            FieldError(("body", shown(name)), MESSAGE, ERROR_TYPE)
             for name, value in form.multi_items()
             if not isinstance(value, UploadFile) and (NUL in value or NUL in name)
         ]
     finally:
         await form.close()
-
-
-def _walk(value: Any, loc: tuple[str | int, ...]) -> Iterator[FieldError]:
-    """Strings and keys holding U+0000 in a decoded JSON value, in document order (a stack,
-    not recursion: any depth the decoder took is walked)."""
-    stack: list[tuple[Any, tuple[str | int, ...], bool]] = [(value, loc, False)]
-    while stack:
-        node, here, is_key = stack.pop()
-        if is_key:
-            yield FieldError(here, KEY_MESSAGE, ERROR_TYPE)
-        elif isinstance(node, str):
-            if NUL in node:
-                yield FieldError(here, MESSAGE, ERROR_TYPE)
-        elif isinstance(node, dict):
-            for key, item in reversed(node.items()):
-                stack.append((item, (*here, _shown(key)), False))
-                if NUL in key:
-                    stack.append((None, (*here, _shown(key)), True))
-        elif isinstance(node, list):
-            stack.extend((item, (*here, i), False) for i, item in reversed(list(enumerate(node))))
-
-
-def _shown(name: str | int) -> str | int:
-    """A name as the answer shows it: U+0000 written as the escape ``\\u0000``."""
-    return name.replace(NUL, "\\u0000") if isinstance(name, str) else name
-
-
-def _text(body: bytes, charset: str) -> str | None:
-    codec = "utf-8-sig" if charset.lower().replace("_", "-") in ("utf-8", "utf8") else charset
-    try:
-        return body.decode(codec)
-    except (LookupError, UnicodeDecodeError):
-        return None  # the feed refuses the body as it is
-
-
-def _dialect(text: str) -> type[csv.Dialect]:
-    """The feed's choice of delimiter, from the header line."""
-    first = text.split("\n", 1)[0]
-    if "," in first:
-        return csv.excel
-    if first.count(";") > first.count("\t"):
-        return _Semicolon
-    return csv.excel_tab if "\t" in first else csv.excel
-
-
-class _Semicolon(csv.excel):
-    delimiter = ";"
 
 
 def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:

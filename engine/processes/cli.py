@@ -239,7 +239,8 @@ def _print_report(report: ImportReport) -> None:
     )
     console.print(table)
     for rejection in report.rejections[:20]:
-        console.print(f"  row {rejection.index}: {rejection.reason}")
+        field = f", {rejection.field}" if rejection.field else ""
+        console.print(f"  row {rejection.index}{field}: {rejection.reason}", highlight=False)
     if len(report.rejections) > 20:
         console.print(f"  … and {len(report.rejections) - 20} more rejected rows")
     for note in report.notes:

@@ -10,8 +10,10 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from engine.errors import FieldError
 from engine.feeds.parsing import (
     ParseResult,
+    Rejection,
     detect_format,
     parse_csv,
     parse_greenbutton,
@@ -20,6 +22,7 @@ from engine.feeds.parsing import (
     parse_uci,
 )
 from engine.feeds.schemas import BatchResult, RejectedRow
+from engine.platform import nul
 from engine.processes.container import Services
 from engine.processes.runtime import Runtime
 
@@ -41,7 +44,8 @@ class ImportReport:
 def parse_file(
     runtime: Runtime, path: Path, tenant_id: str, customer: str | None, fmt: str = "auto"
 ) -> ParseResult:
-    """The file's rows, parsed for ``tenant_id``; raises ``ValueError`` or a domain error
+    """The file's rows, parsed for ``tenant_id``; a row with U+0000 in a value is rejected
+    naming the field (PostgreSQL cannot store it). Raises ``ValueError`` or a domain error
     (an unknown tenant or customer) with a message for the command line."""
     with runtime.services() as services:
         services.tenants.get_tenant(tenant_id)
@@ -64,7 +68,39 @@ def parse_file(
         "ndjson": parse_ndjson,
         "csv": lambda body, at: parse_csv(body, at),
     }
-    return parsers[kind](body, now)
+    return without_nul(parsers[kind](body, now), _rows_with_nul(body, kind))
+
+
+def _rows_with_nul(body: bytes, kind: str) -> dict[int, str | None]:
+    """Each row holding U+0000, with the first field that does (XML cannot hold it; UCI text
+    is numbers but for the customer given on the command line)."""
+    if not nul.may_hold_nul(body):
+        return {}
+    finders: dict[str, Callable[[bytes], list[FieldError]]] = {
+        "json": partial(nul.in_json, root=()),
+        "ndjson": partial(nul.in_ndjson, root=()),
+        "csv": partial(nul.in_csv, root=()),
+    }
+    found: dict[int, str | None] = {}
+    for error in finders[kind](body):
+        if error.loc and isinstance(error.loc[0], int):
+            field = str(error.loc[1]) if len(error.loc) > 1 else None
+            found.setdefault(error.loc[0], field)
+    return found
+
+
+def without_nul(parsed: ParseResult, found: dict[int, str | None]) -> ParseResult:
+    """The parse with every row in ``found`` rejected for its U+0000, whatever else the
+    parser said of it: nothing of such a row is stored."""
+    if not found:
+        return parsed
+    refused = [Rejection(index, nul.MESSAGE, field) for index, field in found.items()]
+    kept = [r for r in parsed.rejections if r.index not in found]
+    return ParseResult(
+        rows=[row for row in parsed.rows if row.index not in found],
+        rejections=sorted([*kept, *refused], key=lambda r: r.index),
+        notes=parsed.notes,
+    )
 
 
 def batches(parsed: ParseResult, size: int) -> Iterator[ParseResult]:
@@ -94,5 +130,6 @@ def import_readings(
             setattr(report, name, getattr(report, name) + getattr(result, name))
         report.rejections += result.rejections
         progress(len(batch.rows))
+    report.rejections.sort(key=lambda r: r.index)
     report.rejected = len(report.rejections)
     return report

@@ -34,9 +34,7 @@ def _names_the_header(answer: Any) -> None:
 
 
 @pytest.mark.parametrize("key", REFUSED, ids=repr)
-def test_an_unusable_key_is_refused_naming_the_header(
-    api: Api, runtime: Runtime, key: str
-) -> None:
+def test_an_unusable_key_is_refused_naming_the_header(api: Api, runtime: Runtime, key: str) -> None:
     tenant = api.tenant()
     headers = [*tenant.feed.items(), ("Idempotency-Key", key.encode("latin-1"))]
     answer = api.client.post("/v1/customers", headers=headers, json={"name": "Ada"})
