@@ -1,8 +1,10 @@
 """Noisy neighbour (SPEC §7, issue 11): tenant B's reading-to-SMTP latency alone, then while
 tenant A works at its worst allowed: a template as close to the render budget as saving
 accepts, the costliest condition the cost check lets through, feeds of 5,000 readings back to
-back and A's notifications dispatching. One ``nudge serve`` on SQLite; the SMTP server runs in
-its own process and stamps each message as it accepts it."""
+back and A's notifications dispatching. A's feed allowance is set the way a platform admin
+sets it (``PATCH /v1/tenants/{id}``); B has none (the platform default, no limit unless
+``--platform-default``). One ``nudge serve`` on SQLite; the SMTP server runs in its own
+process and stamps each message as it accepts it."""
 
 from __future__ import annotations
 
@@ -42,8 +44,8 @@ from tests.fixtures.smtp_server import RecordingHandler, SmtpServer
 FEED_SIZE = 5000
 TEMPLATE_KEY = "noisy.alert"
 B_TIMEOUT = 20.0
-# The deployment's feed allowance per key (NUDGE_FEED_ROWS_PER_SECOND): A sends far more.
-ROWS_PER_S = 500.0
+# Tenant A's own feed allowance, set by the admin: A sends far more.
+ROWS_PER_S = 500
 # The largest list of the longest strings that fits the 100,000 characters allowed in all.
 A_ATTRIBUTES = {"xs": ["ab" * 500 for _ in range(99)] + ["ab" * 498]}
 
@@ -214,14 +216,18 @@ def _ok(response: httpx.Response) -> Any:
     return response.json()
 
 
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
 @dataclass
 class Tenant:
+    id: str
     ops: dict[str, str]
     feed: dict[str, str]
 
 
 def tenant(client: httpx.Client, name: str) -> Tenant:
-    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    admin = ADMIN
     body = {"name": name, "email_from": f"alerts@{name.lower()}.example"}
     tenant_id = _ok(client.post("/v1/tenants", headers=admin, json=body))["id"]
     keys = [
@@ -229,7 +235,14 @@ def tenant(client: httpx.Client, name: str) -> Tenant:
         for role in ("ops", "feed")
     ]
     ops, feed = ({"Authorization": f"Bearer {key['key']}"} for key in keys)
-    return Tenant(ops, feed)
+    return Tenant(tenant_id, ops, feed)
+
+
+def set_allowance(client: httpx.Client, tenant_id: str, rows_per_s: int | None) -> Any:
+    """The platform admin gives the tenant its own feed allowance; what the tenant now shows."""
+    body = {"feed_rows_per_second": rows_per_s}
+    _ok(client.patch(f"/v1/tenants/{tenant_id}", headers=ADMIN, json=body))
+    return _ok(client.get(f"/v1/tenants/{tenant_id}", headers=ADMIN))["feed_rows_per_second"]
 
 
 def customer(
@@ -274,9 +287,10 @@ def save_template(client: httpx.Client, ops: dict[str, str], share: float) -> tu
 
 
 def set_up_a(
-    client: httpx.Client, customers: int, share: float, kind: str
+    client: httpx.Client, customers: int, share: float, kind: str, rows_per_s: int | None
 ) -> tuple[Tenant, dict[str, Any]]:
     a = tenant(client, "Anoisy")
+    allowance = set_allowance(client, a.id, rows_per_s)
     iterations, render_ms = save_template(client, a.ops, share)
     condition = costly_condition(kind)
     rule = a_rule(condition)
@@ -289,6 +303,7 @@ def set_up_a(
         "template_render_ms": round(render_ms, 1),
         "condition_chars": len(condition),
         "condition_ms": round(condition_ms(condition), 1),
+        "allowance": allowance,
     }
     return a, facts
 
@@ -451,9 +466,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--rows-per-s",
-        type=float,
+        type=int,
         default=ROWS_PER_S,
-        help="the deployment's NUDGE_FEED_ROWS_PER_SECOND (each key's allowance; 0: none)",
+        help="tenant A's own feed allowance, set through PATCH /v1/tenants/{id} (0: no limit; "
+        "-1: none of its own, the platform default applies)",
+    )
+    parser.add_argument(
+        "--platform-default",
+        type=int,
+        default=0,
+        help="NUDGE_FEED_ROWS_PER_SECOND, for tenants without their own (B; 0: no limit)",
     )
     args = parser.parse_args()
     started = time.monotonic()
@@ -462,13 +484,16 @@ def main() -> None:
         smtp_process() as (smtp_url, arrivals),
     ):
         url = fresh_sqlite(Path(tmp), "neighbour.db")
-        env = {**smtp_env(smtp_url), "NUDGE_FEED_ROWS_PER_SECOND": str(args.rows_per_s)}
+        env = {**smtp_env(smtp_url), "NUDGE_FEED_ROWS_PER_SECOND": str(args.platform_default)}
+        a_allowance = None if args.rows_per_s < 0 else args.rows_per_s
         with (
             server(url, command="serve", extra_env=env) as base,
             httpx.Client(base_url=base, timeout=60) as client,
         ):
             b = set_up_b(client, 2 * args.samples)
-            a, facts = set_up_a(client, args.a_customers, args.budget_share, args.condition)
+            a, facts = set_up_a(
+                client, args.a_customers, args.budget_share, args.condition, a_allowance
+            )
             # B's readings spread over as long as A runs (in both phases, alike): the noisy
             # phase sees A's steady pace, not only the first seconds of it.
             pause = max(args.pause, 1.8 * args.a_seconds / args.samples)
@@ -521,7 +546,8 @@ def main() -> None:
         neighbour_a_readings=a_load.readings,
         neighbour_a_errors=a_load.errors,
         neighbour_a_refused_429=a_load.refused,
-        neighbour_feed_rows_per_s_limit=args.rows_per_s,
+        neighbour_a_feed_rows_per_s=facts["allowance"],
+        neighbour_platform_feed_rows_per_s=args.platform_default,
         neighbour_a_feed_max_s=round(max(a_load.seconds or [0.0]), 2),
         neighbour_a_customers_emailed=a_emails,
         neighbour_smtp_messages=smtp_messages,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, Strict
+from pydantic import BaseModel, BeforeValidator, Field
 
 from engine.models import Role
 from engine.platform.validation import (
@@ -17,9 +17,17 @@ from engine.platform.validation import (
 )
 
 MAX_FEED_ROWS_PER_SECOND = 10_000_000
+
+
+def _a_number(value: object) -> object:
+    """Rows are a JSON number (1000 or 1000.0): text and true/false are errors, not rows."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a whole number of rows a second")
+    return value
+
+
 FeedRowsPerSecond = Annotated[
     int,
-    Strict(),  # "100", 1.5 and true are errors, not rows
     Field(
         ge=0,
         le=MAX_FEED_ROWS_PER_SECOND,
@@ -27,6 +35,7 @@ FeedRowsPerSecond = Annotated[
         "(ten seconds' worth at once; past it a feed gets 429 with Retry-After); 0: no limit. "
         "null: the platform default (NUDGE_FEED_ROWS_PER_SECOND).",
     ),
+    BeforeValidator(_a_number),
 ]
 
 

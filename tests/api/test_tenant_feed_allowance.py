@@ -153,6 +153,8 @@ def test_a_change_names_what_is_wrong(api: Api) -> None:
     for bad in (-1, 1.5, "100", True, 10_000_001):
         problem = api.problem("PATCH", path, api.admin, 422, json={"feed_rows_per_second": bad})
         assert any(e["loc"][-1] == "feed_rows_per_second" for e in problem["errors"]), problem
+    whole = api.ok("PATCH", path, api.admin, json={"feed_rows_per_second": 250.0})
+    assert whole["feed_rows_per_second"] == 250  # JSON's integer, written with a point
     api.problem("PATCH", path, api.admin, 422, json={"name": "Renamed"})  # not changeable here
     api.problem("PATCH", "/v1/tenants/ten_missing", api.admin, 404, json={})
     api.problem(
