@@ -7,9 +7,10 @@ stored. Cheap for the common request: the raw bytes are searched for a NUL byte 
 media type, to name the field: ``body.attributes.tariff``, ``body.3.customer`` (row 3 of a
 feed, NDJSON line or CSV row, and its column), ``query.cursor``, ``path.customer_id``.
 
-Left alone: XML (it cannot hold U+0000 at all: the parser refuses the body), uploaded files
-(read, never stored), the Twilio webhooks (signature first: an unsigned request is a 403), and
-media types no route reads. A NUL that reaches PostgreSQL anyway is answered 422 by
+Left alone: the HTML forms of the customer's page and the console (their routes show the form
+again with the field's error: `api.web.deps.nul_errors`), XML (it cannot hold U+0000 at all:
+the parser refuses the body), uploaded files (read, never stored), the Twilio webhooks
+(signature first: an unsigned request is a 403), and media types no route reads. A NUL that reaches PostgreSQL anyway is answered 422 by
 `api.middleware.UnexpectedErrorMiddleware`.
 """
 
@@ -35,6 +36,7 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 CSV_TYPES = ("text/csv", "application/csv")
 FORM = "application/x-www-form-urlencoded"
 URL_ESCAPE = b"%00"
+FORM_PAGES = ("/me", "/console")  # their forms answer with the form again, not problem+json
 
 
 class NulGuardMiddleware:
@@ -109,6 +111,8 @@ def _in_pairs(encoded: bytes, where: str) -> list[FieldError]:
 
 async def _in_body(scope: Scope, body: bytes) -> list[FieldError]:
     media, params = _media_type(_header(scope, b"content-type"))
+    if (media == FORM or media.startswith("multipart/")) and _is_form_page(scope["path"]):
+        return []
     if media == FORM:
         return _in_pairs(body, "body") if URL_ESCAPE in body or b"\0" in body else []
     if media.startswith("multipart/"):
@@ -122,6 +126,10 @@ async def _in_body(scope: Scope, body: bytes) -> list[FieldError]:
     if not media or media == "application/json" or media.endswith("+json"):
         return nul.in_json(body)
     return []  # XML cannot hold U+0000; other media types no route reads
+
+
+def _is_form_page(path: str) -> bool:
+    return any(path == page or path.startswith(page + "/") for page in FORM_PAGES)
 
 
 async def _in_multipart(scope: Scope, body: bytes) -> list[FieldError]:

@@ -12,7 +12,7 @@ from api.web.console_deps import OpsDep, end_console_session, keep_console_sessi
 from api.web.console_render import console_page
 from api.web.console_session import CONSOLE_COOKIE, ConsoleSession
 from api.web.console_texts import console_text
-from api.web.deps import FormDep, VisitorDep
+from api.web.deps import FormDep, VisitorDep, nul_errors
 from api.web.session import LANG_COOKIE
 from api.web.texts import language_of
 from api.web.visitor import LANG_MAX_AGE
@@ -44,6 +44,9 @@ def sign_in(
 ) -> Response:
     """Failed keys count against the client and the key id as for the API (429 past it)."""
     key = str(form.get("key") or "").strip()[:MAX_KEY_LENGTH]
+    refused = nul_errors(form, visitor.t)
+    if refused:  # no key holds it: not a failed attempt at one
+        return console_page(visitor, "login.html", 400, errors=refused)
     limiter = get_runtime(request).auth_failures
     names = attempt_names(request.client.host if request.client else None, key_id_of(key))
     too_many = [("key", console_text(visitor.lang, "signin.too_many"))]

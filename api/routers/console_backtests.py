@@ -14,7 +14,7 @@ from api.deps import CatalogServiceDep, ConsoleBacktestsDep
 from api.web import params as param_form
 from api.web.chart import chart
 from api.web.console_deps import Ops, OpsDep
-from api.web.deps import FormDep
+from api.web.deps import FormDep, nul_errors, readable
 from engine.console.backtests import BacktestView, ConsoleBacktests
 from engine.errors import InvalidInput, NotFound
 from engine.models import Rule
@@ -47,6 +47,9 @@ async def run_backtest(
     form: FormDep,
 ) -> HTMLResponse:
     rule = catalog.get(ops.tenant.id, key)
+    refused = nul_errors(form, ops.t)
+    if refused:
+        return _page(ops, backtests, rule, readable(form), errors=refused, status=422)
     upload = form.get("file")
     body = None
     if isinstance(upload, UploadFile) and upload.filename:

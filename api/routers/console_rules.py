@@ -18,7 +18,7 @@ from api.web.console_forms import (
     position_of,
     posted_values,
 )
-from api.web.deps import FormDep
+from api.web.deps import FormDep, nul_errors, readable
 from engine.console.rule_tests import run_rule_tests
 from engine.console.rules import ConsoleRules
 from engine.errors import InvalidInput
@@ -45,7 +45,10 @@ def new_rule(ops: OpsDep, console: ConsoleRulesDep) -> HTMLResponse:
 def create_rule(
     ops: OpsDep, form: FormDep, catalog: CatalogServiceDep, console: ConsoleRulesDep
 ) -> Response:
-    values = posted_values(form)
+    values = posted_values(readable(form))
+    refused = nul_errors(form, ops.t)
+    if refused:
+        return _editor(ops, console, None, values, status=422, shown_errors=refused)
     try:
         rule = catalog.create(ops.tenant.id, definition_from(values, {}))
     except InvalidInput as exc:
@@ -72,9 +75,12 @@ def save_rule(
     ops: OpsDep, key: Key, form: FormDep, catalog: CatalogServiceDep, console: ConsoleRulesDep
 ) -> Response:
     rule = catalog.get(ops.tenant.id, key)
-    values = posted_values(form)
+    values = posted_values(readable(form))
     values["key"] = rule.key
-    tests = str(form.get("tests") or "")[:200_000]
+    tests = str(readable(form).get("tests") or "")[:200_000]
+    refused = nul_errors(form, ops.t)
+    if refused:
+        return _editor(ops, console, rule, values, status=422, shown_errors=refused, tests=tests)
     try:
         changes = definition_from(values, rule.draft)
         rule = catalog.update(ops.tenant.id, key, changes)
@@ -105,8 +111,10 @@ def _editor(
     values: dict[str, str],
     error: InvalidInput | None = None,
     status: int = 200,
+    shown_errors: list[tuple[str, str]] | None = None,
     **extra: Any,
 ) -> HTMLResponse:
+    """The editor with ``values``; a refused save's errors beside their fields."""
     row = console.row(ops.tenant.id, rule.key) if rule else None
     position = position_of(error, values["condition"]) if error else None
     extra.setdefault("tests", (rule.tests or "") if rule is not None else "")
@@ -120,7 +128,7 @@ def _editor(
         row=row,
         values=values,
         choices=OPTIONS,
-        errors=field_errors(error) if error else [],
+        errors=shown_errors or (field_errors(error) if error else []),
         position=position,
         section="rules",
         **extra,

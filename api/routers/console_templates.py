@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ConsoleTemplatesDep, CustomerServiceDep
 from api.web.console_deps import Ops, OpsDep
-from api.web.deps import FormDep
+from api.web.deps import FormDep, nul_errors, readable
 from engine.console.templates import CHANNELS, ConsoleTemplates, LivePreview
 from engine.customers.service import CustomerService
 from engine.errors import InvalidInput, NotFound
@@ -63,9 +63,12 @@ def save_template(
     form: FormDep,
 ) -> Response:
     editor = (templates, customers)
+    refused, form = nul_errors(form, ops.t), readable(form)
     parts = {name: str(form.get(name) or "")[:MAX_PART] for name in CHANNEL_PARTS[channel]}
     parts = {name: text for name, text in parts.items() if text or name != "html"}
     customer = str(form.get("customer") or "")[:200]
+    if refused:
+        return _editor(ops, *editor, key, channel, locale, parts, customer, refused, 422)
     if form.get("action") != "save":
         return _editor(ops, *editor, key, channel, locale, parts, customer)
     try:

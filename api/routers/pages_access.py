@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import PortalAccessDep, SettingsDep
-from api.web.deps import FormDep, VisitorDep
+from api.web.deps import NUL, FormDep, VisitorDep, nul_errors, readable
 from api.web.ratelimit import SignInLimits
 from api.web.session import LANG_COOKIE
 from api.web.texts import language_of
@@ -83,7 +83,7 @@ def open_link(visitor: VisitorDep, access: PortalAccessDep, token: Token = "") -
 @router.post("/link", response_model=None)
 def sign_in(visitor: VisitorDep, access: PortalAccessDep, form: FormDep) -> Response:
     token = str(form.get("token") or "")
-    check = access.check(token)
+    check = access.check(token) if NUL not in token else LinkCheck(LinkState.invalid)
     _speak_to(visitor, check)
     if check.state is not LinkState.ok:
         return _link_problem(visitor, check, token)
@@ -102,7 +102,8 @@ def fresh_link(
     background: BackgroundTasks,
 ) -> HTMLResponse:
     """A new one-time link for the customer an expired or used link named."""
-    check = access.check(str(form.get("token") or ""))
+    token = str(form.get("token") or "")
+    check = access.check(token) if NUL not in token else LinkCheck(LinkState.invalid)
     _speak_to(visitor, check)
     if check.customer is None:
         return visitor.page("login.html", address="")
@@ -133,6 +134,10 @@ def request_link(
     """Sends a one-time link to every customer at this address who may be contacted there;
     answers the same whether or not anyone is."""
     address = str(form.get("address") or "")[:320]
+    refused = nul_errors(form, visitor.t)
+    if refused:
+        shown = str(readable(form).get("address") or "")[:320]
+        return visitor.page("login.html", 400, address=shown, errors=refused)
     if parse_address(address) is None:
         errors = [("address", visitor.t("login.address.error"))]
         return visitor.page("login.html", 400, address=address, errors=errors)

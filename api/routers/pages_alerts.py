@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from api.deps import PortalViewsDep, PreviewServiceDep, TriggerServiceDep
 from api.web import params as param_form
 from api.web.chart import chart
-from api.web.deps import FormDep, Me, MeDep
+from api.web.deps import NUL, FormDep, Me, MeDep, nul_errors, readable
 from engine.errors import InvalidInput, NotFound
 from engine.portal.preview import PreviewService
 from engine.portal.views import PortalViews, RuleView
@@ -53,9 +54,7 @@ def create_alert(
     triggers: TriggerServiceDep,
 ) -> Response:
     offer = _offer(me, views, str(form.get("rule") or ""))
-    values, typed, errors = param_form.parse(
-        offer.compiled.definition.parameters, form, me.visitor.lang
-    )
+    values, typed, errors = _parse(me, offer, form)
     if errors or form.get("action") != "save":
         return _form(me, preview, offer, values, typed, errors, trigger_id=None)
     triggers.create(me.customer, TriggerCreate(rule=offer.key, params=values))
@@ -80,8 +79,7 @@ def change_alert(
     triggers: TriggerServiceDep,
 ) -> Response:
     alert = views.alert(me.customer, trigger_id, me.visitor.lang)
-    specs = alert.rule.compiled.definition.parameters
-    values, typed, errors = param_form.parse(specs, form, me.visitor.lang)
+    values, typed, errors = _parse(me, alert.rule, form)
     if errors or form.get("action") != "save":
         return _form(me, preview, alert.rule, values, typed, errors, trigger_id=trigger_id)
     triggers.update(me.customer, trigger_id, TriggerUpdate(params=values))
@@ -119,7 +117,20 @@ def delete_alert(
     return me.visitor.redirect("/me/alerts", done="alerts.deleted")
 
 
+def _parse(
+    me: Me, rule: RuleView, form: FormData
+) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]]]:
+    """The parameters as posted; a field holding U+0000 is that field's error."""
+    specs = rule.compiled.definition.parameters
+    refused = nul_errors(form, me.visitor.t)
+    values, typed, errors = param_form.parse(specs, readable(form), me.visitor.lang)
+    refused_ids = {field for field, _ in refused}
+    return values, typed, refused + [e for e in errors if e[0] not in refused_ids]
+
+
 def _offer(me: Me, views: PortalViews, key: str) -> RuleView:
+    if NUL in key:  # no rule's key holds it (PostgreSQL cannot look it up)
+        raise NotFound(f"no published rule {key!r}")
     try:
         return views.offer(me.customer, key, me.visitor.lang)
     except (NotFound, InvalidInput):

@@ -16,7 +16,7 @@ from api.deps import (
     PortalViewsDep,
     PrivacyServiceDep,
 )
-from api.web.deps import FormDep, Me, MeDep
+from api.web.deps import FormDep, Me, MeDep, nul_errors, readable
 from api.web.history_text import describe
 from api.web.texts import LANGUAGES, language_of
 from api.web.topics import topic_names
@@ -112,7 +112,10 @@ def save_profile(me: MeDep, form: FormDep, customers: CustomerServiceDep) -> Res
     """Name, the language of their messages and their time zone (as ``PATCH /v1/me``)."""
     v, customer = me.visitor, me.customer
     typed = {k: str(form.get(k) or "").strip() for k in ("name", "language", "timezone")}
-    errors, fields = [], {}
+    errors, fields = nul_errors(form, v.t), {}
+    if errors:
+        shown = readable(form)
+        return _data_page(me, 400, errors=errors, profile={k: str(shown.get(k)) for k in typed})
     if len(typed["name"]) > MAX_NAME:
         errors.append(("name", v.t("profile.name.error")))
     elif typed["name"] != (customer.name or "") and typed["name"]:

@@ -20,7 +20,7 @@ from api.deps import (
     CustomerServiceDep,
     PreferencesServiceDep,
 )
-from api.web.deps import FormDep, Me, MeDep
+from api.web.deps import FormDep, Me, MeDep, nul_errors, readable
 from api.web.masking import mask
 from api.web.texts_en import EN
 from api.web.topics import topic_names
@@ -99,6 +99,9 @@ def save_consent(me: MeDep, form: FormDep, consent: ConsentServiceDep) -> Respon
 @router.post("/channels/order", response_model=None)
 def save_order(me: MeDep, form: FormDep, page: ChannelsPageDep) -> Response:
     chosen = [str(form.get(f"order_{n}") or "") for n in (1, 2, 3)]
+    errors = nul_errors(form, me.visitor.t)
+    if errors:
+        return _channels_page(me, page, 400, errors=errors, order=[""] * 3)
     order = [c for c in chosen if c]
     try:
         change = PreferencesUpdate.model_validate({"channel_order": order})
@@ -166,8 +169,10 @@ def settings(
 def save_settings(
     me: MeDep, form: FormDep, preferences: PreferencesServiceDep, clock: ClockDep
 ) -> Response:
+    errors = nul_errors(form, me.visitor.t)
+    if errors:
+        return _settings_page(me, preferences, clock, 400, errors=errors, posted=readable(form))
     current = preferences.get(me.customer.id)
-    errors: list[tuple[str, str]] = []
     patch: dict[str, Any] = {"quiet_hours": {}, "frequency_caps": {}}
     for channel in CHANNELS:
         kind = ChannelKind(channel)
@@ -195,6 +200,9 @@ def pause(
 ) -> Response:
     """Nothing is sent until the end of the chosen day in the customer's zone."""
     v, zone = me.visitor, ZoneInfo(me.customer.timezone)
+    errors = nul_errors(form, v.t)
+    if errors:
+        return _settings_page(me, preferences, clock, 400, errors=errors, posted=readable(form))
     today = clock.now().astimezone(zone).date()
     try:
         day = date.fromisoformat(str(form.get("pause_until") or "").strip())

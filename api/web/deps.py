@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from api.web.visitor import Visitor, chosen_language, visitor_for
 from engine.models import Customer, Tenant
 
 WEB_SOURCE = "web"
+NUL, REPLACEMENT = "\x00", "\ufffd"
 
 
 class LoginRequired(Exception):
@@ -87,3 +89,26 @@ async def checked_form(request: Request, visitor: VisitorDep) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(checked_form)]
+
+
+def nul_errors(form: FormData, say: Callable[[str], str]) -> list[tuple[str, str]]:
+    """(field id, message) for each posted field holding U+0000, which no text may hold
+    (PostgreSQL cannot store it): the route shows its form again with these, as with its
+    other errors, before anything is looked up or stored. ``say`` turns ``error.nul`` into
+    the page's language."""
+    fields = [
+        name
+        for name, value in form.multi_items()
+        if isinstance(value, str) and NUL in value and NUL not in name
+    ]
+    return [(name, say("error.nul")) for name in dict.fromkeys(fields)]
+
+
+def readable(form: FormData) -> FormData:
+    """The form as it is shown again: U+0000 as U+FFFD, the character browsers show for it."""
+    return FormData(
+        [
+            (name, value.replace(NUL, REPLACEMENT) if isinstance(value, str) else value)
+            for name, value in form.multi_items()
+        ]
+    )

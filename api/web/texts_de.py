@@ -18,6 +18,7 @@ DE: dict[str, str] = {
     "error.csrf": "Dieses Formular ist abgelaufen. Bitte versuchen Sie es noch einmal.",
     "error.not_found": "Seite nicht gefunden",
     "error.not_found.text": "Hier gibt es nichts, oder es gehört nicht Ihnen.",
+    "error.nul": "Entfernen Sie das Zeichen U+0000 (NUL): kein Text darf es enthalten",
     "error.invalid": "Bitte prüfen Sie Ihre Eingaben",
     "error.generic": "Etwas ist schiefgegangen",
     "error.generic.text": "Bitte versuchen Sie es noch einmal.",

@@ -18,6 +18,7 @@ EN: dict[str, str] = {
     "error.csrf": "This form has expired. Please try again.",
     "error.not_found": "Page not found",
     "error.not_found.text": "There is nothing here, or it is not yours to see.",
+    "error.nul": "Remove the character U+0000 (NUL): no text may hold it",
     "error.invalid": "Check what you entered",
     "error.generic": "Something went wrong",
     "error.generic.text": "Please try again.",

@@ -22,8 +22,7 @@ from tests.conftest import make_settings
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import TWILIO_AUTH_TOKEN, subscriber, twilio_post
 from tests.fixtures.rules import BERLIN_DAY, DAILY_ENERGY, count_rows, publish
-from tests.web.console.console import console_sign_in, post_form
-from tests.web.pages import csrf, manage_link, sign_in, submit
+from tests.web.console.console import console_sign_in
 
 NUL = "\x00"
 JSON = "application/json"
@@ -219,38 +218,12 @@ def test_query_strings_and_path_parameters_name_the_parameter(api: Api) -> None:
         assert _refused(answer) == fields
 
 
-def test_form_posts_of_the_pages_and_the_console_name_the_field(api: Api) -> None:
+def test_a_console_query_string_names_the_parameter(api: Api) -> None:
+    """(Their forms show the form again with the field's error: tests/web/test_form_nul.py.)"""
     tenant = api.tenant()
-    publish(api, tenant, DAILY_ENERGY)
-    customer = api.customer(tenant, name="Ada", locale="en", timezone="Europe/Berlin")
-    sign_in(api.client, manage_link(api, tenant, customer["id"]))
-    fields = {"name": f"Ada{NUL}King", "language": "en", "timezone": "Europe/Berlin"}
-    assert _refused(submit(api.client, "/me/data", "/me/data/profile", **fields)) == ["body.name"]
-    assert api.ok("GET", f"/v1/customers/{customer['id']}", tenant.ops)["name"] == "Ada"
-
     console_sign_in(api.client, tenant.ops_key)
-    rule = {
-        "key": "energy.nul",
-        "title_en": f"Use{NUL}",
-        "topic": "energy",
-        "kind": "threshold",
-        "metric": "electricity",
-        "window": "day",
-        "aggregate": "sum",
-        "parameters": json.dumps([{"name": "limit_kwh", "type": "double", "min": 1}]),
-        "condition": "window.sum > params.limit_kwh",
-        "template_key": "energy.daily_above",
-    }
-    answer = post_form(api.client, "/console/rules/new", "/console/rules/new", **rule)
-    assert _refused(answer) == ["body.title_en"]
-    assert api.client.get("/v1/rules/energy.nul", headers=tenant.ops).status_code == 404
     found = api.client.get("/console/customers", params={"external_id": NUL})
     assert _refused(found) == ["query.external_id"]
-    # The back-test's form is multipart (it may carry a file of readings).
-    backtest = f"/console/rules/{DAILY_ENERGY['key']}/backtest"
-    posted = {"csrf_token": csrf(api.client.get(backtest).text), "customer": f"k-1{NUL}"}
-    answer = api.client.post(backtest, data=posted, files={"file": ("", b"", "text/csv")})
-    assert _refused(answer) == ["body.customer"]
 
 
 def test_nul_that_reaches_the_database_anyway_is_a_422(frozen: FrozenApi) -> None:

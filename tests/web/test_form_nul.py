@@ -1,0 +1,120 @@
+"""U+0000 in a field of a form of the customer's page or the console: the form is shown again
+(HTML, the status its other errors have) with the error in the summary, linked to the field,
+and beside the field, which is marked invalid; nothing is stored, on SQLite as on PostgreSQL.
+A browser without JavaScript gets a page it can correct, not problem+json."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from typing import Any
+
+import httpx
+
+from tests.fixtures.api import Api
+from tests.fixtures.rules import DAILY_ENERGY, publish
+from tests.web.console.console import console_sign_in, post_form
+from tests.web.pages import csrf, manage_link, sign_in, submit
+
+NUL = "\x00"
+SAID = "U+0000"
+
+
+def _form_again(answer: httpx.Response, status: int, *fields: str) -> str:
+    """The page, with each field's error in the summary and beside the field."""
+    assert answer.status_code == status, (answer.status_code, answer.text[:2000])
+    assert answer.headers["content-type"].startswith("text/html"), answer.headers
+    page = answer.text
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert summary, page
+    for field in fields:
+        assert f'href="#{field}"' in summary.group(0), (field, summary.group(0))
+        beside = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', page, re.S)
+        assert beside and SAID in beside.group(1), (field, page)
+        control = re.search(rf'<(input|textarea)[^>]*\bid="{field}"[^>]*>', page)
+        assert control and 'aria-invalid="true"' in control.group(0), (field, page)
+        assert f"{field}-error" in control.group(0)  # aria-describedby names the message
+    assert NUL not in page
+    return page
+
+
+def _signed_in(api: Api) -> tuple[Any, dict[str, Any]]:
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    customer = api.customer(tenant, name="Ada", locale="en", timezone="Europe/Berlin")
+    sign_in(api.client, manage_link(api, tenant, customer["id"]))
+    return tenant, customer
+
+
+def test_the_customers_forms_are_shown_again_with_the_fields_error(api: Api) -> None:
+    tenant, customer = _signed_in(api)
+    profile = {"name": f"Ada{NUL}King", "language": "en", "timezone": "Europe/Berlin"}
+    answer = submit(api.client, "/me/data", "/me/data/profile", **profile)
+    page = _form_again(answer, 400, "name")
+    assert "Ada\ufffdKing" in unescape(page)  # what was typed, the NUL shown as U+FFFD
+    assert api.ok("GET", f"/v1/customers/{customer['id']}", tenant.ops)["name"] == "Ada"
+
+    quiet = {"q_email_on": "on", "q_email_days": "1", "q_email_start": f"22{NUL}:00"}
+    answer = submit(api.client, "/me/settings", "/me/settings", **quiet, q_email_end="07:00")
+    _form_again(answer, 400, "q_email_start")
+
+    rule = DAILY_ENERGY["key"]
+    page = api.client.get(f"/me/alerts/new?rule={rule}").text
+    fields = {"rule": rule, "p_limit_kwh": f"12{NUL}", "action": "save", "csrf_token": csrf(page)}
+    answer = api.client.post("/me/alerts/new", data=fields)
+    _form_again(answer, 400, "p_limit_kwh")
+    token = api.ok("POST", f"/v1/customers/{customer['id']}/tokens", tenant.feed, 201)["token"]
+    assert api.ok("GET", "/v1/me/triggers", {"Authorization": f"Bearer {token}"}) == []
+
+
+def test_sign_in_forms_say_what_is_wrong(api: Api) -> None:
+    tenant = api.tenant()
+    answer = submit(api.client, "/me/login", "/me/login", address=f"ada{NUL}@example.com")
+    _form_again(answer, 400, "address")
+    page = api.client.get("/me/login")
+    answer = api.client.post("/me/link", data={"token": f"x{NUL}", "csrf_token": csrf(page.text)})
+    assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html")
+    answer = post_form(api.client, "/console/login", "/console/login", key=tenant.ops_key + NUL)
+    _form_again(answer, 400, "key")
+    assert "/console/rules" not in answer.headers.get("location", "")
+
+
+def test_the_consoles_forms_are_shown_again_with_the_fields_error(api: Api) -> None:
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    api.customer(tenant, external_id="k-1", timezone="Europe/Berlin")
+    console_sign_in(api.client, tenant.ops_key)
+    rule = {
+        "key": "energy.nul",
+        "title_en": f"Use{NUL}",
+        "topic": "energy",
+        "kind": "threshold",
+        "metric": "electricity",
+        "window": "day",
+        "aggregate": "sum",
+        "parameters": json.dumps([{"name": "limit_kwh", "type": "double", "min": 1}]),
+        "condition": f"window.sum > params.limit_kwh{NUL}",
+        "template_key": "energy.daily_above",
+    }
+    answer = post_form(api.client, "/console/rules/new", "/console/rules/new", **rule)
+    _form_again(answer, 422, "title_en", "condition")
+    assert api.client.get("/v1/rules/energy.nul", headers=tenant.ops).status_code == 404
+
+    edit = f"/console/rules/{DAILY_ENERGY['key']}"
+    answer = post_form(api.client, edit, edit, **{**rule, "key": DAILY_ENERGY["key"]})
+    _form_again(answer, 422, "title_en", "condition")
+    draft = api.ok("GET", edit.replace("/console", "/v1"), tenant.ops)["draft"]
+    assert draft["condition"] == DAILY_ENERGY["condition"]
+
+    template = "/console/templates/energy.daily_above/sms/en"
+    answer = post_form(api.client, template, template, text=f"Hi{NUL}", action="save")
+    _form_again(answer, 422, "text")
+    variants = api.ok("GET", "/v1/templates/energy.daily_above", tenant.ops)["variants"]
+    assert [v for v in variants if v["source"] == "tenant"] == []
+
+    # The back-test's form is multipart (it may carry a file of readings).
+    backtest = f"/console/rules/{DAILY_ENERGY['key']}/backtest"
+    posted = {"csrf_token": csrf(api.client.get(backtest).text), "customer": f"k-1{NUL}"}
+    answer = api.client.post(backtest, data=posted, files={"file": ("", b"", "text/csv")})
+    _form_again(answer, 422, "customer")
