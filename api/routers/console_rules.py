@@ -19,6 +19,7 @@ from api.web.console_forms import (
     posted_values,
 )
 from api.web.deps import FormDep, nul_errors, readable
+from engine.catalog.schemas import RuleCreate, RuleUpdate, rule_body
 from engine.console.rule_tests import run_rule_tests
 from engine.console.rules import ConsoleRules
 from engine.errors import InvalidInput
@@ -50,7 +51,8 @@ def create_rule(
     if refused:
         return _editor(ops, console, None, values, status=422, shown_errors=refused)
     try:
-        rule = catalog.create(ops.tenant.id, definition_from(values, {}))
+        body = rule_body(RuleCreate, definition_from(values, {}))
+        rule = catalog.create(ops.tenant.id, body.model_dump(exclude_unset=True))
     except InvalidInput as exc:
         return _editor(ops, console, None, values, exc, 422)
     return ops.redirect(f"/console/rules/{rule.key}", done="saved")
@@ -82,8 +84,8 @@ def save_rule(
     if refused:
         return _editor(ops, console, rule, values, status=422, shown_errors=refused, tests=tests)
     try:
-        changes = definition_from(values, rule.draft)
-        rule = catalog.update(ops.tenant.id, key, changes)
+        body = rule_body(RuleUpdate, definition_from(values, rule.draft))
+        rule = catalog.update(ops.tenant.id, key, body.model_dump(exclude_unset=True))
     except InvalidInput as exc:
         return _editor(ops, console, rule, values, exc, 422, tests=tests)
     catalog.save_tests(rule, tests if tests.strip() else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     MISSING,
@@ -15,9 +15,11 @@ from pydantic import (
     Strict,
     StrictBool,
     StrictInt,
+    ValidationError,
     field_validator,
 )
 
+from engine.errors import FieldError, InvalidInput
 from engine.models import RuleStatus
 from engine.platform.validation import EARLIEST, MAX_MAGNITUDE, RequestModel, TimezoneName
 from rules.aggregates import AggregateName
@@ -247,3 +249,25 @@ class RuleUpdate(RuleBody):
     requires_ack: StrictBool | MISSING = MISSING
     escalation_delay_minutes: EscalationMinutes | MISSING = MISSING
     cap_policy: CapPolicy | MISSING = MISSING
+
+
+Body = TypeVar("Body", RuleCreate, RuleUpdate)
+
+
+def rule_body(model: type[Body], data: dict[str, Any]) -> Body:
+    """``data`` checked as the JSON API checks the body of ``POST /v1/rules`` (RuleCreate) or
+    ``PATCH /v1/rules/{key}`` (RuleUpdate), for a door other than the JSON API (the console's
+    form): InvalidInput naming each field (``body.parameters.0.min``) otherwise."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    errors = [
+        FieldError(("body", *e["loc"]), e["msg"].removeprefix("Value error, "), e["type"])
+        for e in exc.errors()
+    ]
+    shown = "; ".join(f"{'.'.join(map(str, f.loc[1:]))}: {f.msg}" for f in errors[:5])
+    return InvalidInput(f"the rule is invalid: {shown}", errors)
