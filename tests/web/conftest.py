@@ -55,9 +55,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless Chromium (Debian's package) for the whole session."""
+    """One headless Chromium (Debian's package) for the page tests. Package scope, not the
+    session's: Playwright's sync API keeps its event loop running in the main thread while it
+    is open, and any later test's ``asyncio.run`` (``nudge demo`` dispatching) would fail."""
     chromium = os.environ.get("NUDGE_TEST_CHROMIUM", CHROMIUM)
     if not Path(chromium).is_file():
         pytest.skip(f"no Chromium at {chromium} (scripts/ensure-chromium.sh installs it)")
