@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./nudge.db"
     host: str = "127.0.0.1"
     port: int = 8000
+    keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        description="How long an idle HTTP connection stays open. Longer than the idle timeout "
+        "of the load balancer or proxy in front (60 s on most), so that it never sends a "
+        "request on a connection nudge is closing at that instant.",
+    )
     public_base_url: str = Field(
         default="",
         description="Where customers and providers reach this server (links, webhooks); "

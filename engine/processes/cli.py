@@ -128,6 +128,7 @@ def _run_api(host: str | None, port: int | None, dispatch: bool) -> None:
         port=settings.port,
         log_config=None,
         access_log=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,7 @@ from tests.fixtures.postgres import Cluster, free_port
 
 REPO = Path(__file__).resolve().parents[3]
 STARTUP_SECONDS = 60
+_LOGS: dict[str, Path] = {}
 
 
 @pytest.fixture
@@ -49,32 +51,44 @@ def api_process(url: str, command: str = "api", **extra: str) -> Iterator[str]:
     """``nudge api`` (or ``serve``) in a subprocess on a free loopback port; yields its base
     URL."""
     port = free_port()
+    handle, name = tempfile.mkstemp(prefix="nudge-api-", suffix=".log")
+    log = Path(name)
     process = subprocess.Popen(
         [sys.executable, "-m", "engine.processes.cli", command, "--port", str(port)],
         env=process_env(url, **extra),
         cwd=REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=handle,
     )
+    os.close(handle)
     base = f"http://127.0.0.1:{port}"
+    _LOGS[base] = log
     try:
-        _wait_healthy(base, process)
+        _wait_healthy(base, process, log)
         yield base
+        if process.poll() is not None:
+            raise RuntimeError(f"nudge api exited with {process.returncode}: {_tail(log)}")
     finally:
+        _LOGS.pop(base, None)
         process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
+        log.unlink(missing_ok=True)
 
 
-def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+def _tail(log: Path) -> str:
+    """The end of what a process wrote to its log so far."""
+    return log.read_text(errors="replace")[-4000:]
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            err = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"nudge api exited with {process.returncode}: {err[-2000:]}")
+            raise RuntimeError(f"nudge api exited with {process.returncode}: {_tail(log)}")
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                 return
@@ -107,7 +121,13 @@ class Cluster2:
 
         def run(index: int, call: Callable[[httpx.Client], httpx.Response]) -> httpx.Response:
             barrier.wait(timeout=30)
-            return call(self.clients[index])
+            client = self.clients[index]
+            try:
+                return call(client)
+            except httpx.TransportError as exc:
+                log = _LOGS.get(str(client.base_url).rstrip("/"))
+                said = _tail(log) if log is not None else "(no log)"
+                raise AssertionError(f"{client.base_url}: {exc!r}; its log:\n{said}") from exc
 
         with ThreadPoolExecutor(max_workers=len(calls)) as pool:
             futures = [pool.submit(run, i, call) for i, call in calls]

@@ -30,7 +30,9 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @contextmanager
-def worker(settings: Settings, smtp_url: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker(settings: Settings, smtp_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``nudge worker`` in a subprocess; what it logs goes to ``log`` (a pipe nobody reads
+    would stall it once full)."""
     env = {
         **os.environ,
         "NUDGE_DATABASE_URL": settings.database_url,
@@ -43,13 +45,14 @@ def worker(settings: Settings, smtp_url: str) -> Iterator[subprocess.Popen[bytes
         "NUDGE_PUBLIC_BASE_URL": "https://nudge.test",
         "NUDGE_SECRET_KEY": "crash-test",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "engine.processes.cli", "worker"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with log.open("ab") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "engine.processes.cli", "worker"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     try:
         yield process
     finally:
@@ -100,12 +103,12 @@ def test_worker_stopped_mid_dispatch_loses_nothing(
 ) -> None:
     settings = make_settings(db_url, tmp_path)
     load_notifications(settings, MESSAGES)
-    with worker(settings, smtp_server.url) as first:
+    with worker(settings, smtp_server.url, tmp_path / "worker.log") as first:
         wait_for(lambda: len(smtp_server.handler.received) >= 200, 60, "the first sends")
         first.send_signal(getattr(signal, stop))
         first.wait(timeout=30)
     assert len(smtp_server.handler.received) < MESSAGES, "stopped too late to prove anything"
-    with worker(settings, smtp_server.url):
+    with worker(settings, smtp_server.url, tmp_path / "worker.log"):
         wait_for(lambda: unsent(settings) == 0, 120, "every notification to be sent")
 
     received = message_ids(smtp_server)
