@@ -25,7 +25,7 @@ _UNNESTED = (
     "%s::bigint[], %s::varchar[]) WITH ORDINALITY "
     "AS t(c, m, w, s, e, su, n, lo, hi, ls, lv, cu, u, ord)"
 )
-# The columns of `Totals`, in its order: what `add_unmoved` finds before it adds.
+# The columns of `Totals`, in its order: what `write_unmoved` finds before it writes.
 _CHECKED = (
     "sum",
     "count",
@@ -37,7 +37,6 @@ _CHECKED = (
     '"end"',
     "unit",
 )
-_ABSENT = (None,) * len(_CHECKED)  # no row: no stored row matches
 _AGGREGATE_COLUMNS = (
     'customer_id, metric, "window", start, "end", sum, count, min, max, '
     "last_start, last_value, covered_until, unit"
@@ -82,19 +81,37 @@ class AggregateRepository(DriverStatements):
             found.update(self._totals(self._query(sql, params)))
         return found
 
-    def add_unmoved(
-        self,
-        deltas: Mapping[AggregateKey, Sequence[Any]],
-        before: Mapping[AggregateKey, Totals | None],
-    ) -> bool:
-        """SQLite: `add`, row by row only where the window holds exactly ``before`` (None: no
-        row yet), checked by the statement itself; True if every window did. When one did not,
-        the caller rolls the transaction back. Answers no totals: where nothing moved they are
-        ``before`` plus the delta, as the caller worked them out."""
-        checks = " AND ".join(f"window_aggregates.{c} IS ?" for c in _CHECKED)
-        sql = f"{self._upsert_adding(f'VALUES {self._marks(13)}')} WHERE {checks}"
-        rows = [(*_aggregate_row(k, d), *(before.get(k) or _ABSENT)) for k, d in deltas.items()]
-        return self._execmany(sql, rows) == len(rows)
+    def write_unmoved(self, windows: Mapping[AggregateKey, tuple[Totals | None, Totals]]) -> bool:
+        """SQLite: give each window its new totals (``after``) only where it holds exactly
+        ``before`` (None: no row yet), checked by the statements themselves; True if every
+        window did. When one did not, the caller rolls the transaction back. A window with a
+        row is one keyed UPDATE, not an upsert that first tries to insert and then adds in SQL:
+        ``after`` is ``before`` plus the batch's delta, worked out as the adding upsert would."""
+        inserted: list[tuple[Any, ...]] = []
+        updated: list[tuple[Any, ...]] = []
+        for key, (before, after) in windows.items():
+            if before is None:
+                inserted.append(_aggregate_row(key, after))
+            else:
+                updated.append((*after[:7], *key, *before))
+        m = self.mark
+        changed = 0
+        if inserted:
+            changed += self._execmany(
+                f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
+                'ON CONFLICT (customer_id, metric, "window", start) DO NOTHING',
+                inserted,
+            )
+        if updated:
+            checks = " AND ".join(f"{c} IS {m}" for c in _CHECKED)
+            changed += self._execmany(
+                f"UPDATE window_aggregates SET sum = {m}, count = {m}, min = {m}, max = {m}, "
+                f"last_start = {m}, last_value = {m}, covered_until = {m} WHERE "
+                f'customer_id = {m} AND metric = {m} AND "window" = {m} AND start = {m} '
+                f"AND {checks}",
+                updated,
+            )
+        return changed == len(windows)
 
     @staticmethod
     def _totals(rows: Iterable[Sequence[Any]]) -> dict[AggregateKey, Totals]:

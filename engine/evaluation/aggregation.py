@@ -165,21 +165,22 @@ class Aggregator:
         """`apply`, for a batch evaluated on windows that held ``before`` (None: no row) and
         are to hold ``predicted`` (`predict`): the new totals of windows that only gained
         readings, each as predicted, or None if one of them moved meanwhile (the caller rolls
-        back). SQLite checks each window's row in the adding statement itself and answers no
-        totals; PostgreSQL adds in key order and compares what the statement answers."""
+        back). SQLite writes each window's predicted totals where its row still holds ``before``,
+        checked by the statement itself; PostgreSQL adds in key order and compares what the
+        statement answers."""
         recompute = changes.recompute
         if not self.aggregates.sqlite:
             fresh = self.apply(changes)
             return None if any(predicted[k] != t for k, t in fresh.items()) else fresh
         deltas = changes.deltas
         added = {k: d for k, d in deltas.items() if k not in recompute} if recompute else deltas
-        if not self.aggregates.add_unmoved(added, before):
+        # Each of them was predicted (from ``before`` plus its delta), none is None.
+        fresh = {k: t for k in added if (t := predicted[k]) is not None}
+        if not self.aggregates.write_unmoved({k: (before.get(k), t) for k, t in fresh.items()}):
             return None
         if recompute:
             self.aggregates.add({k: deltas[k] for k in recompute})
             self._rebuild(recompute)
-        # Each of them was predicted (from ``before`` plus its delta), none is None.
-        fresh = {k: t for k in added if (t := predicted[k]) is not None}
         self.fresh = fresh
         return fresh
 

@@ -1,5 +1,5 @@
 """Adding a batch's readings to window aggregates only where each window still holds what
-the batch was evaluated on (SQLite checks it in the adding statement itself)."""
+the batch was evaluated on (SQLite checks it in the writing statements themselves)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ DAY = 1_772_406_000  # a window start, epoch seconds
 END = DAY + 86_400
 
 
-def delta(value: float, start: int) -> list[object]:
-    """What one reading adds, in the order of `Totals`, then its start (the earliest)."""
-    return [value, 1, value, value, start, value, start + 3600, END, "kWh", start]
+def one(value: float, start: int) -> Totals:
+    """A window's totals after one reading."""
+    return Totals(value, 1, value, value, start, value, start + 3600, END, "kWh")
 
 
 @pytest.fixture
@@ -37,13 +37,12 @@ def test_adds_where_each_window_holds_what_was_read(
 ) -> None:
     session, aggregates, customer = repo
     key = (customer, "electricity.consumption", "day", DAY)
-    assert aggregates.add_unmoved({key: delta(1.5, DAY)}, {key: None})
+    assert aggregates.write_unmoved({key: (None, one(1.5, DAY))})
     first = aggregates.get([key])[key]
     assert first == Totals(1.5, 1, 1.5, 1.5, DAY, 1.5, DAY + 3600, END, "kWh")
-    assert aggregates.add_unmoved({key: delta(2.0, DAY + 3600)}, {key: first})
-    assert aggregates.get([key])[key] == Totals(
-        3.5, 2, 1.5, 2.0, DAY + 3600, 2.0, DAY + 7200, END, "kWh"
-    )
+    second = Totals(3.5, 2, 1.5, 2.0, DAY + 3600, 2.0, DAY + 7200, END, "kWh")
+    assert aggregates.write_unmoved({key: (first, second)})
+    assert aggregates.get([key])[key] == second
     session.rollback()
     session.close()
 
@@ -52,14 +51,19 @@ def test_refuses_a_window_that_moved(repo: tuple[Session, AggregateRepository, s
     session, aggregates, customer = repo
     key = (customer, "electricity.consumption", "day", DAY)
     other = (customer, "electricity.consumption", "day", DAY - 86_400)
-    assert aggregates.add_unmoved({key: delta(1.5, DAY)}, {key: None})
+    assert aggregates.write_unmoved({key: (None, one(1.5, DAY))})
     stored = aggregates.get([key])[key]
-    # Expected no row, but one is there; expected other totals than those stored.
-    assert not aggregates.add_unmoved({key: delta(2.0, DAY + 3600)}, {key: None})
+    # Expected no row, but one is there; expected other totals than those stored; expected a
+    # row where there is none.
+    assert not aggregates.write_unmoved({key: (None, one(2.0, DAY + 3600))})
     moved = stored._replace(total=1.25)
-    assert not aggregates.add_unmoved(
-        {other: delta(1.0, DAY - 86_400), key: delta(2.0, DAY + 3600)}, {other: None, key: moved}
+    later = stored._replace(total=3.5, samples=2)
+    assert not aggregates.write_unmoved(
+        {other: (None, one(1.0, DAY - 86_400)), key: (moved, later)}
     )
     assert aggregates.get([key])[key] == stored  # that window left as it was
+    gone = (customer, "electricity.consumption", "day", DAY + 86_400)
+    assert not aggregates.write_unmoved({gone: (stored, later)})
+    assert gone not in aggregates.get([gone])
     session.rollback()
     session.close()
