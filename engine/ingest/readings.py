@@ -16,6 +16,7 @@ from engine.feeds import store
 from engine.feeds.parsing import ParseResult, Rejection
 from engine.feeds.records import ReadingRow
 from engine.feeds.schemas import BatchResult
+from engine.ingest.collector import collector_held
 from engine.ingest.phases import ATTEMPTS, Phases
 from engine.ingest.result import finished
 from engine.ingest.stores import Stores
@@ -55,6 +56,10 @@ class FeedService:
         self.clock = clock
 
     def ingest(self, tenant_id: str, parsed: ParseResult) -> BatchResult:
+        with collector_held():
+            return self._ingest(tenant_id, parsed)
+
+    def _ingest(self, tenant_id: str, parsed: ParseResult) -> BatchResult:
         batch, received = new_id("bat"), int(self.clock.now().timestamp())
         exact = False  # first take readings the aggregates do not cover as new
         for attempt in range(ATTEMPTS):

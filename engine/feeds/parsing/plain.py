@@ -22,8 +22,9 @@ from engine.platform.validation import MAX_MAGNITUDE
 from engine.units import CONVERSIONS
 
 
-class PlainReading(msgspec.Struct, forbid_unknown_fields=True):
-    """One reading as feeds send it most of the time."""
+class PlainReading(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """One reading as feeds send it most of the time (plain values only: never part of a
+    reference cycle, so the garbage collector need not track it)."""
 
     customer: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
     metric: str
