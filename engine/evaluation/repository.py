@@ -8,19 +8,48 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import insert, tuple_
-from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from engine.evaluation.active import ActiveTrigger
-from engine.models import Rule, RuleStatus, RuleVersion, Trigger, TriggerState
-from engine.models.types import decoded, json_text
+from engine.models import Rule, RuleStatus, RuleVersion, TriggerState
+from engine.models.types import decoded
+from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
 
-_CHUNK = 400
+_CHUNK = 400  # state keys in one IN list
+
+
+class _TriggerRows(DriverStatements):
+    def active(
+        self,
+        customer_ids: Sequence[str],
+        kind: str,
+        metrics: Sequence[str],
+        event_types: Sequence[str],
+    ) -> list[tuple[Any, ...]]:
+        """(id, tenant, customer, rule version, params, channels) of enabled triggers, the
+        JSON columns as the driver gives them (see `decoded`)."""
+        m = self.mark
+        filters: list[str] = []
+        extra: list[str] = []
+        for column, values in (("metric", metrics), ("event_type", event_types)):
+            if values:
+                filters.append(f"AND {column} IN ({', '.join([m] * len(values))})")
+                extra.extend(values)
+        rows: list[tuple[Any, ...]] = []
+        for chunk in chunks(customer_ids, IN_CHUNK):
+            sql = (
+                "SELECT id, tenant_id, customer_id, rule_version_id, params, channels "
+                f"FROM triggers WHERE customer_id IN ({', '.join([m] * len(chunk))}) "
+                f"AND kind = {m} AND enabled = {m} {' '.join(filters)}"
+            )
+            rows.extend(self._query(sql, [*chunk, kind, True, *extra]))
+        return rows
 
 
 class EvaluationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._rows = _TriggerRows(session)
 
     def active(
         self,
@@ -32,24 +61,10 @@ class EvaluationRepository:
     ) -> list[ActiveTrigger]:
         """Enabled triggers of ``kind`` for these customers whose rule is not retired.
 
-        Plain column queries, not ORM objects: this runs on every ingested batch."""
-        t = Trigger.__table__.c  # type: ignore[attr-defined]
-        rows: list[Any] = []
+        Through the driver, not ORM objects or Core results: this runs on every ingested
+        batch, and the first batch of a tenant loads one trigger per reading."""
         unique = list(dict.fromkeys(customer_ids))
-        for i in range(0, len(unique), _CHUNK):
-            query = columns(
-                t.id,
-                t.tenant_id,
-                t.customer_id,
-                t.rule_version_id,
-                json_text(t.params),
-                json_text(t.channels),
-            ).where(t.customer_id.in_(unique[i : i + _CHUNK]), t.kind == kind, t.enabled.is_(True))
-            if metrics:
-                query = query.where(t.metric.in_(metrics))
-            if event_types:
-                query = query.where(t.event_type.in_(event_types))
-            rows.extend(self.session.execute(query).all())
+        rows = self._rows.active(unique, kind, metrics, event_types)
         versions = self._live_versions({row[3] for row in rows})
         return [
             ActiveTrigger(
