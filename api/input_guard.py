@@ -10,8 +10,8 @@ feed, NDJSON line or CSV row, and its column), ``query.cursor``, ``path.customer
 Left alone: the HTML forms of the customer's page and the console (their routes show the form
 again with the field's error: `api.web.deps.nul_errors`), XML (it cannot hold U+0000 at all:
 the parser refuses the body), uploaded files (read, never stored), the Twilio webhooks
-(signature first: an unsigned request is a 403), and media types no route reads. A NUL that reaches PostgreSQL anyway is answered 422 by
-`api.middleware.UnexpectedErrorMiddleware`.
+(signature first: an unsigned request is a 403), and media types no route reads. A NUL that
+reaches PostgreSQL anyway is answered 422 by `api.middleware.UnexpectedErrorMiddleware`.
 """
 
 from __future__ import annotations
