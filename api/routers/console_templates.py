@@ -21,7 +21,6 @@ router = APIRouter(prefix="/console/templates", tags=["console"], include_in_sch
 Key = Annotated[str, Path(max_length=120, pattern=r"^[a-z][a-z0-9_.]*$")]
 ChannelName = Annotated[Literal["email", "sms", "voice"], Path()]
 Locale = Annotated[str, Path(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-MAX_PART = 20_000
 
 
 @router.get("", response_class=HTMLResponse)
@@ -64,7 +63,7 @@ def save_template(
 ) -> Response:
     editor = (templates, customers)
     refused, form = nul_errors(form, ops.t), readable(form)
-    parts = {name: str(form.get(name) or "")[:MAX_PART] for name in CHANNEL_PARTS[channel]}
+    parts = {name: str(form.get(name) or "") for name in CHANNEL_PARTS[channel]}
     parts = {name: text for name, text in parts.items() if text or name != "html"}
     customer = str(form.get("customer") or "")[:200]
     if refused:

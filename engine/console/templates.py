@@ -3,12 +3,15 @@ the missing ones flagged, and a live preview of unsaved parts for a chosen custo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from engine.catalog.service import CatalogService
 from engine.channels.twilio.twiml import build_twiml
-from engine.errors import FieldError
+from engine.errors import FieldError, InvalidInput
 from engine.message_templates.schemas import TemplateCreate, TemplatePublic, TemplateUpdate
 from engine.message_templates.service import TemplateService
 from engine.models import Customer, Tenant
@@ -84,7 +87,9 @@ class ConsoleTemplates:
         parts: dict[str, str],
         customer: Customer | None,
     ) -> LivePreview:
-        """Raises TemplateInvalid or TemplateUnsafe naming each part that fails."""
+        """Raises TemplateInvalid or TemplateUnsafe naming each part that fails, InvalidInput
+        for parts the JSON API would refuse (over 20,000 characters)."""
+        _checked(lambda: TemplateUpdate(channel=channel, locale=locale, parts=parts))
         timezone = customer.timezone if customer else tenant.default_timezone
         language = formatting_locale(customer.locale if customer else locale, locale)
         context: dict[str, Any] = sample_context(key, language, timezone)
@@ -107,7 +112,8 @@ class ConsoleTemplates:
     def save(
         self, tenant: Tenant, key: str, channel: Any, locale: str, parts: dict[str, str]
     ) -> TemplatePublic:
-        """The tenant's own variant: created the first time, its parts replaced after."""
+        """The tenant's own variant: created the first time, its parts replaced after; the
+        parts checked as the JSON API checks them (InvalidInput naming the part otherwise)."""
         try:
             own = [
                 v
@@ -117,9 +123,26 @@ class ConsoleTemplates:
         except TemplateNotFound:
             own = []
         if own:
-            return self.templates.update(
-                tenant, key, TemplateUpdate(channel=channel, locale=locale, parts=parts)
-            )
-        return self.templates.create(
-            tenant, TemplateCreate(key=key, channel=channel, locale=locale, parts=parts)
+            change = _checked(lambda: TemplateUpdate(channel=channel, locale=locale, parts=parts))
+            return self.templates.update(tenant, key, change)
+        body = _checked(
+            lambda: TemplateCreate(key=key, channel=channel, locale=locale, parts=parts)
         )
+        return self.templates.create(tenant, body)
+
+
+Body = TypeVar("Body", TemplateCreate, TemplateUpdate)
+
+
+def _checked(build: Callable[[], Body]) -> Body:
+    """The JSON API's body for what the console's editor holds; InvalidInput naming each
+    field (``body.parts.text``) where the API would answer 422."""
+    try:
+        return build()
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    errors = [FieldError(("body", *e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+    return InvalidInput("; ".join(e.msg for e in errors[:5]), errors)

@@ -97,3 +97,19 @@ def test_a_body_the_api_takes_the_form_saves_as_the_api_would(api: Api) -> None:
     body = {**_api_body(FORM, [PARAMETER]), "key": "energy.week_above_api"}
     by_api = api.ok("POST", "/v1/rules", tenant.ops, 201, json=body)["draft"]
     assert {**by_form, "key": None} == {**by_api, "key": None}
+
+
+def test_a_template_part_longer_than_the_api_takes_is_refused_not_cut(api: Api) -> None:
+    """The JSON API refuses a part over 20,000 characters; the console's editor had cut it
+    to its first 20,000 and saved that."""
+    tenant = api.tenant()
+    console_sign_in(api.client, tenant.ops_key)
+    editor = "/console/templates/energy.daily_above/sms/en"
+    text = "Your use was {{ window.sum }}. " + "x" * 20_000
+    answer = post_form(api.client, editor, editor, text=text, action="save")
+    assert answer.status_code == 422, answer.text[:2000]
+    control = re.search(r'<textarea[^>]*\bid="text"[^>]*>', answer.text)
+    assert control and 'aria-invalid="true"' in control.group(0), answer.text
+    assert 'href="#text"' in answer.text and "20000" in answer.text
+    variants = api.ok("GET", "/v1/templates/energy.daily_above", tenant.ops)["variants"]
+    assert [v for v in variants if v["source"] == "tenant"] == []
