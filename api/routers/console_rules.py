@@ -28,6 +28,7 @@ from engine.models import Rule
 router = APIRouter(prefix="/console/rules", tags=["console"], include_in_schema=False)
 Key = Annotated[str, Path(max_length=120)]
 Version = Annotated[int, Query(ge=0, le=1_000_000)]
+MAX_TESTS = 200_000  # characters of a rule's test cases
 EMPTY: dict[str, Any] = {"kind": "threshold", "parameters": [], "condition": "true"}
 
 
@@ -79,8 +80,10 @@ def save_rule(
     rule = catalog.get(ops.tenant.id, key)
     values = posted_values(readable(form))
     values["key"] = rule.key
-    tests = str(readable(form).get("tests") or "")[:200_000]
+    tests = str(readable(form).get("tests") or "")
     refused = nul_errors(form, ops.t)
+    if len(tests) > MAX_TESTS and not refused:
+        refused = [("tests", ops.t("editor.tests.too_long", max=f"{MAX_TESTS:,}"))]
     if refused:
         return _editor(ops, console, rule, values, status=422, shown_errors=refused, tests=tests)
     try:

@@ -94,7 +94,9 @@ def _num(value: Any) -> str:
 
 
 def posted_values(form: FormData) -> dict[str, str]:
-    values = {name: str(form.get(name) or "")[:8000] for name in FORM_FIELDS}
+    # Whole, as the JSON API takes them: the request's body limit bounds their size, and the
+    # rule's own bounds (a condition's length) are checked with the rest of the definition.
+    values = {name: str(form.get(name) or "") for name in FORM_FIELDS}
     values["requires_ack"] = "on" if form.get("requires_ack") else ""
     return values
 

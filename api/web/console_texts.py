@@ -70,6 +70,7 @@ EN: dict[str, str] = {
     "editor.escalation": "Escalation delay in minutes",
     "editor.none": "none",
     "editor.tests": "Rule tests",
+    "editor.tests.too_long": "Shorten the tests to at most {max} characters",
     "editor.tests.hint": "YAML or JSON test cases run on every save (see nudge rules test --help)",
     "rule.publish": "Publish",
     "rule.tests_result": "The rule's tests on this draft: {passed} passed, {failed} failed.",
@@ -275,6 +276,7 @@ DE: dict[str, str] = {
     "editor.escalation": "Eskalation nach Minuten",
     "editor.none": "keiner",
     "editor.tests": "Regeltests",
+    "editor.tests.too_long": "Kürzen Sie die Tests auf höchstens {max} Zeichen",
     "editor.tests.hint": "YAML- oder JSON-Testfälle, bei jedem Speichern ausgeführt (siehe "
     "nudge rules test --help)",
     "rule.publish": "Veröffentlichen",

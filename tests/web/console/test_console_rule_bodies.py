@@ -1,6 +1,7 @@
-"""The console's rule form checks a rule as ``POST /v1/rules`` and ``PATCH /v1/rules/{key}``
-check their bodies (RuleCreate, RuleUpdate): a definition the JSON API refuses is refused by
-the form too, shown beside the field with nothing stored; one it accepts, the form saves."""
+"""The console's editors check what they save as the JSON API checks its bodies: the rule form
+as ``POST /v1/rules`` and ``PATCH /v1/rules/{key}`` (RuleCreate, RuleUpdate), the template
+editor as ``/v1/templates``. What the API refuses is refused beside the field with nothing
+stored; what it accepts is saved as the API would save it, nothing cut off."""
 
 from __future__ import annotations
 
@@ -97,6 +98,38 @@ def test_a_body_the_api_takes_the_form_saves_as_the_api_would(api: Api) -> None:
     body = {**_api_body(FORM, [PARAMETER]), "key": "energy.week_above_api"}
     by_api = api.ok("POST", "/v1/rules", tenant.ops, 201, json=body)["draft"]
     assert {**by_form, "key": None} == {**by_api, "key": None}
+
+
+def test_a_long_text_is_saved_whole_as_the_api_saves_it(api: Api) -> None:
+    """The editor had cut every field to its first 8,000 characters before saving."""
+    tenant = api.tenant()
+    console_sign_in(api.client, tenant.ops_key)
+    title = "Weekly use above your limit. " + "x" * 9_000
+    form = {**FORM, "title_en": title, "parameters": json.dumps([PARAMETER])}
+    saved = post_form(api.client, "/console/rules/new", "/console/rules/new", **form)
+    assert saved.status_code == 200 and "The draft is saved." in saved.text, saved.text[:2000]
+    draft = api.ok("GET", "/v1/rules/energy.week_above", tenant.ops)["draft"]
+    assert draft["title"] == {"en": title}
+
+
+def test_rule_tests_too_long_are_refused_not_cut(api: Api) -> None:
+    """The editor had cut the tests to their first 200,000 characters and saved them."""
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    console_sign_in(api.client, tenant.ops_key)
+    edit = f"/console/rules/{DAILY_ENERGY['key']}"
+    form = {
+        **FORM,
+        "key": DAILY_ENERGY["key"],
+        "parameters": json.dumps([PARAMETER]),
+        "tests": "# " + "x" * 200_000,
+    }
+    answer = post_form(api.client, edit, edit, **form)
+    assert answer.status_code == 422 and 'href="#tests"' in answer.text, answer.text[:2000]
+    control = re.search(r'<textarea[^>]*\bid="tests"[^>]*>', answer.text)
+    assert control and 'aria-invalid="true"' in control.group(0)
+    assert "200,000" in answer.text
+    assert api.ok("GET", edit.replace("/console", "/v1"), tenant.ops)["draft"]["window"] == "day"
 
 
 def test_a_template_part_longer_than_the_api_takes_is_refused_not_cut(api: Api) -> None:
