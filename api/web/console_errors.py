@@ -14,6 +14,7 @@ from starlette.responses import Response
 from api.web.console_deps import ConsoleLoginRequired, end_console_session
 from api.web.console_render import console_page
 from api.web.deps import CsrfRejected
+from api.web.errors import PageErrorMiddleware
 from api.web.visitor import Visitor, visitor_for
 from engine.errors import NudgeError
 
@@ -32,10 +33,11 @@ def _visitor(request: Request) -> Visitor:
     return visitor_for(request, runtime.settings, int(runtime.clock.now().timestamp()))
 
 
-def console_error(request: Request, status: int) -> Response:
+def console_error(request: Request, status: int, texts: tuple[str, str] | None = None) -> Response:
     visitor = _visitor(request)
     key = {403: "error.csrf", 404: "error.not_found"}.get(status, "error.generic")
-    return console_page(visitor, "message.html", status, title_key=key, text_key=key + ".text")
+    title, text = texts or (key, key + ".text")
+    return console_page(visitor, "message.html", status, title_key=title, text_key=text)
 
 
 def _console_first(previous: Handler) -> Handler:
@@ -74,6 +76,7 @@ def install(app: FastAPI) -> None:
         else:
             app.add_exception_handler(kind, _console_first(previous))
     app.add_exception_handler(ConsoleLoginRequired, _login_required)
+    app.add_middleware(PageErrorMiddleware, prefix=CONSOLE_PREFIX, render=console_error)
 
 
 def _csrf_first(previous: Handler) -> Handler:

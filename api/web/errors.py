@@ -16,7 +16,7 @@ from api.middleware import WatchedSend
 from api.web.deps import CsrfRejected, LoginRequired
 from api.web.visitor import Visitor, visitor_for
 from engine.errors import NudgeError
-from engine.platform.db import is_contention, is_unavailable
+from engine.platform.db import is_contention, is_nul_refusal, is_unavailable
 
 log = logging.getLogger("nudge.api")
 PAGE_PREFIX = "/me"
@@ -38,9 +38,9 @@ def _visitor(request: Request) -> Visitor:
     return visitor_for(request, runtime.settings, int(runtime.clock.now().timestamp()))
 
 
-def error_page(request: Request, status: int) -> Response:
+def error_page(request: Request, status: int, texts: tuple[str, str] | None = None) -> Response:
     visitor = _visitor(request)
-    title, body = {
+    title, body = texts or {
         403: ("error.csrf", "error.generic.text"),
         404: ("error.not_found", "error.not_found.text"),
     }.get(status, ("error.generic", "error.generic.text"))
@@ -97,19 +97,26 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, _pages_first(previous))
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf)
-    app.add_middleware(PageErrorMiddleware)  # inside the API's own error middleware
+    # Inside the API's own error middleware.
+    app.add_middleware(PageErrorMiddleware, prefix=PAGE_PREFIX, render=error_page)
+
+
+ErrorPage = Callable[[Request, int, tuple[str, str] | None], Response]
 
 
 class PageErrorMiddleware:
-    """An unexpected error on a page route answers with an error page (logged); a database
-    that cannot take requests is left to the API's own answer (503 with Retry-After)."""
+    """An unexpected error on a route under ``prefix`` (the customer's page, the console)
+    answers with ``render``'s error page (logged); a database that cannot take requests is
+    left to the API's own answer (503 with Retry-After); U+0000 the database refused (past
+    `api.input_guard`) is a 422 page that says so."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, prefix: str, render: ErrorPage) -> None:
+        self.app, self.prefix, self.render = app, prefix, render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == PAGE_PREFIX or path.startswith("/me/")):
+        ours = path == self.prefix or path.startswith(self.prefix + "/")
+        if scope["type"] != "http" or not ours:
             return await self.app(scope, receive, send)
         watched = WatchedSend(send)
         try:
@@ -117,5 +124,9 @@ class PageErrorMiddleware:
         except Exception as exc:
             if watched.started or is_unavailable(exc) or is_contention(exc):
                 raise  # the API's answer (a contended request is run again first)
+            if is_nul_refusal(exc):  # got past the guard: find what let it by
+                log.warning("the database refused U+0000", extra={"path": path})
+                answer = self.render(Request(scope), 422, ("error.invalid", "error.nul"))
+                return await answer(scope, receive, send)
             log.error("unhandled error", exc_info=exc, extra={"path": path})
-            await error_page(Request(scope), 500)(scope, receive, send)
+            await self.render(Request(scope), 500, None)(scope, receive, send)

@@ -11,7 +11,11 @@ from html import unescape
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.input_guard import NulGuardMiddleware
+from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.rules import DAILY_ENERGY, publish
 from tests.web.console.console import console_sign_in, post_form
@@ -118,3 +122,27 @@ def test_the_consoles_forms_are_shown_again_with_the_fields_error(api: Api) -> N
     posted = {"csrf_token": csrf(api.client.get(backtest).text), "customer": f"k-1{NUL}"}
     answer = api.client.post(backtest, data=posted, files={"file": ("", b"", "text/csv")})
     _form_again(answer, 422, "customer")
+
+
+def test_nul_that_reaches_the_database_anyway_is_a_page_not_a_500(
+    api: Api, runtime: Runtime
+) -> None:
+    """Without the guard in front (a route it does not cover), PostgreSQL's refusal of U+0000
+    on the customer's page or the console is a page that says so (422), not the 500 page or
+    problem+json; SQLite finds nothing."""
+    app = create_app(runtime)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not NulGuardMiddleware]
+    with TestClient(app) as client:
+        guarded = Api(client)
+        tenant = guarded.tenant()
+        customer = guarded.customer(tenant, name="Ada", locale="en", timezone="Europe/Berlin")
+        sign_in(client, manage_link(guarded, tenant, customer["id"]))
+        answers = [client.get("/me/alerts/trg_%00")]
+        console_sign_in(client, tenant.ops_key)
+        answers.append(client.get("/console/customers", params={"external_id": f"k{NUL}"}))
+    postgres = runtime.settings.database_url.startswith("postgresql")
+    for answer in answers:
+        assert answer.headers["content-type"].startswith("text/html"), answer.headers
+        assert answer.status_code in (200, 404, 422), answer.status_code
+        if postgres:
+            assert answer.status_code == 422 and SAID in answer.text, answer.text
