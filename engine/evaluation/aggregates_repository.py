@@ -7,7 +7,7 @@ then queue instead of deadlocking (SQLite runs one writer at a time)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.evaluation.totals import AggregateKey, Totals
 from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
@@ -49,6 +49,26 @@ def _aggregate_row(key: AggregateKey, t: Sequence[Any]) -> tuple[Any, ...]:
     return (*key, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[8])
 
 
+class UnmovedRows(NamedTuple):
+    """Parameters of `AggregateRepository.write_unmoved_rows`, built before the write
+    transaction: new windows' rows, and the new then the expected totals of the others."""
+
+    inserted: list[tuple[Any, ...]]
+    updated: list[tuple[Any, ...]]
+
+
+def unmoved_rows(windows: Iterable[tuple[AggregateKey, Totals | None, Totals]]) -> UnmovedRows:
+    """The statement parameters that give each window ``after`` where it holds ``before``."""
+    rows = UnmovedRows([], [])
+    insert, update = rows.inserted.append, rows.updated.append
+    for key, before, after in windows:
+        if before is None:
+            insert(_aggregate_row(key, after))
+        else:
+            update((*after[:7], *key, *before))
+    return rows
+
+
 class AggregateRepository(DriverStatements):
     def add(self, deltas: Mapping[AggregateKey, Sequence[Any]]) -> dict[AggregateKey, Totals]:
         """Fold new readings into running aggregates (insert, or add to what is there) and
@@ -83,35 +103,35 @@ class AggregateRepository(DriverStatements):
 
     def write_unmoved(self, windows: Mapping[AggregateKey, tuple[Totals | None, Totals]]) -> bool:
         """SQLite: give each window its new totals (``after``) only where it holds exactly
-        ``before`` (None: no row yet), checked by the statements themselves; True if every
-        window did. When one did not, the caller rolls the transaction back. A window with a
-        row is one keyed UPDATE, not an upsert that first tries to insert and then adds in SQL:
-        ``after`` is ``before`` plus the batch's delta, worked out as the adding upsert would."""
-        inserted: list[tuple[Any, ...]] = []
-        updated: list[tuple[Any, ...]] = []
-        for key, (before, after) in windows.items():
-            if before is None:
-                inserted.append(_aggregate_row(key, after))
-            else:
-                updated.append((*after[:7], *key, *before))
+        ``before`` (None: no row yet); see `write_unmoved_rows`."""
+        return self.write_unmoved_rows(
+            unmoved_rows((key, before, after) for key, (before, after) in windows.items())
+        )
+
+    def write_unmoved_rows(self, rows: UnmovedRows) -> bool:
+        """SQLite: the statements of `unmoved_rows`, each checking that its window holds the
+        totals it was evaluated on; True if every window did. When one did not, the caller
+        rolls the transaction back. A window with a row is one keyed UPDATE, not an upsert
+        that first tries to insert and then adds in SQL: its new totals are the old ones plus
+        the batch's delta, worked out as the adding upsert would."""
         m = self.mark
         changed = 0
-        if inserted:
+        if rows.inserted:
             changed += self._execmany(
                 f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
                 'ON CONFLICT (customer_id, metric, "window", start) DO NOTHING',
-                inserted,
+                rows.inserted,
             )
-        if updated:
+        if rows.updated:
             checks = " AND ".join(f"{c} IS {m}" for c in _CHECKED)
             changed += self._execmany(
                 f"UPDATE window_aggregates SET sum = {m}, count = {m}, min = {m}, max = {m}, "
                 f"last_start = {m}, last_value = {m}, covered_until = {m} WHERE "
                 f'customer_id = {m} AND metric = {m} AND "window" = {m} AND start = {m} '
                 f"AND {checks}",
-                updated,
+                rows.updated,
             )
-        return changed == len(windows)
+        return changed == len(rows.inserted) + len(rows.updated)
 
     @staticmethod
     def _totals(rows: Iterable[Sequence[Any]]) -> dict[AggregateKey, Totals]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from engine.evaluation.aggregates_repository import UnmovedRows, unmoved_rows
 from engine.evaluation.ports import AggregateStore
 from engine.evaluation.totals import AggregateKey, Totals
 from engine.feeds.records import ReadingRow
@@ -100,6 +101,14 @@ class Changes(NamedTuple):
     touched: dict[Stream, dict[int, Slot]]
 
 
+class Unmoved(NamedTuple):
+    """The totals of the windows a batch only adds to, as predicted, and the statement
+    parameters that store them where nothing moved (SQLite)."""
+
+    fresh: dict[AggregateKey, Totals]
+    rows: UnmovedRows
+
+
 class Aggregator:
     def __init__(
         self,
@@ -156,33 +165,49 @@ class Aggregator:
         self.fresh = fresh
         return fresh
 
+    def unmoved(
+        self,
+        changes: Changes,
+        before: Mapping[AggregateKey, Totals | None],
+        predicted: Mapping[AggregateKey, Totals | None],
+    ) -> Unmoved:
+        """What `apply_unmoved` writes on SQLite, worked out without the database (on the
+        snapshot, so that the write transaction holds the lock for the statements only)."""
+        recompute = changes.recompute
+        deltas = changes.deltas
+        added = [k for k in deltas if k not in recompute] if recompute else deltas
+        # Each of them was predicted (from ``before`` plus its delta), none is None.
+        fresh = {k: t for k in added if (t := predicted[k]) is not None}
+        get = before.get
+        return Unmoved(fresh, unmoved_rows((k, get(k), t) for k, t in fresh.items()))
+
     def apply_unmoved(
         self,
         changes: Changes,
         before: Mapping[AggregateKey, Totals | None],
         predicted: Mapping[AggregateKey, Totals | None],
+        planned: Unmoved | None = None,
     ) -> dict[AggregateKey, Totals] | None:
         """`apply`, for a batch evaluated on windows that held ``before`` (None: no row) and
         are to hold ``predicted`` (`predict`): the new totals of windows that only gained
         readings, each as predicted, or None if one of them moved meanwhile (the caller rolls
-        back). SQLite writes each window's predicted totals where its row still holds ``before``,
-        checked by the statement itself; PostgreSQL adds in key order and compares what the
+        back). SQLite writes each window's predicted totals where its row still holds
+        ``before``, checked by the statement itself (``planned``: `unmoved` of the same
+        arguments, if worked out already); PostgreSQL adds in key order and compares what the
         statement answers."""
         recompute = changes.recompute
         if not self.aggregates.sqlite:
             fresh = self.apply(changes)
             return None if any(predicted[k] != t for k, t in fresh.items()) else fresh
-        deltas = changes.deltas
-        added = {k: d for k, d in deltas.items() if k not in recompute} if recompute else deltas
-        # Each of them was predicted (from ``before`` plus its delta), none is None.
-        fresh = {k: t for k in added if (t := predicted[k]) is not None}
-        if not self.aggregates.write_unmoved({k: (before.get(k), t) for k, t in fresh.items()}):
+        if planned is None:
+            planned = self.unmoved(changes, before, predicted)
+        if not self.aggregates.write_unmoved_rows(planned.rows):
             return None
         if recompute:
-            self.aggregates.add({k: deltas[k] for k in recompute})
+            self.aggregates.add({k: changes.deltas[k] for k in recompute})
             self._rebuild(recompute)
-        self.fresh = fresh
-        return fresh
+        self.fresh = planned.fresh
+        return planned.fresh
 
     def predict(
         self,

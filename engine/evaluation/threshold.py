@@ -21,7 +21,14 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.customers.refs import CustomerRef
-from engine.evaluation.aggregation import Aggregator, Changes, Slot, WindowCache, earliest_start
+from engine.evaluation.aggregation import (
+    Aggregator,
+    Changes,
+    Slot,
+    Unmoved,
+    WindowCache,
+    earliest_start,
+)
 from engine.evaluation.cache import TenantEntries, plans_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
 from engine.evaluation.plan import Plan
@@ -79,6 +86,10 @@ class Prepared:
     # Windows whose trigger has fired in them and re-arms only in the next window: once this
     # batch is committed, later batches need not step them (`ThresholdEvaluator.prepare`).
     latched: set[StateKey] = field(default_factory=set)
+    # SQLite: what `commit` writes to the aggregates, and the other windows a condition read
+    # (checked as they are), worked out before the write transaction.
+    planned: Unmoved | None = None
+    unread: list[AggregateKey] = field(default_factory=list)
 
     def feeds(self, row: ReadingRow) -> bool:
         return (row[0], row[1]) in self.fed
@@ -165,6 +176,9 @@ class ThresholdEvaluator:
         totals.update({k: stored.get(k) for k in earlier})
         before = {k: stored.get(k) for k in added}
         prepared = Prepared(changes, fed, new, corrected, totals, {}, before)
+        if store.aggregates.sqlite:
+            planned = prepared.planned = aggregator.unmoved(changes, before, totals)
+            prepared.unread = [k for k in totals if k not in planned.fresh]
         self._evaluate(prepared, triggers, work, fast, fired)
         return prepared
 
@@ -180,8 +194,16 @@ class ThresholdEvaluator:
         False (with nothing of the evaluation stored) if they moved. ``known`` learns the
         totals as stored, for the next batch to take as they are."""
         aggregator = Aggregator(store, self.windows, {})
-        fresh = aggregator.apply_unmoved(prepared.changes, prepared.before, prepared.totals)
-        missing = [k for k in prepared.totals if k not in fresh] if fresh is not None else []
+        planned = prepared.planned
+        fresh = aggregator.apply_unmoved(
+            prepared.changes, prepared.before, prepared.totals, planned
+        )
+        if fresh is None:
+            missing = []
+        elif planned is not None and fresh is planned.fresh:
+            missing = prepared.unread
+        else:
+            missing = [k for k in prepared.totals if k not in fresh]
         found = store.aggregates.get(missing) if missing else {}
         if fresh is None or any(found.get(k) != prepared.totals[k] for k in missing):
             prepared.moved = "totals"

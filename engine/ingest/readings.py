@@ -35,6 +35,7 @@ class Draft:
     result: BatchResult
     refused: list[Rejection]  # by the parser
     keyed: store.Keyed
+    rows: list[ReadingRow]  # the keyed rows, to be stored
     feeding: int  # readings that feed some trigger
     first_units: dict[str, str]  # metrics this batch gives their unit
     prepared: Prepared
@@ -97,7 +98,7 @@ class FeedService:
         prepared = self._prepare(reads, by_id, plans, fed, feeding, entries, exact)
         result = BatchResult(batch=batch, notes=list(parsed.notes))
         refused = list(parsed.rejections)
-        return Draft(epoch, entries, result, refused, keyed, len(feeding), first, prepared)
+        return Draft(epoch, entries, result, refused, keyed, rows, len(feeding), first, prepared)
 
     def _prepare(
         self,
@@ -153,7 +154,7 @@ class FeedService:
             return None
         if not store.claim_units(writes.readings, tenant_id, draft.first_units):
             return None
-        stored = store.store(writes.readings, list(draft.keyed.rows.values()), batch)
+        stored = store.store(writes.readings, draft.rows, batch)
         if stored.duplicate or stored.corrected:
             if not prepared.classified_as(stored.new, stored.corrected):
                 return None
