@@ -146,3 +146,20 @@ def test_nul_that_reaches_the_database_anyway_is_a_page_not_a_500(
         assert answer.status_code in (200, 404, 422), answer.status_code
         if postgres:
             assert answer.status_code == 422 and SAID in answer.text, answer.text
+
+
+def test_an_unexpected_error_is_a_page_on_the_console_as_on_the_customers_page(
+    runtime: Runtime,
+) -> None:
+    app = create_app(runtime)
+
+    def fails() -> None:
+        raise RuntimeError("a bug")
+
+    for path in ("/me/fails", "/console/fails"):
+        app.add_api_route(path, fails)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for path in ("/me/fails", "/console/fails"):
+            answer = client.get(path)
+            assert answer.status_code == 500, (path, answer.text)
+            assert answer.headers["content-type"].startswith("text/html"), (path, answer.headers)
