@@ -59,9 +59,11 @@ def _import(path: Path, tenant_id: str, *extra: str) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("batch_size", ["1", "5000"])
-def test_ndjson_rows_with_nul_are_rejected_naming_row_and_field(
-    tenant_id: str, settings: Settings, tmp_path: Path, batch_size: str
+@pytest.mark.parametrize(
+    ("kind", "batch_size"), [("ndjson", "1"), ("ndjson", "5000"), ("json", "2")]
+)
+def test_json_rows_with_nul_are_rejected_naming_row_and_field(
+    tenant_id: str, settings: Settings, tmp_path: Path, kind: str, batch_size: str
 ) -> None:
     rows = [
         _row("k-1", 0),
@@ -71,8 +73,11 @@ def test_ndjson_rows_with_nul_are_rejected_naming_row_and_field(
         _row("k-1", 4, metric=f"electricity{NUL}.consumption"),
         _row("k-2", 5),
     ]
-    path = tmp_path / "readings.ndjson"
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    path = tmp_path / f"readings.{kind}"
+    if kind == "ndjson":
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    else:
+        path.write_text(json.dumps(rows))
     output = _import(path, tenant_id, "--batch-size", batch_size)
     for index, field in ((1, "customer"), (2, "unit"), (3, "quality"), (4, "metric")):
         assert f"row {index}, {field}: contains U+0000 (NUL)" in output, output
