@@ -22,6 +22,7 @@ from engine.feeds.parsing import (
 )
 from engine.feeds.stored import StoredReadings
 from engine.models import Rule, Tenant
+from engine.platform.validation import check_timezone
 from engine.portal.preview import Preview, PreviewWindow, _per_window, limit_parameter
 from engine.triggers.service import check_params
 from rules.aggregates import Reading
@@ -78,6 +79,10 @@ class ConsoleBacktests:
     def for_file(
         self, tenant: Tenant, rule: CompiledRule, body: bytes, zone: str, values: dict[str, Any]
     ) -> BacktestView:
+        try:
+            check_timezone(zone)  # as the JSON API's back-test checks its timezone
+        except ValueError as exc:
+            raise InvalidInput.at(("body", "timezone"), str(exc)) from None
         parsed = _parse(body, datetime.now(UTC))
         metric = rule.definition.metric
         readings = [

@@ -14,6 +14,7 @@ import pytest
 from tests.fixtures.api import Api
 from tests.fixtures.rules import DAILY_ENERGY, publish
 from tests.web.console.console import console_sign_in, post_form
+from tests.web.pages import csrf
 
 PARAMETER = {"name": "limit_kwh", "type": "double", "unit": "kWh", "min": 1, "max": 900}
 FORM: dict[str, str] = {
@@ -146,3 +147,32 @@ def test_a_template_part_longer_than_the_api_takes_is_refused_not_cut(api: Api) 
     assert 'href="#text"' in answer.text and "20000" in answer.text
     variants = api.ok("GET", "/v1/templates/energy.daily_above", tenant.ops)["variants"]
     assert [v for v in variants if v["source"] == "tenant"] == []
+
+
+def test_a_back_test_zone_is_checked_as_the_api_checks_it(api: Api) -> None:
+    """``POST /v1/rules/{key}/backtest`` takes IANA zones only (422 otherwise); the console's
+    back-test of a file answered an unknown zone with the 500 page and took ``localtime``."""
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    rows = b"customer,metric,start,duration,value,unit\n"
+    rows += b"k-1,electricity.consumption,2026-03-01T00:00:00Z,3600,20,kWh\n"
+    console_sign_in(api.client, tenant.ops_key)
+    backtest = f"/console/rules/{DAILY_ENERGY['key']}/backtest"
+    for zone in ("Mars/Base", "localtime", "../../etc/passwd"):
+        body = {"readings": [], "timezone": zone}
+        by_api = api.client.post(backtest.replace("/console", "/v1"), headers=tenant.ops, json=body)
+        assert by_api.status_code == 422, (zone, by_api.text)
+        posted = {
+            "csrf_token": csrf(api.client.get(backtest).text),
+            "timezone": zone,
+            "p_limit_kwh": "12",
+        }
+        answer = api.client.post(backtest, data=posted, files={"file": ("r.csv", rows, "text/csv")})
+        assert answer.status_code == 422, (zone, answer.status_code)
+        control = re.search(r'<input[^>]*\bid="timezone"[^>]*>', answer.text)
+        assert control and 'aria-invalid="true"' in control.group(0), (zone, answer.text[:3000])
+    posted = {"csrf_token": csrf(api.client.get(backtest).text), "timezone": "Europe/Vienna"}
+    answer = api.client.post(
+        backtest, data={**posted, "p_limit_kwh": "12"}, files={"file": ("r.csv", rows, "text/csv")}
+    )
+    assert answer.status_code == 200, answer.text[:2000]
