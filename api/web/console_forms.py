@@ -4,6 +4,7 @@ definition; validation errors mapped to the field that shows them."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +120,11 @@ def definition_from(values: dict[str, str], base: dict[str, Any]) -> dict[str, A
         d[part] = texts
     d["rearm"] = {"mode": values["rearm_mode"], "hysteresis": _float(values, "hysteresis")}
     d["late_policy"] = {"notify_within_hours": _float(values, "late_hours")}
-    d["escalation_delay_minutes"] = _float(values, "escalation") or 60.0
-    d["baseline_windows"] = int(_float(values, "baseline_windows") or 4)
+    # Left empty, the default; given, checked as the JSON API checks it (4.5 windows or a
+    # zero delay are refused, not rounded or replaced).
+    escalation, baseline = _float(values, "escalation"), _float(values, "baseline_windows")
+    d["escalation_delay_minutes"] = 60.0 if escalation is None else escalation
+    d["baseline_windows"] = 4 if baseline is None else baseline
     d["requires_ack"] = values["requires_ack"] == "on"
     d["parameters"] = _parameters(values["parameters"])
     return d
@@ -131,9 +135,12 @@ def _float(values: dict[str, str], name: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        number = float(raw)
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
         raise InvalidInput.at(("body", name), "enter a number") from None
+    return number
 
 
 def _parameters(raw: str) -> list[Any]:

@@ -176,3 +176,32 @@ def test_a_back_test_zone_is_checked_as_the_api_checks_it(api: Api) -> None:
         backtest, data={**posted, "p_limit_kwh": "12"}, files={"file": ("r.csv", rows, "text/csv")}
     )
     assert answer.status_code == 200, answer.text[:2000]
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("baseline_windows", "nan"),
+        ("baseline_windows", "1e400"),
+        ("baseline_windows", "9" * 400),
+        ("baseline_windows", "4.5"),
+        ("baseline_windows", "0"),
+        ("escalation", "0"),
+        ("escalation", "inf"),
+        ("hysteresis", "nan"),
+        ("late_hours", "-inf"),
+    ],
+)
+def test_numbers_the_api_refuses_are_refused_beside_their_field(
+    api: Api, field: str, typed: str
+) -> None:
+    """Each was the 500 page (a number with no whole value) or silently replaced by the
+    default (a zero escalation delay) before."""
+    tenant = api.tenant()
+    console_sign_in(api.client, tenant.ops_key)
+    form = {**FORM, "parameters": json.dumps([PARAMETER]), field: typed}
+    answer = post_form(api.client, "/console/rules/new", "/console/rules/new", **form)
+    assert answer.status_code == 422, (answer.status_code, answer.text[:2000])
+    control = re.search(rf'<input[^>]*\bid="{field}"[^>]*>', answer.text)
+    assert control and 'aria-invalid="true"' in control.group(0), answer.text
+    assert api.client.get("/v1/rules/energy.week_above", headers=tenant.ops).status_code == 404
