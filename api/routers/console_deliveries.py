@@ -25,6 +25,7 @@ Text = Annotated[str, Query(max_length=200)]
 STATUSES = [s.value for s in NotificationStatus]
 CHANNELS = ("email", "sms", "voice", "outbox")
 BAR_WIDTH = 400
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)  # the days a filter may name
 
 
 @router.get("", response_class=HTMLResponse)
@@ -47,8 +48,8 @@ def deliveries(
         channel=channel if channel in CHANNELS else None,
         rule_key=rule.strip() or None,
         customer_id=_customer_id(ops, customers, customer, errors),
-        since=_day(since, zone, errors, ("since", ops.t("deliveries.date_error"))),
-        until=_day(until, zone, errors, ("until", ops.t("deliveries.date_error")), next_day=True),
+        since=_day(since, zone, errors, ("since", _date_error(ops))),
+        until=_day(until, zone, errors, ("until", _date_error(ops)), next_day=True),
     )
     rows, more = ([], None) if errors else service.page(ops.tenant.id, where, before or None)
     counts = service.counts(ops.tenant.id)
@@ -95,9 +96,15 @@ def _day(
     try:
         day = date.fromisoformat(raw.strip())
     except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:  # beyond, the calendar overflows
         errors.append(error)
         return None
     return datetime.combine(day + timedelta(days=1 if next_day else 0), time(), zone)
+
+
+def _date_error(ops: Ops) -> str:
+    return ops.t("deliveries.date_error", first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
 
 
 def _bars(counts: Counts) -> list[tuple[str, str, int, float]]:
