@@ -22,6 +22,7 @@ from engine.models import Rule
 router = APIRouter(prefix="/console/rules", tags=["console"], include_in_schema=False)
 Key = Annotated[str, Path(max_length=120)]
 MAX_UPLOAD = 8 * 1024 * 1024
+MAX_VERSION = 1_000_000
 
 
 @router.get("/{key}/backtest", response_class=HTMLResponse)
@@ -30,7 +31,7 @@ def backtest_page(
     catalog: CatalogServiceDep,
     backtests: ConsoleBacktestsDep,
     key: Key,
-    version: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    version: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
     customer: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     rule = catalog.get(ops.tenant.id, key)
@@ -95,8 +96,10 @@ def _field(loc: tuple[str | int, ...]) -> str:
 
 
 def _version(form: FormData) -> int:
+    """The chosen version (0: the draft); past the highest a rule may have, one that does not
+    exist (as the GET's bound: the database's integers end not far beyond)."""
     try:
-        return max(int(str(form.get("version") or 0)), 0)
+        return min(max(int(str(form.get("version") or 0)), 0), MAX_VERSION + 1)
     except ValueError:
         return 0
 
