@@ -7,21 +7,24 @@ stored. Cheap for the common request: the raw bytes are searched for a NUL byte 
 media type, to name the field: ``body.attributes.tariff``, ``body.3.customer`` (row 3 of a
 feed, NDJSON line or CSV row, and its column), ``query.cursor``, ``path.customer_id``.
 
-Left alone: the HTML forms of the customer's page and the console (their routes show the form
-again with the field's error: `api.web.deps.nul_errors`), XML (it cannot hold U+0000 at all:
-the parser refuses the body), uploaded files (read, never stored), the Twilio webhooks
-(signature first: an unsigned request is a 403), and media types no route reads. A NUL that
-reaches PostgreSQL anyway is answered 422 by `api.middleware.UnexpectedErrorMiddleware`.
+The web pages (the customer's page, the console) answer with their own error page, not
+problem+json: a browser shows it. Their HTML forms are left to their routes, which show the
+form again with the field's error (`api.web.deps.nul_errors`). Left alone as well: XML (it
+cannot hold U+0000 at all: the parser refuses the body), uploaded files (read, never stored),
+the Twilio webhooks (signature first: an unsigned request is a 403), and media types no route
+reads. A NUL that reaches PostgreSQL anyway is answered 422 by
+`api.middleware.UnexpectedErrorMiddleware` (on the pages, by their error page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from starlette.datastructures import UploadFile
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.middleware import BODY_KEY
@@ -37,6 +40,8 @@ CSV_TYPES = ("text/csv", "application/csv")
 FORM = "application/x-www-form-urlencoded"
 URL_ESCAPE = b"%00"
 FORM_PAGES = ("/me", "/console")  # their forms answer with the form again, not problem+json
+NUL_PAGE = ("error.invalid", "error.nul")  # the texts of a page's answer
+ErrorPage = Callable[[Request, int, tuple[str, str] | None], Response]
 
 
 class NulGuardMiddleware:
@@ -51,8 +56,23 @@ class NulGuardMiddleware:
         errors = await find_nul(scope)
         if not errors:
             return await self.app(scope, receive, send)
-        response = render_domain_error(Request(scope), refusal(errors))
+        page = _error_page(scope)
+        request = Request(scope)
+        response = (
+            page(request, 422, NUL_PAGE) if page else render_domain_error(request, refusal(errors))
+        )
         await response(scope, receive, send)
+
+
+def _error_page(scope: Scope) -> ErrorPage | None:
+    """The error page of the web pages the path belongs to, if it is one of theirs (a browser
+    is shown a page, not problem+json): registered in ``app.state.error_pages`` by prefix."""
+    path: str = scope["path"]
+    pages = getattr(getattr(scope.get("app"), "state", None), "error_pages", {})
+    for prefix, page in pages.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return cast(ErrorPage, page)
+    return None
 
 
 def refusal(errors: list[FieldError]) -> InvalidInput:

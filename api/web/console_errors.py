@@ -14,7 +14,7 @@ from starlette.responses import Response
 from api.web.console_deps import ConsoleLoginRequired, end_console_session
 from api.web.console_render import console_page
 from api.web.deps import CsrfRejected
-from api.web.errors import PageErrorMiddleware
+from api.web.errors import PageErrorMiddleware, register_error_page
 from api.web.visitor import Visitor, visitor_for
 from engine.errors import NudgeError
 
@@ -77,6 +77,7 @@ def install(app: FastAPI) -> None:
             app.add_exception_handler(kind, _console_first(previous))
     app.add_exception_handler(ConsoleLoginRequired, _login_required)
     app.add_middleware(PageErrorMiddleware, prefix=CONSOLE_PREFIX, render=console_error)
+    register_error_page(app, CONSOLE_PREFIX, console_error)
 
 
 def _csrf_first(previous: Handler) -> Handler:

@@ -99,6 +99,12 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CsrfRejected, _csrf)
     # Inside the API's own error middleware.
     app.add_middleware(PageErrorMiddleware, prefix=PAGE_PREFIX, render=error_page)
+    register_error_page(app, PAGE_PREFIX, error_page)
+
+
+def register_error_page(app: FastAPI, prefix: str, render: ErrorPage) -> None:
+    """Requests under ``prefix`` that `api.input_guard` refuses get this page."""
+    app.state.error_pages = {**getattr(app.state, "error_pages", {}), prefix: render}
 
 
 ErrorPage = Callable[[Request, int, tuple[str, str] | None], Response]

@@ -22,7 +22,6 @@ from tests.conftest import make_settings
 from tests.fixtures.api import Api
 from tests.fixtures.delivery import TWILIO_AUTH_TOKEN, subscriber, twilio_post
 from tests.fixtures.rules import BERLIN_DAY, DAILY_ENERGY, count_rows, publish
-from tests.web.console.console import console_sign_in
 
 NUL = "\x00"
 JSON = "application/json"
@@ -216,14 +215,6 @@ def test_query_strings_and_path_parameters_name_the_parameter(api: Api) -> None:
     for method, path, headers, fields in paths:
         answer = api.client.request(method, path, headers=headers, json={})
         assert _refused(answer) == fields
-
-
-def test_a_console_query_string_names_the_parameter(api: Api) -> None:
-    """(Their forms show the form again with the field's error: tests/web/test_form_nul.py.)"""
-    tenant = api.tenant()
-    console_sign_in(api.client, tenant.ops_key)
-    found = api.client.get("/console/customers", params={"external_id": NUL})
-    assert _refused(found) == ["query.external_id"]
 
 
 def test_nul_that_reaches_the_database_anyway_is_a_422(frozen: FrozenApi) -> None:

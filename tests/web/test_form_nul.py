@@ -163,3 +163,17 @@ def test_an_unexpected_error_is_a_page_on_the_console_as_on_the_customers_page(
             answer = client.get(path)
             assert answer.status_code == 500, (path, answer.text)
             assert answer.headers["content-type"].startswith("text/html"), (path, answer.headers)
+
+
+def test_nul_in_a_pages_address_is_a_page_that_says_so(api: Api) -> None:
+    """A query or path parameter of the customer's page or the console with U+0000: a 422
+    page, as a form's field is shown (it had been problem+json, raw JSON in the browser)."""
+    tenant, _ = _signed_in(api)
+    answers = [api.client.get("/me/history?cursor=%00"), api.client.get("/me/alerts/trg_%00")]
+    console_sign_in(api.client, tenant.ops_key)
+    answers.append(api.client.get("/console/customers", params={"external_id": f"k{NUL}"}))
+    answers.append(api.client.get(f"/console/rules/{DAILY_ENERGY['key']}%00"))
+    for answer in answers:
+        assert answer.status_code == 422, (answer.request.url, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html"), answer.headers
+        assert SAID in answer.text
