@@ -134,16 +134,17 @@ class Aggregator:
         self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
     ) -> Changes:
         """What these readings change, worked out without the database."""
-        kinds: dict[tuple[str, str], list[str]] = {}
-        for customer, metric, kind in streams:
-            kinds.setdefault((customer, metric), []).append(kind)
+        by_pair: dict[tuple[str, str], list[Stream]] = {}
+        for stream in streams:
+            by_pair.setdefault((stream[0], stream[1]), []).append(stream)
         touched: dict[Stream, dict[int, Slot]] = {}
-        deltas = self._deltas(new, kinds, touched)
+        deltas = self._deltas(new, by_pair, touched)
         recompute: dict[AggregateKey, Window] = {}
         for row in corrected:
-            for kind in kinds.get((row[0], row[1]), ()):
+            for stream in by_pair.get((row[0], row[1]), ()):
+                kind = stream[2]
                 slot = self.windows.slot(kind, row[2], self.customers[row[0]].timezone)
-                touched.setdefault((row[0], row[1], kind), {})[slot.start] = slot
+                touched.setdefault(stream, {})[slot.start] = slot
                 key = (row[0], row[1], kind, slot.start)
                 recompute[key] = slot.window
                 if key not in deltas:
@@ -256,7 +257,7 @@ class Aggregator:
     def _deltas(
         self,
         rows: Sequence[ReadingRow],
-        kinds: Mapping[tuple[str, str], list[str]],
+        by_pair: Mapping[tuple[str, str], list[Stream]],
         touched: dict[Stream, dict[int, Slot]],
     ) -> dict[AggregateKey, list[Any]]:
         """What new readings add to each window they fall in (the hot loop of ingest)."""
@@ -264,17 +265,22 @@ class Aggregator:
         slot_of, customers = self.windows.slot, self.customers
         for row in rows:
             customer, metric, start = row[0], row[1], row[2]
-            found = kinds.get((customer, metric))
+            found = by_pair.get((customer, metric))
             if found is None:
                 continue
             zone, end, value = customers[customer].timezone, start + row[3], row[5]
-            for kind in found:
+            for stream in found:
+                kind = stream[2]
                 slot = slot_of(kind, start, zone)
                 key = (customer, metric, kind, slot.start)
                 acc = deltas.get(key)
                 if acc is None:
                     deltas[key] = _first(start, end, value, slot.end, row[6])
-                    touched.setdefault((customer, metric, kind), {})[slot.start] = slot
+                    slots = touched.get(stream)
+                    if slots is None:
+                        touched[stream] = {slot.start: slot}
+                    else:
+                        slots[slot.start] = slot
                 else:
                     _fold(acc, start, end, value)
         return deltas

@@ -71,11 +71,20 @@ def refs_through(
     load: Callable[[list[str]], dict[str, CustomerRef]],
 ) -> dict[str, CustomerRef]:
     """Customer references resolved from memory, loading only those not seen yet."""
-    wanted = list(refs)
-    missing = [r for r in wanted if r not in entries.refs]
+    known = entries.refs
+    found: dict[str, CustomerRef] = {}
+    missing: list[str] = []
+    for ref in refs:
+        customer = known.get(ref)
+        if customer is None:
+            missing.append(ref)
+        else:
+            found[ref] = customer
     if missing:
-        entries.refs.update(load(missing))
-    return {r: entries.refs[r] for r in wanted if r in entries.refs}
+        loaded = load(missing)
+        known.update(loaded)
+        found.update(loaded)
+    return found
 
 
 def plans_through(

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Container, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -130,7 +130,7 @@ class ThresholdEvaluator:
 
         ids, metrics = {r[0] for r in rows}, {r[1] for r in rows}
         found = load(sorted(ids)) if cached is None else plans_through(cached, ids, load)
-        return [plan for plan in found if plan.metric in metrics]
+        return [plan for plan in found if plan.stream[1] in metrics]
 
     def prepare(
         self,
@@ -161,14 +161,9 @@ class ThresholdEvaluator:
         fed = watched(plans) if fed is None else fed
         aggregator = Aggregator(store, self.windows, customers)
         changes = aggregator.changes(new, corrected, {p.stream for p in plans})
-        work = [
-            (p, s, self._keys(p, s))
-            for p in plans
-            for s in changes.touched.get(p.stream, {}).values()
-        ]
         deltas, recompute = changes.deltas, changes.recompute
+        work, earlier = self._work(plans, changes)
         added = [k for k in deltas if k not in recompute] if recompute else list(deltas)
-        earlier = {k for _, _, keys in work if len(keys) > 1 for k in keys if k not in deltas}
         stored = self._stored(store, [*added, *sorted(earlier)], known)
         if guessed and self._maybe_stored(changes, stored):
             return None
@@ -302,6 +297,24 @@ class ThresholdEvaluator:
         prepared.outcomes = {"true": true, "error": failed, "false": len(work) - true - failed}
         self._step_all(prepared, triggers, observed)
 
+    def _work(self, plans: Sequence[Plan], changes: Changes) -> tuple[Work, set[AggregateKey]]:
+        """Each plan with each window of its stream the batch touched, and the aggregates of
+        earlier windows the conditions read that the batch does not change."""
+        touched, deltas = changes.touched, changes.deltas
+        work: Work = []
+        append = work.append
+        earlier: set[AggregateKey] = set()
+        for plan in plans:
+            slots = touched.get(plan.stream)
+            if slots is None:
+                continue
+            for slot in slots.values():
+                keys = self._keys(plan, slot)
+                append((plan, slot, keys))
+                if len(keys) > 1:
+                    earlier.update(k for k in keys if k not in deltas)
+        return work, earlier
+
     def _keys(self, plan: Plan, slot: Slot) -> list[AggregateKey]:
         """The aggregates the condition reads: this window's, then earlier ones, newest first."""
         customer, metric, kind = plan.stream
@@ -406,6 +419,13 @@ class ThresholdEvaluator:
         )
 
 
+class _Group(NamedTuple):
+    shape: Shape
+    items: list[int]
+    found: list[Totals | None]
+    bounds: list[tuple[Bound, ...]]
+
+
 def decide_recognised(
     work: Work, totals: Mapping[AggregateKey, Totals | None]
 ) -> tuple[Work, set[int]]:
@@ -416,26 +436,26 @@ def decide_recognised(
     ``len(work)``)."""
     # Grouped by the shape object (one per recognised rule version): hashing a shape's
     # comparisons for each window would cost more than deciding it.
-    groups: dict[int, tuple[Shape, list[int]]] = {}
+    # Each group: its shape, its items' positions, their windows' totals, their bounds.
+    groups: dict[int, _Group] = {}
     full: list[int] = []
-    for i, item in enumerate(work):
-        plan = item[0]
-        shape = plan.shape
-        if shape is None or plan.bounds is None:
+    get = totals.get
+    for i, (plan, _, keys) in enumerate(work):
+        shape, bound = plan.shape, plan.bounds
+        if shape is None or bound is None:
             full.append(i)
             continue
         group = groups.get(id(shape))
         if group is None:
-            groups[id(shape)] = (shape, [i])
-        else:
-            group[1].append(i)
+            group = groups[id(shape)] = _Group(shape, [], [], [])
+        group.items.append(i)
+        group.found.append(get(keys[0]))
+        group.bounds.append(bound)
     if not groups:
         return work, set()
     hits: list[int] = []
-    for shape, items in groups.values():
-        cols = _columns(shape, [totals.get(work[i][2][0]) for i in items])
-        bounds = shape.stack([cast(tuple[Bound, ...], work[i][0].bounds) for i in items])
-        decided = shape.decide(cols, bounds)
+    for shape, items, found, bounds in groups.values():
+        decided = shape.decide(_columns(shape, found), shape.stack(bounds))
         hits.extend(items[j] for j in np.flatnonzero(decided).tolist())
     if not hits:
         return [work[i] for i in full], set()

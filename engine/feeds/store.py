@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from engine.customers.refs import CustomerRef
 from engine.feeds.parsing import ReadingRow as ParsedRow
@@ -71,6 +72,7 @@ def keyed(
     """Rows keyed by (customer, metric, start, duration); unknown customers and units
     other than the metric's are refused by row."""
     out = Keyed()
+    stamps: dict[datetime, int] = {}  # a batch's readings share a few start times
     for row in rows:
         customer = customers.get(row.customer)
         if customer is None:
@@ -81,7 +83,10 @@ def keyed(
             reason = f"{row.metric} is measured in {units[row.metric]}, not {row.unit}"
             out.rejections.append(Rejection(row.index, reason, "unit"))
             continue
-        key = (customer.id, row.metric, int(row.start.timestamp()), row.duration_s)
+        start = stamps.get(row.start)
+        if start is None:
+            start = stamps[row.start] = int(row.start.timestamp())
+        key = (customer.id, row.metric, start, row.duration_s)
         if key in out.rows and out.rows[key][5] == row.value:
             out.duplicate += 1
         elif key in out.rows:
