@@ -38,6 +38,7 @@ from engine.tenants.allowances import FeedAllowance, FeedAllowances, KeyTenant
 BURST_SECONDS = 10.0  # a key may send this many seconds' worth of rows at once
 ROW_BYTES = 100  # a batch refused whole (no counts in its answer) is charged by its size
 _COUNTS = ("accepted", "duplicate", "corrected", "rejected")
+UNCHARGED = frozenset({401, 403})  # refused for its credentials: not the tenant's batch
 
 
 class RowAllowance:
@@ -163,18 +164,24 @@ class FeedAdmissionMiddleware:
     async def _counted(
         self, allowance: FeedAllowance, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        """Run the feed; with an allowance, charge its owner the rows its answer counts."""
+        """Run the feed; with an allowance, charge its owner the rows its answer counts. A
+        batch refused for its credentials is not charged: a key's id is no secret, and
+        sending with it must not spend its tenant's allowance."""
         if allowance.rows_per_second <= 0:
             return await self.app(scope, receive, send)
         answer = bytearray()
+        status = [0]
 
         async def watch(message: Message) -> None:
-            if message["type"] == "http.response.body":
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body":
                 answer.extend(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, receive, watch)
         finally:
-            rows = _rows(bytes(answer), scope.get(BODY_KEY, b""))
-            self.rows.charge(allowance.owner, rows, allowance.rows_per_second)
+            if status[0] not in UNCHARGED:
+                rows = _rows(bytes(answer), scope.get(BODY_KEY, b""))
+                self.rows.charge(allowance.owner, rows, allowance.rows_per_second)

@@ -85,6 +85,15 @@ def test_all_of_a_tenants_feed_keys_share_its_allowance(api: Api) -> None:
     assert_over_allowance(api, bearer(second["key"]), 10)  # a new key is no way around it
 
 
+def test_batches_with_a_wrong_secret_spend_nothing_of_the_allowance(api: Api) -> None:
+    tenant = api.tenant(feed_rows_per_second=10)
+    key_id = tenant.feed_key.partition(".")[0]  # a key's id is no secret
+    for _ in range(3):
+        answer = feed(api, bearer(f"{key_id}.wrong-secret"), 150)
+        assert answer.status_code == 401, answer.text
+    assert feed(api, tenant.feed, 100).status_code == 200  # still ten seconds' worth
+
+
 def test_the_admin_changes_an_allowance_and_the_next_feed_is_held_to_it(api: Api) -> None:
     tenant = api.tenant()
     assert feed(api, tenant.feed, 150).status_code == 200  # no limit yet; its key is now known
