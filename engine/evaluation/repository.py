@@ -45,6 +45,25 @@ class _TriggerRows(DriverStatements):
             rows.extend(self._query(sql, [*chunk, kind, True, *extra]))
         return rows
 
+    def state_values(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+        """The stored state (as the driver gives the JSON column) of each (trigger, window
+        start) among ``keys`` that has one, asked for by window start with the triggers in one
+        list each (a batch's windows mostly share their start)."""
+        by_start: dict[int, list[str]] = {}
+        for trigger_id, start in dict.fromkeys(keys):
+            by_start.setdefault(start, []).append(trigger_id)
+        m = self.mark
+        found: dict[tuple[str, int], Any] = {}
+        for start, ids in by_start.items():
+            for chunk in chunks(ids, IN_CHUNK):
+                sql = (
+                    "SELECT trigger_id, window_start, state FROM trigger_states WHERE "
+                    f"window_start = {m} AND trigger_id IN ({', '.join([m] * len(chunk))})"
+                )
+                for trigger_id, window_start, state in self._query(sql, [start, *chunk]):
+                    found[(trigger_id, int(window_start))] = state
+        return found
+
 
 class EvaluationRepository:
     def __init__(self, session: Session) -> None:
@@ -103,6 +122,15 @@ class EvaluationRepository:
             for row in self.session.exec(query):
                 found[(row.trigger_id, row.window_start)] = row
         return found
+
+    def state_values(
+        self, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], dict[str, Any]]:
+        """The state of each (trigger, window start) among ``keys`` that has one, as plain
+        values (read through the driver: a batch where many windows fire reads many)."""
+        if not keys:
+            return {}
+        return {key: decoded(raw) for key, raw in self._rows.state_values(keys).items()}
 
     def add_state(self, row: TriggerState) -> None:
         self.session.add(row)

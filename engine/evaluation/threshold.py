@@ -203,13 +203,15 @@ class ThresholdEvaluator:
         if fresh is None or any(found.get(k) != prepared.totals[k] for k in missing):
             prepared.moved = "totals"
             return False
-        rows = triggers.states(list(prepared.states)) if prepared.states else {}
-        if any(_state_of(rows.get(k)) != s for k, s in prepared.states.items()):
+        values = triggers.state_values(list(prepared.states))
+        if any(values.get(k) != s for k, s in prepared.states.items()):
             prepared.moved = "states"
             return False
         if known is not None:
             known.update(fresh)
             known.update(found)
+        saved = [s.key for s in prepared.steps if s.changed and s.key in values]
+        rows = triggers.states(saved) if saved else {}
         with triggers.flushed_together():
             created = []
             for step in prepared.steps:
@@ -358,11 +360,10 @@ class ThresholdEvaluator:
         observed: list[tuple[Plan, Slot, Context, str]],
     ) -> None:
         keys = [(p.trigger.id, s.start) for p, s, _, _ in observed]
-        rows = triggers.states(keys) if keys else {}
+        values = triggers.state_values(keys)
         for (plan, slot, ctx, unit), key in zip(observed, keys, strict=True):
-            row = rows.get(key)
-            prepared.states[key] = _state_of(row)
-            current = machine.TriggerState.from_json(row.state) if row else None
+            value = prepared.states[key] = values.get(key)
+            current = None if value is None else machine.TriggerState.from_json(value)
             new_state, decision, _ = assess(plan.rule.core, ctx, current)
             made = self._decision(plan, slot.window, decision, ctx, unit) if decision else None
             prepared.steps.append(Step(key, slot, new_state, new_state != current, made))
@@ -481,7 +482,3 @@ def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDAr
     elif used:
         scale = np.array([unit_scale(u) if n else 1.0 for u, n in zip(units, samples, strict=True)])
     return window_columns(shape.aggregates, total, count, low, high, last, scale)
-
-
-def _state_of(row: StateRow | None) -> dict[str, Any] | None:
-    return None if row is None else dict(row.state)
