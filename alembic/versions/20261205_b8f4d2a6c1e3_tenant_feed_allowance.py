@@ -17,11 +17,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE on both databases (SQLite has dropped columns since 3.35): batch mode
+# would copy `tenants` into a new table and drop the old one, which SQLite refuses while
+# keys, customers and rules refer to it.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('tenants', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('feed_rows_per_second', sa.Integer(), nullable=True))
+    op.add_column("tenants", sa.Column("feed_rows_per_second", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('tenants', schema=None) as batch_op:
-        batch_op.drop_column('feed_rows_per_second')
+    op.drop_column("tenants", "feed_rows_per_second")
