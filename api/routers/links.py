@@ -21,7 +21,11 @@ router = APIRouter(prefix="/v1", tags=["links"])
 
 Token = Annotated[str, Query(min_length=1, max_length=2000, description="the signed link token")]
 INVALID: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Invalid or expired link", "content": {"text/html": {}}},
+    403: {
+        "description": "Invalid or expired link (also a token that is missing, too long or "
+        "holds U+0000): a page offering a fresh one",
+        "content": {"text/html": {}},
+    },
     404: {"description": "Gone", "content": {"text/html": {}}},
 }
 

@@ -61,6 +61,12 @@ def link_page(request: Request, status: int) -> Response:
     )
 
 
+def link_refused(request: Request, _status: int, _texts: tuple[str, str] | None) -> Response:
+    """A link whose address or form `api.input_guard` refuses (U+0000) is one no message
+    held: the page an invalid link gets."""
+    return link_page(request, 403)
+
+
 def _login_required(request: Request, _: Exception) -> Response:
     visitor = _visitor(request)
     visitor.end_session()
@@ -82,8 +88,8 @@ def _pages_first(previous: Handler) -> Handler:
         status = int(getattr(exc, "status", 0) or getattr(exc, "status_code", 0) or 400)
         if is_page(request):
             return error_page(request, 404 if status in (401, 404) else status)
-        if is_link(request) and status in (403, 404):
-            return link_page(request, status)
+        if is_link(request) and (status in (403, 404) or isinstance(exc, RequestValidationError)):
+            return link_page(request, 404 if status == 404 else 403)
         result = previous(request, exc)
         return await result if isinstance(result, Awaitable) else result
 
@@ -100,6 +106,8 @@ def install(app: FastAPI) -> None:
     # Inside the API's own error middleware.
     app.add_middleware(PageErrorMiddleware, prefix=PAGE_PREFIX, render=error_page)
     register_error_page(app, PAGE_PREFIX, error_page)
+    for path in LINK_PATHS:
+        register_error_page(app, path, link_refused)
 
 
 def register_error_page(app: FastAPI, prefix: str, render: ErrorPage) -> None:
