@@ -68,7 +68,8 @@ _WHY = {
     "413": "Request body too large",
     "415": "A body in a media type this operation does not read",
     "422": "Invalid input: `errors` names each field (U+0000 is refused in any text)",
-    "429": "Too many failed authentication attempts: see Retry-After",
+    "429": "Too many failed authentication attempts (on feeds also: past the tenant's row "
+    "allowance or batch queue): see Retry-After",
     "500": "Unexpected error (logged)",
     "503": "Database busy or unavailable: nothing was stored, retry after Retry-After",
 }
