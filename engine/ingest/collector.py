@@ -8,7 +8,9 @@ batches took a tenth of the time. Held off until the batch ends, the next collec
 only what the batch kept (the cache entries it added) and whatever cycles it left behind.
 
 Batches run on several threads at once: the collector is enabled again when the last of
-them ends, and only if it was enabled when the first began."""
+them ends, and only if it was enabled when the first began. A batch that ends while others
+still run collects what is due itself (the young generations, as the collector would), so
+batches that keep overlapping never starve it."""
 
 from __future__ import annotations
 
@@ -36,5 +38,19 @@ def collector_held() -> Iterator[None]:
     finally:
         with _lock:
             _holding -= 1
-            if _holding == 0 and _resume:
-                gc.enable()
+            if _resume:
+                if _holding == 0:
+                    gc.enable()
+                else:
+                    _collect_due()
+
+
+def _collect_due() -> None:
+    """Collect the oldest young generation whose count is past its threshold, if any. The
+    oldest generation is left to the collector itself (once enabled again), which also
+    weighs how much of the heap is new before walking all of it."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    for generation in (1, 0):
+        if counts[generation] > thresholds[generation]:
+            gc.collect(generation)
+            return
