@@ -19,12 +19,24 @@ from engine.channels.webhooks import WebhookProvider
 from engine.platform.config import Settings
 
 log = logging.getLogger("nudge.webhooks")
+NUL, REPLACEMENT = "\x00", "\ufffd"
 
 
 def public_url(settings: Settings, request: Request) -> str:
     """The URL the provider called, as it signed it (our public address, not the proxy's)."""
     url = settings.public_base_url.rstrip("/") + request.url.path
     return f"{url}?{request.url.query}" if request.url.query else url
+
+
+def readable(form: dict[str, str]) -> dict[str, str]:
+    """A signed form with U+0000 written as U+FFFD, once its signature (over what was sent)
+    checked out. What a phone sent is data: a reply holding NUL is kept, the same on both
+    databases (PostgreSQL cannot store the character), and answered 2xx, since a provider
+    retries any other answer of a request that could never succeed."""
+    return {
+        name.replace(NUL, REPLACEMENT): value.replace(NUL, REPLACEMENT)
+        for name, value in form.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +63,7 @@ def provider_router(provider_class: type[WebhookProvider]) -> APIRouter:
         provider = provider_class.from_settings(settings)
         url = public_url(settings, request)
         form = provider.verified_form(url, await request.body(), request.headers)
-        return Signed(provider, form)
+        return Signed(provider, readable(form))
 
     # A default rather than an `Annotated` alias: annotations here are resolved as module names.
     # Signed comes first, so a refused request never opens a unit of work.
