@@ -21,6 +21,7 @@ from engine.platform.config import Settings
 log = logging.getLogger("nudge.inbound")
 
 ADVANCES = (NotificationStatus.sending, NotificationStatus.sent)
+MAX_STATUS = 40  # DeliveryAttempt.provider_status; providers' words are far shorter
 
 
 class InboundService:
@@ -56,7 +57,13 @@ class InboundService:
 
     def provider_status(self, update: StatusUpdate, scale: StatusScale) -> bool:
         """Apply a provider's status callback, ranked on its provider's ``scale``; False if no
-        attempt has that provider id."""
+        attempt has that provider id. A status longer than any provider's is ignored."""
+        if len(update.status) > MAX_STATUS:
+            log.warning(
+                "status callback with a status no provider has",
+                extra={"length": len(update.status)},
+            )
+            return True
         attempt = self._repo.attempt_by_provider_id(update.provider_id)
         if attempt is None:
             log.warning(

@@ -112,3 +112,25 @@ def test_the_signature_is_checked_first(api: Api) -> None:
             assert response.status_code == 403, response.text
             assert response.headers["content-type"].startswith(PROBLEM_JSON)
     assert [e for e in _history(api, who) if e["kind"] == "reply"] == []
+
+
+def test_a_status_no_provider_has_is_answered_and_changes_nothing(
+    api: Api, runtime: Runtime
+) -> None:
+    """A status word longer than any provider's (Twilio's longest is 11 characters) is not
+    one to keep: answered 200 (a retry could not help), the attempt keeps its status. It had
+    been a 500 on PostgreSQL (the column holds 40 characters); long ids, numbers and bodies
+    are answered 200 too."""
+    who = _customer(api)
+    sent = send(runtime, who.trigger["id"])
+    _signed(api, STATUS, {"MessageSid": sent.provider_id, "MessageStatus": "sent"})
+    odd = {"MessageSid": sent.provider_id, "MessageStatus": "x" * 41, "ErrorCode": "9" * 5000}
+    assert _signed(api, STATUS, odd) == EMPTY
+    assert attempt_by_provider_id(runtime, sent.provider_id).provider_status == "sent"
+    assert [e["data"]["status"] for e in _history(api, who) if e["kind"] == "status"] == ["sent"]
+
+    assert _signed(api, STATUS, {"MessageSid": "S" * 5000, "MessageStatus": "sent"}) == EMPTY
+    long_sms = {"From": PHONE, "To": ACME_NUMBER, "Body": "x" * 20000, "MessageSid": "S" * 5000}
+    assert _signed(api, INBOUND, long_sms) == EMPTY
+    [reply] = [e for e in _history(api, who) if e["kind"] == "reply"]
+    assert reply["data"]["body"] == "x" * 20000
