@@ -155,8 +155,12 @@ def key_problem(key: str) -> BadRequest | None:
     return BadRequest(f"Idempotency-Key {reason}", [error])
 
 
+NOT_KEPT = (401, 403, 429)  # credentials refused, or wait: a retry is answered afresh
+
+
 class IdempotencyMiddleware:
-    """Same ``Idempotency-Key`` and request → the stored answer; a different request → 422."""
+    """Same ``Idempotency-Key`` and request → the stored answer; a different request → 422.
+    Keys belong to the credentials sent with them: without any, the key is not honoured."""
 
     def __init__(self, app: ASGIApp, get_db: Callable[[], tuple[Any, Any]], ttl: timedelta) -> None:
         self.app = app
@@ -165,12 +169,12 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
-        if key is None or scope["method"] != "POST":
-            return await self.app(scope, receive, send)
+        auth = header(scope, b"authorization") if key is not None else None
+        if key is None or not auth or scope["method"] != "POST":
+            return await self.app(scope, receive, send)  # no credentials: no one to keep it for
         unusable = key_problem(key)
         if unusable is not None:
             return await send_problem(scope, send, unusable)
-        auth = header(scope, b"authorization") or ""
         scope_id = hashlib.sha256(auth.encode()).hexdigest()
         digest = hashlib.sha256()
         for part in (scope["path"], scope.get("query_string", b"").decode(), ""):
@@ -187,7 +191,7 @@ class IdempotencyMiddleware:
         except Exception:
             await self._run(lambda s: s.abandon(scope_id, key))
             raise
-        if captured is None or captured.status_code >= 500:
+        if captured is None or captured.status_code >= 500 or captured.status_code in NOT_KEPT:
             await self._run(lambda s: s.abandon(scope_id, key))
         else:
             await self._run(lambda s: s.complete(scope_id, key, captured))
