@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.middleware import MAX_KEY_LENGTH
 from api.params import CURSOR_PATTERN
 from engine.platform.validation import check_locale, check_timezone
 
@@ -95,6 +97,25 @@ CURSOR = {
     "description": "opaque; pass the previous page's next_cursor",
 }
 
+# Every POST that takes credentials honours it (`api.middleware.IdempotencyMiddleware`).
+# Printable ASCII as the server takes it; HTTP strips a header value's outer spaces, so none
+# is declared there.
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same key with the same request answers the first "
+    "answer again (header `Idempotent-Replayed: true`) for 24 hours by default; with another "
+    "request, 422. Keys are per credentials. 1 to 200 printable ASCII characters (a UUID, for "
+    "instance), else 400.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": f"^[!-~]([ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$",
+    },
+}
+
 
 def install(app: FastAPI) -> None:
     """Replace the default /docs (CDN assets) and document errors and security."""
@@ -125,11 +146,14 @@ def install(app: FastAPI) -> None:
 
 
 def describe_errors(document: dict[str, Any]) -> dict[str, Any]:
-    """Every operation lists the error statuses it can answer, as problem+json; zones and
-    locales list the values the server accepts."""
+    """Every operation lists the error statuses it can answer, as problem+json; every POST
+    that takes credentials, its Idempotency-Key header; zones and locales list the values the
+    server accepts."""
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            if method == "post" and operation.get("security"):
+                operation.setdefault("parameters", []).append(deepcopy(IDEMPOTENCY_KEY))
             responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation):
                 if not _declared_by_the_route(responses.get(status)):
