@@ -27,6 +27,7 @@ FIELD_OF: tuple[tuple[tuple[str, ...], str], ...] = (
     (("title", "en"), "title_en"),
     (("title", "de"), "title_de"),
     (("title",), "title_en"),
+    (("description", "de"), "description_de"),
     (("description",), "description_en"),
     (("rearm", "hysteresis"), "hysteresis"),
     (("rearm",), "rearm_mode"),

@@ -79,6 +79,12 @@ NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 PARAMETER_NAME = r"^[a-z][a-z0-9_]{0,62}$"
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL's text and JSON cannot hold U+0000
+# A rule's texts are shown on the customer's page, in messages and in every answer about it:
+# bounded per language as templates' parts are (a title fits a subject line).
+MAX_TITLE_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 2000
+MAX_LABEL_LENGTH = 200
+MAX_LANGUAGES = 100
 
 
 def _whole_number(value: object) -> object:
@@ -90,15 +96,42 @@ def _whole_number(value: object) -> object:
 
 Text = Annotated[str, Field(pattern=NO_NUL)]
 Double = Annotated[float, Strict(), Field(json_schema_extra={"format": "double"})]
-LocalizedText = Annotated[
-    dict[Annotated[str, Field(pattern=LOCALE, max_length=35)], Text],
-    Field(
-        description="text by BCP 47 language tag",
-        examples=[{"en": "Daily electricity use above a limit", "de": "Täglicher Verbrauch"}],
+Language = Annotated[str, Field(pattern=LOCALE, max_length=35)]
+
+
+def _by_language(length: int, what: str, example: dict[str, str]) -> Any:
+    """A text by BCP 47 language tag: at most ``length`` characters each, in at most
+    ``MAX_LANGUAGES`` languages (shown on pages, in messages and in answers)."""
+    return Field(
+        max_length=MAX_LANGUAGES,
+        description=f"{what} by BCP 47 language tag, at most {length} characters each, in at "
+        f"most {MAX_LANGUAGES} languages",
+        examples=[example],
         json_schema_extra={"additionalProperties": False},
+    )
+
+
+Title = Annotated[
+    dict[Language, Annotated[Text, Field(max_length=MAX_TITLE_LENGTH)]],
+    _by_language(
+        MAX_TITLE_LENGTH,
+        "the title",
+        {"en": "Daily electricity use above a limit", "de": "Täglicher Verbrauch"},
+    ),
+    Field(min_length=1),
+]
+Description = Annotated[
+    dict[Language, Annotated[Text, Field(max_length=MAX_DESCRIPTION_LENGTH)]],
+    _by_language(
+        MAX_DESCRIPTION_LENGTH,
+        "the description",
+        {"en": "Tells you when a day's use passes the limit you set."},
     ),
 ]
-Title = Annotated[LocalizedText, Field(min_length=1)]
+Label = Annotated[
+    dict[Language, Annotated[Text, Field(max_length=MAX_LABEL_LENGTH)]],
+    _by_language(MAX_LABEL_LENGTH, "the label", {"en": "Limit", "de": "Grenze"}),
+]
 RuleKeyText = Annotated[str, Field(pattern=DOTTED, max_length=120, examples=["energy.daily_above"])]
 Topic = Annotated[str, Field(pattern=NAME, max_length=80, examples=["energy"])]
 WatchedName = Annotated[str, Field(pattern=NAME, max_length=80)]
@@ -151,7 +184,7 @@ class RuleParameter(RuleBody):
     min: Double | None = None
     max: Double | None = None
     default: ParameterDefault = None
-    label: LocalizedText = Field(default_factory=dict)
+    label: Label = Field(default_factory=dict)
 
 
 class RuleRearm(RuleBody):
@@ -202,7 +235,7 @@ class RuleCreate(RuleBody):
 
     key: RuleKeyText
     title: Title
-    description: LocalizedText = Field(default_factory=dict)
+    description: Description = Field(default_factory=dict)
     topic: Topic
     kind: RuleKind
     metric: WatchedName | None = Field(default=None, examples=["electricity.consumption"])
@@ -232,7 +265,7 @@ class RuleUpdate(RuleBody):
 
     key: RuleKeyText | MISSING = MISSING
     title: Title | MISSING = MISSING
-    description: LocalizedText | MISSING = MISSING
+    description: Description | MISSING = MISSING
     topic: Topic | MISSING = MISSING
     kind: RuleKind | MISSING = MISSING
     metric: WatchedName | None | MISSING = MISSING
