@@ -107,6 +107,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(PageErrorMiddleware, prefix=PAGE_PREFIX, render=error_page)
     register_error_page(app, PAGE_PREFIX, error_page)
     for path in LINK_PATHS:
+        app.add_middleware(PageErrorMiddleware, prefix=path, render=error_page)
         register_error_page(app, path, link_refused)
 
 

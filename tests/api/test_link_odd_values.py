@@ -1,7 +1,8 @@
 """The links in messages answer odd values with a page a person can read, not problem+json:
 U+0000 in the token or the posted form, a missing, empty or overlong token. Each is a link
 we never sent, so the page is the one an invalid link gets (403, a way to a fresh link), and
-nothing changes. RFC 8058's one-click POST keeps working, form-encoded or multipart."""
+nothing changes. RFC 8058's one-click POST keeps working, form-encoded or multipart. An
+unexpected error behind a link is a page too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import time
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from engine.delivery.links import Unsubscribe, ack_url, unsubscribe_url
 from engine.platform.config import Settings
 from engine.processes.runtime import Runtime
@@ -105,3 +108,21 @@ def test_one_click_post_still_unsubscribes(
     assert response.headers["content-type"].startswith("text/html")
     consents = {(c["channel"], c["topic"]): c["granted"] for c in _consents(api, who)}
     assert consents["email", "energy"] is False and consents["email", "*"] is True
+
+
+def test_an_unexpected_error_on_a_link_is_a_page(runtime: Runtime) -> None:
+    """A bug behind a link is the error page a person can read (500, HTML, logged), as on
+    the customer's page, not problem+json shown raw in the browser."""
+    app = create_app(runtime)
+
+    def fails() -> None:
+        raise RuntimeError("a bug")
+
+    for path in ("/v1/unsubscribe", "/v1/ack"):
+        app.add_api_route(path, fails, methods=["PUT"])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for path in ("/v1/unsubscribe", "/v1/ack"):
+            answer = client.put(path)
+            assert answer.status_code == 500, (path, answer.text)
+            assert answer.headers["content-type"].startswith("text/html"), answer.text
+            assert "<h1>" in answer.text
