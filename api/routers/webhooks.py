@@ -31,8 +31,8 @@ def public_url(settings: Settings, request: Request) -> str:
 def readable(form: dict[str, str]) -> dict[str, str]:
     """A signed form with U+0000 written as U+FFFD, once its signature (over what was sent)
     checked out. What a phone sent is data: a reply holding NUL is kept, the same on both
-    databases (PostgreSQL cannot store the character), and answered 2xx, since a provider
-    retries any other answer of a request that could never succeed."""
+    databases (PostgreSQL cannot store the character), and answered 2xx: a provider retries
+    any other answer, and a refused request would be refused every time."""
     return {
         name.replace(NUL, REPLACEMENT): value.replace(NUL, REPLACEMENT)
         for name, value in form.items()
