@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.errors import FieldError
+from engine.platform.csv_dialect import dialect_of
 
 NUL = "\x00"
 MESSAGE = "contains U+0000 (NUL), which no text may hold"
@@ -56,7 +57,7 @@ def in_csv(body: bytes, charset: str = "utf-8", root: Loc = ("body",)) -> list[F
     if text is None or NUL not in text:
         return []
     try:
-        return _cells_with_nul(csv.reader(io.StringIO(text), _dialect(text)), root)
+        return _cells_with_nul(csv.reader(io.StringIO(text), dialect_of(text)), root)
     except csv.Error:
         return []  # malformed: the parser says so
 
@@ -109,17 +110,3 @@ def decoded(body: bytes, charset: str) -> str | None:
         return body.decode(codec)
     except (LookupError, UnicodeDecodeError):
         return None  # the parser refuses the body as it is
-
-
-def _dialect(text: str) -> type[csv.Dialect]:
-    """The feeds' choice of delimiter, from the header line."""
-    first = text.split("\n", 1)[0]
-    if "," in first:
-        return csv.excel
-    if first.count(";") > first.count("\t"):
-        return _Semicolon
-    return csv.excel_tab if "\t" in first else csv.excel
-
-
-class _Semicolon(csv.excel):
-    delimiter = ";"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +20,7 @@ from engine.platform.clock import SystemClock
 from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import Api
+from tests.fixtures.workload import unknown_customer_readings as readings
 
 FEED = json.dumps([{"customer": "c", "value": 1.5, "padding": "x" * 100}] * 200).encode()
 
@@ -108,21 +108,6 @@ def limited(db_url: str, tmp_path: Path) -> Iterator[Api]:
     with TestClient(create_app(runtime)) as test_client:
         yield Api(test_client)
     runtime.db.dispose()
-
-
-def readings(count: int) -> list[dict[str, object]]:
-    start = datetime(2026, 3, 1, tzinfo=UTC)
-    return [
-        {
-            "customer": "nobody",
-            "metric": "electricity.consumption",
-            "start": (start + timedelta(hours=i)).isoformat(),
-            "duration": 3600,
-            "value": 1.0,
-            "unit": "kWh",
-        }
-        for i in range(count)
-    ]
 
 
 def test_a_key_past_its_rows_per_second_gets_429_and_another_key_goes_on(limited: Api) -> None:

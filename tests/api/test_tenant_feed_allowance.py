@@ -7,7 +7,6 @@ and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +18,13 @@ from engine.platform.clock import SystemClock
 from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.api import PROBLEM_JSON, Api, TenantHandle, bearer
+from tests.fixtures.workload import unknown_customer_readings
 
 READINGS = "/v1/feeds/readings"
 
 
-def readings(count: int) -> list[dict[str, object]]:
-    """``count`` rows for a customer nobody registered: each is rejected, and counted, since
-    parsing and checking them is the work an allowance bounds."""
-    start = datetime(2026, 3, 1, tzinfo=UTC)
-    return [
-        {
-            "customer": "nobody",
-            "metric": "electricity.consumption",
-            "start": (start + timedelta(hours=i)).isoformat(),
-            "duration": 3600,
-            "value": 1.0,
-            "unit": "kWh",
-        }
-        for i in range(count)
-    ]
-
-
 def feed(api: Api, headers: dict[str, str], rows: int) -> Any:
-    return api.client.post(READINGS, headers=headers, json=readings(rows))
+    return api.client.post(READINGS, headers=headers, json=unknown_customer_readings(rows))
 
 
 def assert_over_allowance(api: Api, headers: dict[str, str], rate: int) -> int:

@@ -17,18 +17,15 @@ from engine.feeds.parsing.rows import (
     merge_rejections,
     parse_objects,
 )
+from engine.platform.csv_dialect import dialect_of
 
 REQUIRED_COLUMNS = ("customer", "metric", "start", "value", "unit")
-
-
-class _Semicolon(csv.excel):
-    delimiter = ";"
 
 
 def parse_csv(body: bytes, now: datetime, charset: str = "utf-8") -> ParseResult:
     """CSV with a header row naming the reading fields; ``end`` may replace ``duration``."""
     text = decode_text(body, charset)
-    reader = csv.reader(io.StringIO(text), _dialect(text))
+    reader = csv.reader(io.StringIO(text), dialect_of(text))
     try:
         header = _header(next(reader, None))
         items, rejections = _records(reader, header)
@@ -39,15 +36,6 @@ def parse_csv(body: bytes, now: datetime, charset: str = "utf-8") -> ParseResult
     if extra:
         result.notes.append(f"ignored columns: {', '.join(extra)}")
     return result
-
-
-def _dialect(text: str) -> type[csv.Dialect]:
-    first = text.split("\n", 1)[0]
-    if "," in first:
-        return csv.excel
-    if first.count(";") > first.count("\t"):
-        return _Semicolon
-    return csv.excel_tab if "\t" in first else csv.excel
 
 
 def _header(first: list[str] | None) -> list[str]:
