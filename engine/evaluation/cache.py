@@ -9,8 +9,9 @@ each batch reads the epoch once and drops the tenant's entries when it moved, in
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, UOWTransaction
@@ -65,26 +66,41 @@ class IngestCache:
             return found
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def read_through(
+    known: Mapping[K, V],
+    keys: Iterable[K],
+    load: Callable[[list[K]], Mapping[K, V]],
+    keep: MutableMapping[K, V] | None = None,
+) -> dict[K, V]:
+    """The values of ``keys`` found in ``known``, loading only the others in one call (and
+    remembering what was loaded in ``keep``)."""
+    found: dict[K, V] = {}
+    missing: list[K] = []
+    for key in keys:
+        value = known.get(key)
+        if value is None:
+            missing.append(key)
+        else:
+            found[key] = value
+    if missing:
+        loaded = load(missing)
+        if keep is not None:
+            keep.update(loaded)
+        found.update(loaded)
+    return found
+
+
 def refs_through(
     entries: TenantEntries,
     refs: Iterable[str],
     load: Callable[[list[str]], dict[str, CustomerRef]],
 ) -> dict[str, CustomerRef]:
     """Customer references resolved from memory, loading only those not seen yet."""
-    known = entries.refs
-    found: dict[str, CustomerRef] = {}
-    missing: list[str] = []
-    for ref in refs:
-        customer = known.get(ref)
-        if customer is None:
-            missing.append(ref)
-        else:
-            found[ref] = customer
-    if missing:
-        loaded = load(missing)
-        known.update(loaded)
-        found.update(loaded)
-    return found
+    return read_through(entries.refs, refs, load, keep=entries.refs)
 
 
 def plans_through(

@@ -29,7 +29,7 @@ from engine.evaluation.aggregation import (
     WindowCache,
     earliest_start,
 )
-from engine.evaluation.cache import TenantEntries, plans_through
+from engine.evaluation.cache import TenantEntries, plans_through, read_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
 from engine.evaluation.plan import Plan
 from engine.evaluation.ports import AggregateStore
@@ -235,17 +235,7 @@ class ThresholdEvaluator:
     ) -> dict[AggregateKey, Totals]:
         if not known:
             return store.aggregates.get(keys)
-        found: dict[AggregateKey, Totals] = {}
-        missing: list[AggregateKey] = []
-        for key in keys:
-            totals = known.get(key)
-            if totals is None:
-                missing.append(key)
-            else:
-                found[key] = totals
-        if missing:
-            found.update(store.aggregates.get(missing))
-        return found
+        return read_through(known, keys, store.aggregates.get)
 
     @staticmethod
     def _maybe_stored(changes: Changes, stored: Mapping[AggregateKey, Totals]) -> bool:
