@@ -14,11 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Container, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
 from typing import Any, NamedTuple
-
-import numpy as np
-import numpy.typing as npt
 
 from engine.customers.refs import CustomerRef
 from engine.evaluation.aggregation import (
@@ -33,8 +29,9 @@ from engine.evaluation.cache import TenantEntries, plans_through, read_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
 from engine.evaluation.plan import Plan
 from engine.evaluation.ports import AggregateStore
+from engine.evaluation.recognised import Work, decide_recognised
 from engine.evaluation.repository import EvaluationRepository
-from engine.evaluation.stats import StatsReader, unit_scale
+from engine.evaluation.stats import StatsReader
 from engine.evaluation.totals import AggregateKey, Totals
 from engine.feeds.records import ReadingRow
 from engine.models import NotificationStatus
@@ -46,14 +43,12 @@ from rules import state as machine
 from rules.aggregates import baseline_of
 from rules.condition import evaluate
 from rules.context import Context
-from rules.shapes import Bound, Shape, window_columns
 from rules.trigger import assess
 from rules.windows import Window
 
 log = logging.getLogger("nudge.evaluation")
 
 StateKey = tuple[str, int]  # trigger id, window start
-Work = list[tuple[Plan, Slot, list[AggregateKey]]]  # a trigger, a window, what it reads
 
 
 class Step(NamedTuple):
@@ -408,67 +403,3 @@ class ThresholdEvaluator:
             summary=summary,
             reason=reason,
         )
-
-
-class _Group(NamedTuple):
-    shape: Shape
-    items: list[int]
-    found: list[Totals | None]
-    bounds: list[tuple[Bound, ...]]
-
-
-def decide_recognised(
-    work: Work, totals: Mapping[AggregateKey, Totals | None]
-) -> tuple[Work, set[int]]:
-    """The work items that need their condition run, in order, and the positions among them
-    where a recognised condition is known to hold. The items left out are windows where a
-    recognised condition is false: for a rule that does not re-arm on leave a false condition
-    changes no state and decides nothing, so they are only counted (`_evaluate` counts
-    ``len(work)``)."""
-    # Grouped by the shape object (one per recognised rule version): hashing a shape's
-    # comparisons for each window would cost more than deciding it.
-    # Each group: its shape, its items' positions, their windows' totals, their bounds.
-    groups: dict[int, _Group] = {}
-    full: list[int] = []
-    get = totals.get
-    for i, (plan, _, keys) in enumerate(work):
-        shape, bound = plan.shape, plan.bounds
-        if shape is None or bound is None:
-            full.append(i)
-            continue
-        group = groups.get(id(shape))
-        if group is None:
-            group = groups[id(shape)] = _Group(shape, [], [], [])
-        group.items.append(i)
-        group.found.append(get(keys[0]))
-        group.bounds.append(bound)
-    if not groups:
-        return work, set()
-    hits: list[int] = []
-    for shape, items, found, bounds in groups.values():
-        decided = shape.decide(_columns(shape, found), shape.stack(bounds))
-        hits.extend(items[j] for j in np.flatnonzero(decided).tolist())
-    if not hits:
-        return [work[i] for i in full], set()
-    held = set(hits)
-    order = sorted([*full, *hits])
-    return [work[i] for i in order], {n for n, i in enumerate(order) if i in held}
-
-
-_EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "")
-
-
-def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDArray[Any]]:
-    """The windows' stored totals as `Shape.decide` reads them (as `StatsReader` scales them;
-    a window without readings reads 0 everywhere)."""
-    rows = [t if t is not None and t.samples else _EMPTY for t in found]
-    totals, samples, lows, highs, _, lasts, _, _, units = zip(*rows, strict=True)
-    total, low, high, last = (np.array(c, dtype=np.float64) for c in (totals, lows, highs, lasts))
-    count = np.array(samples, dtype=np.int64)
-    used = set(compress(units, samples))
-    scale: float | npt.NDArray[np.float64] = 1.0
-    if len(used) == 1:
-        scale = unit_scale(used.pop())
-    elif used:
-        scale = np.array([unit_scale(u) if n else 1.0 for u, n in zip(units, samples, strict=True)])
-    return window_columns(shape.aggregates, total, count, low, high, last, scale)
