@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -13,12 +14,77 @@ from sqlalchemy.orm import undefer
 from sqlmodel import Session, col, select
 
 from engine.models import OPEN_STATUSES, DeliveryAttempt, Notification, NotificationStatus
+from engine.models.types import JSONDocument, UTCDateTime
+from engine.platform.driver_sql import DriverStatements, chunks
+
+_TABLE = Notification.__table__  # type: ignore[attr-defined]
+_DEFAULTS = {c.name: c.default.arg for c in _TABLE.c if c.default is not None}
+_JSON = frozenset(c.name for c in _TABLE.c if isinstance(c.type, JSONDocument))
+_TIMES = frozenset(c.name for c in _TABLE.c if isinstance(c.type, UTCDateTime))
+_ROWS = 400  # rows in one multi-row INSERT (25 columns: 10,000 parameters)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """A UTC datetime as SQLAlchemy stores it on SQLite (naive UTC, always microseconds)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    )
+
+
+def _pg_time(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
+def _plain(value: Any) -> Any:
+    """Enum members as their value (what a VARCHAR column stores)."""
+    return str(value) if isinstance(value, str) and type(value) is not str else value
+
+
+class _NotificationRows(DriverStatements):
+    def insert_unique(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """The rows through the driver, several to a statement, the same column values as
+        SQLAlchemy would store (JSON text from ``json.dumps``, UTC datetimes; column defaults
+        for columns the rows leave out)."""
+        given = list(rows[0])
+        defaults = {k: v for k, v in _DEFAULTS.items() if k not in rows[0]}
+        names = [*given, *defaults]
+        time = _sqlite_time if self.sqlite else _pg_time
+        convert: list[tuple[str, Callable[[Any], Any]]] = [
+            (n, json.dumps if n in _JSON else time if n in _TIMES else _plain) for n in given
+        ]
+        cast = "" if self.sqlite else "::jsonb"
+        marks = ", ".join(f"{self.mark}{cast}" if n in _JSON else self.mark for n in names)
+        extra = list(defaults.values())
+        inserted: set[str] = set()
+        for chunk in chunks(rows, _ROWS):
+            sql = (
+                f"INSERT INTO notifications ({', '.join(names)}) VALUES "
+                + ", ".join([f"({marks})"] * len(chunk))
+                + " ON CONFLICT (trigger_id, occurrence, transition) DO NOTHING RETURNING id"
+            )
+            params: list[Any] = []
+            for row in chunk:
+                params.extend(f(row[n]) for n, f in convert)
+                params.extend(extra)
+            inserted.update(r[0] for r in self._query(sql, params))
+        return inserted
 
 
 class NotificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        self._rows = _NotificationRows(session)
 
     def insert_unique(self, values: dict[str, Any]) -> bool:
         """Insert unless (trigger, occurrence, transition) exists; True if inserted."""
@@ -33,18 +99,11 @@ class NotificationRepository:
     def insert_unique_many(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         """Insert each row unless its (trigger, occurrence, transition) exists already or an
         earlier row of ``rows`` has it; the ids inserted. The same rows as `insert_unique` one
-        by one in this order, in a few statements (batched by SQLAlchemy's insertmanyvalues;
-        rows must all name the same columns)."""
+        by one in this order, in a few statements through the driver (a batch where many
+        windows cross decides many; rows must all name the same columns)."""
         if not rows:
             return set()
-        table = Notification.__table__  # type: ignore[attr-defined]
-        statement = (
-            self._insert(table)
-            .on_conflict_do_nothing(index_elements=["trigger_id", "occurrence", "transition"])
-            .returning(table.c.id)
-        )
-        result = self.session.connection().execute(statement, list(rows))
-        return set(result.scalars())
+        return self._rows.insert_unique(rows)
 
     def get(self, notification_id: str) -> Notification | None:
         return self.session.get(Notification, notification_id)
