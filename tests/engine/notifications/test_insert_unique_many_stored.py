@@ -15,10 +15,10 @@ from sqlmodel import Session, col
 
 from engine.models import Notification, NotificationStatus, Trigger
 from engine.notifications.repository import NotificationRepository
-from engine.platform.ids import new_id
 from engine.processes.runtime import Runtime
 from tests.fixtures.api import Api
 from tests.fixtures.rules import DAILY_ENERGY, publish
+from tests.fixtures.workload import notification_row
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 COLUMNS = [c.name for c in Notification.__table__.c]  # type: ignore[attr-defined]
@@ -53,26 +53,24 @@ def rows(tenant_id: str, customer_id: str, trigger_id: str) -> list[dict[str, An
     ]
     out = []
     for n, (at, why) in enumerate(zip(times, whys, strict=True)):
+        occurrence = f"day:2026-03-0{n + 1}"
+        row = notification_row(
+            tenant_id,
+            (trigger_id, customer_id),
+            occurrence,
+            at,
+            channel="email",
+            context=why,
+            now=at,
+        )
         out.append(
             {
-                "id": new_id("ntf"),
-                "tenant_id": tenant_id,
-                "customer_id": customer_id,
-                "trigger_id": trigger_id,
-                "rule_key": DAILY_ENERGY["key"],
-                "rule_version": 1,
-                "topic": "energy",
-                "urgency": "normal",
-                "occurrence": f"day:2026-03-0{n + 1}",
-                "transition": "fire",
+                **row,
                 "status": NotificationStatus.suppressed if n else NotificationStatus.pending,
                 "reason": "late: 7.0 h" if n else None,
-                "due_at": at,
-                "why": why,
                 "channel_order": ["email", "sms"][:n],
                 "requires_ack": bool(n % 2),
                 "created_at": at - timedelta(seconds=n),
-                "updated_at": at,
             }
         )
     return out
