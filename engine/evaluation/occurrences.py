@@ -14,8 +14,8 @@ from engine.evaluation.kinds import EventKind, Verdict
 from engine.evaluation.notices import Notices
 from engine.evaluation.notices import occurrence as occurrence
 from engine.evaluation.ports import NotificationStore
-from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.schedule import ScheduleRule
+from engine.evaluation.stores import EvaluationStores
 from engine.models import Event
 
 EVENT_KINDS: dict[str, type[EventKind]] = {kind.name: kind for kind in (EventRule, ScheduleRule)}
@@ -31,13 +31,13 @@ class OccurrenceEvaluator:
         return self.notices.notifications
 
     def triggers_for(
-        self, triggers: EvaluationRepository, customer_id: str, event_type: str
+        self, stores: EvaluationStores, customer_id: str, event_type: str
     ) -> list[ActiveTrigger]:
         """The customer's active triggers of every event-driven kind watching this type."""
         return [
             trigger
             for kind in self.kinds
-            for trigger in triggers.active([customer_id], kind, event_types=[event_type])
+            for trigger in stores.triggers.active([customer_id], kind, event_types=[event_type])
         ]
 
     def decide(

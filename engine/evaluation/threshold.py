@@ -32,6 +32,7 @@ from engine.evaluation.ports import AggregateStore
 from engine.evaluation.recognised import Work, decide_recognised
 from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.stats import StatsReader
+from engine.evaluation.stores import EvaluationStores
 from engine.evaluation.totals import AggregateKey, Totals
 from engine.feeds.records import ReadingRow
 from engine.models import NotificationStatus
@@ -112,7 +113,7 @@ class ThresholdEvaluator:
 
     def plans(
         self,
-        triggers: EvaluationRepository,
+        stores: EvaluationStores,
         customers: Mapping[str, CustomerRef],
         rows: Sequence[ReadingRow],
         cached: TenantEntries | None = None,
@@ -120,7 +121,7 @@ class ThresholdEvaluator:
         """Plans of the threshold triggers these readings feed."""
 
         def load(ids: list[str]) -> list[Plan]:
-            active = triggers.active(ids, "threshold")
+            active = stores.triggers.active(ids, "threshold")
             return [Plan.of(t, customers[t.customer_id]) for t in active]
 
         ids, metrics = {r[0] for r in rows}, {r[1] for r in rows}
@@ -129,8 +130,7 @@ class ThresholdEvaluator:
 
     def prepare(
         self,
-        store: AggregateStore,
-        triggers: EvaluationRepository,
+        stores: EvaluationStores,
         customers: Mapping[str, CustomerRef],
         plans: list[Plan],
         new: Sequence[ReadingRow],
@@ -142,7 +142,7 @@ class ThresholdEvaluator:
         fired: Container[StateKey] = frozenset(),
         fed: set[tuple[str, str]] | None = None,
     ) -> Prepared | None:
-        """Evaluate on a snapshot (``store`` and ``triggers`` read it); nothing is written.
+        """Evaluate on a snapshot (``stores`` read it); nothing is written.
         ``new`` and ``corrected`` hold only readings some plan watches (`watched`).
         ``guessed``: ``new`` holds readings not looked up; None if the window totals show that
         one of them may be stored already (then look them up and prepare again). ``known``:
@@ -154,6 +154,7 @@ class ThresholdEvaluator:
         state there is not stepped again (the condition still runs where it would, for the
         counts). ``fed``: `watched` of ``plans``, if the caller has it already."""
         fed = watched(plans) if fed is None else fed
+        store, triggers = stores.windows, stores.triggers
         aggregator = Aggregator(store, self.windows, customers)
         changes = aggregator.changes(new, corrected, {p.stream for p in plans})
         deltas, recompute = changes.deltas, changes.recompute
@@ -174,8 +175,7 @@ class ThresholdEvaluator:
 
     def commit(
         self,
-        store: AggregateStore,
-        triggers: EvaluationRepository,
+        stores: EvaluationStores,
         prepared: Prepared,
         known: MutableMapping[AggregateKey, Totals] | None = None,
     ) -> bool:
@@ -183,6 +183,7 @@ class ThresholdEvaluator:
         aggregates, and the states and decisions if the evaluation's inputs are unchanged.
         False (with nothing of the evaluation stored) if they moved. ``known`` learns the
         totals as stored, for the next batch to take as they are."""
+        store, triggers = stores.windows, stores.triggers
         aggregator = Aggregator(store, self.windows, {})
         planned = prepared.planned
         fresh = aggregator.apply_unmoved(

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from engine.customers.refs import CustomerRef
-from engine.feeds.events_repository import EventRepository
 from engine.feeds.parsing import EventRow
+from engine.feeds.stores import FeedStores
 from engine.models import Event
 from engine.platform.ids import new_id
 
@@ -46,10 +46,15 @@ def as_stored(customer: CustomerRef, row: EventRow, now: datetime) -> Event:
     )
 
 
+def active_of_type(feeds: FeedStores, customer_id: str, type_: str) -> list[Event]:
+    """The customer's active events of one type, oldest first."""
+    return feeds.events.active_of_type(customer_id, type_)
+
+
 def store_event(
-    events: EventRepository, customer: CustomerRef, row: EventRow, now: datetime
+    feeds: FeedStores, customer: CustomerRef, row: EventRow, now: datetime
 ) -> tuple[Event, Outcome]:
-    key = event_key(row)
+    events, key = feeds.events, event_key(row)
     event = events.find(customer.id, row.type, key, for_update=True)
     if event is None:
         event = as_stored(customer, row, now)

@@ -12,8 +12,8 @@ from engine.customers.refs import CustomerRef
 from engine.feeds.parsing import ReadingRow as ParsedRow
 from engine.feeds.parsing import Rejection
 from engine.feeds.records import ReadingKey, ReadingRow
-from engine.feeds.repository import ReadingRepository
 from engine.feeds.schemas import BatchResult
+from engine.feeds.stores import FeedStores
 
 KnownUnits = MutableMapping[tuple[str, str], str]  # (tenant, metric) → its one unit
 
@@ -38,7 +38,7 @@ class Stored:
 
 
 def metric_units(
-    readings: ReadingRepository, known: KnownUnits, tenant_id: str, rows: Sequence[ParsedRow]
+    feeds: FeedStores, known: KnownUnits, tenant_id: str, rows: Sequence[ParsedRow]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Each metric's one unit (set by its first reading ever), and the metrics this batch
     would give their unit first. Units read back from the database are kept in ``known``;
@@ -47,16 +47,17 @@ def metric_units(
     missing = {m: u for m, u in units.items() if (tenant_id, m) not in known}
     first: dict[str, str] = {}
     if missing:
-        stored = readings.metric_units(tenant_id, missing)
+        stored = feeds.readings.metric_units(tenant_id, missing)
         known.update({(tenant_id, m): u for m, u in stored.items()})
         first = {m: u for m, u in missing.items() if m not in stored}
     return {m: known.get((tenant_id, m), u) for m, u in units.items()}, first
 
 
-def claim_units(readings: ReadingRepository, tenant_id: str, first: Mapping[str, str]) -> bool:
+def claim_units(feeds: FeedStores, tenant_id: str, first: Mapping[str, str]) -> bool:
     """Give these metrics their unit; False if a concurrent batch gave one another unit."""
     if not first:
         return True
+    readings = feeds.readings
     readings.claim_metric_units(tenant_id, first)
     return readings.metric_units(tenant_id, first) == dict(first)
 
@@ -95,9 +96,9 @@ def keyed(
     return out
 
 
-def classify(readings: ReadingRepository, rows: Sequence[ReadingRow]) -> Stored:
+def classify(feeds: FeedStores, rows: Sequence[ReadingRow]) -> Stored:
     """What `store` would do with ``rows``, read without writing."""
-    stored = readings.stored([r[:4] for r in rows]) if rows else {}
+    stored = feeds.readings.stored([r[:4] for r in rows]) if rows else {}
     new, corrected, duplicate = [], [], 0
     for row in rows:
         found = stored.get(row[:4])
@@ -110,8 +111,9 @@ def classify(readings: ReadingRepository, rows: Sequence[ReadingRow]) -> Stored:
     return Stored(new, corrected, duplicate)
 
 
-def store(readings: ReadingRepository, rows: Sequence[ReadingRow], batch: str) -> Stored:
+def store(feeds: FeedStores, rows: Sequence[ReadingRow], batch: str) -> Stored:
     """Insert what is new; classify the rest as duplicates or corrections, and correct."""
+    readings = feeds.readings
     inserted = readings.insert_new(rows)
     if inserted == len(rows):
         return Stored(list(rows), [], 0)

@@ -20,6 +20,7 @@ from engine.errors import NotFound
 from engine.evaluation.active import ActiveTrigger
 from engine.evaluation.kinds import Verdict
 from engine.evaluation.occurrences import OccurrenceEvaluator
+from engine.feeds.events import active_of_type
 from engine.ingest.phases import try_again
 from engine.ingest.stores import StoresOver
 from engine.models import Event
@@ -77,7 +78,7 @@ class ScheduleCatchUp:
             if customer is None:
                 raise NotFound(f"customer {trigger.customer_id} not found")
             ref = CustomerRef.of(customer)
-            events = reads.events.active_of_type(ref.id, event_type)
+            events = active_of_type(reads.feeds, ref.id, event_type)
             now = self.clock.now()
             verdicts = [self.occurrences.decide(trigger, e, ref, now) for e in events]
         return Reminders(trigger, ref, [_seen(e) for e in events], verdicts)
@@ -90,7 +91,7 @@ class ScheduleCatchUp:
         customer = self.write.customers.get(trigger.tenant_id, trigger.customer_id)
         if customer is None or CustomerRef.of(customer) != decided.customer:
             return False
-        events = self.write.events.active_of_type(trigger.customer_id, event_type)
+        events = active_of_type(self.write.feeds, trigger.customer_id, event_type)
         if [_seen(e) for e in events] != decided.seen:
             return False
         for event, verdict in zip(events, decided.verdicts, strict=True):

@@ -72,7 +72,7 @@ class EventFeedService:
                 continue
             wakes = (customer.id, row.type)
             if wakes not in watching:
-                watching[wakes] = self.occurrences.triggers_for(reads.triggers, *wakes)
+                watching[wakes] = self.occurrences.triggers_for(reads.evaluation, *wakes)
             event = as_stored(customer, row, now)
             verdicts = [
                 (t, self.occurrences.decide(t, event, customer, now)) for t in watching[wakes]
@@ -88,7 +88,7 @@ class EventFeedService:
             return None
         now = self.clock.now()
         for row, customer, verdicts in draft.rows:
-            event, outcome = store_event(writes.events, customer, row, now)
+            event, outcome = store_event(writes.feeds, customer, row, now)
             setattr(result, outcome, getattr(result, outcome) + 1)
             if outcome != "duplicate":
                 result.evaluated += 1

@@ -87,12 +87,12 @@ class FeedService:
         refs = {row.customer for row in parsed.rows}
         found = refs_through(entries, refs, lambda m: reads.customers.by_refs(tenant_id, m))
         units, first = store.metric_units(
-            reads.readings, self.cache.metric_units, tenant_id, parsed.rows
+            reads.feeds, self.cache.metric_units, tenant_id, parsed.rows
         )
         keyed = store.keyed(tenant_id, parsed.rows, found, units, received, batch)
         rows = list(keyed.rows.values())
         by_id = {c.id: c for c in found.values()}
-        plans = self.evaluator.plans(reads.triggers, by_id, rows, entries)
+        plans = self.evaluator.plans(reads.evaluation, by_id, rows, entries)
         fed = watched(plans)
         feeding = [r for r in rows if (r[0], r[1]) in fed]
         prepared = self._prepare(reads, by_id, plans, fed, feeding, entries, exact)
@@ -116,8 +116,7 @@ class FeedService:
         fired = entries.fired if self.cache.skip_fired else frozenset()
         if not exact:
             prepared = evaluator.prepare(
-                reads.windows,
-                reads.triggers,
+                reads.evaluation,
                 customers,
                 plans,
                 feeding,
@@ -130,10 +129,9 @@ class FeedService:
             )
             if prepared is not None:
                 return prepared
-        expected = store.classify(reads.readings, feeding)
+        expected = store.classify(reads.feeds, feeding)
         prepared = evaluator.prepare(
-            reads.windows,
-            reads.triggers,
+            reads.evaluation,
             customers,
             plans,
             expected.new,
@@ -152,16 +150,16 @@ class FeedService:
         # its aggregates, or is among the triggers this batch maintains them for.
         if writes.tenants.epoch(tenant_id, hold=True) != draft.epoch:
             return None
-        if not store.claim_units(writes.readings, tenant_id, draft.first_units):
+        if not store.claim_units(writes.feeds, tenant_id, draft.first_units):
             return None
-        stored = store.store(writes.readings, draft.rows, batch)
+        stored = store.store(writes.feeds, draft.rows, batch)
         if stored.duplicate or stored.corrected:
             if not prepared.classified_as(stored.new, stored.corrected):
                 return None
         elif prepared.corrected or len(prepared.new) != draft.feeding:
             return None  # every reading was new, unlike what was evaluated
         entries = draft.entries
-        if not self.evaluator.commit(writes.windows, writes.triggers, prepared, entries.totals):
+        if not self.evaluator.commit(writes.evaluation, prepared, entries.totals):
             if prepared.moved == "totals":
                 entries.totals = None
             return None

@@ -1,9 +1,10 @@
 """What a batch reads and writes through, over one session.
 
 Ingest composes feeds (readings and events as stored) and evaluation (trigger states, window
-aggregates, decisions): it works with their stores directly. Of other domains it needs only
-what the interfaces below name; the wiring (`engine.processes.container.ingest_stores`)
-builds every store, so ingest constructs none."""
+aggregates, decisions): it hands each its own stores, as the one value that domain defines,
+and names no repository. Of other domains it needs only what the interfaces below name; the
+wiring (`engine.processes.container.ingest_stores`) builds every store, so ingest constructs
+none."""
 
 from __future__ import annotations
 
@@ -14,11 +15,9 @@ from typing import Protocol
 from sqlmodel import Session
 
 from engine.customers.refs import CustomerRef
-from engine.evaluation.aggregates_repository import AggregateRepository
-from engine.evaluation.ports import AggregateStore, NotificationStore
-from engine.evaluation.repository import EvaluationRepository
-from engine.feeds.events_repository import EventRepository
-from engine.feeds.repository import ReadingRepository
+from engine.evaluation.ports import NotificationStore
+from engine.evaluation.stores import EvaluationStores
+from engine.feeds.stores import FeedStores
 from engine.models import Customer
 
 
@@ -41,16 +40,9 @@ class TenantEpochs(Protocol):
 class Stores:
     customers: CustomerDirectory
     tenants: TenantEpochs
-    readings: ReadingRepository
-    events: EventRepository
-    triggers: EvaluationRepository
-    aggregates: AggregateRepository
+    feeds: FeedStores
+    evaluation: EvaluationStores
     notifications: NotificationStore
-
-    @property
-    def windows(self) -> AggregateStore:
-        """Window aggregates with the stored readings they are rebuilt from."""
-        return AggregateStore(self.aggregates, self.readings)
 
 
 StoresOver = Callable[[Session], Stores]

@@ -38,11 +38,13 @@ from engine.evaluation.occurrences import OccurrenceEvaluator
 from engine.evaluation.ports import AggregateStore
 from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.status import TriggerWindows
+from engine.evaluation.stores import EvaluationStores
 from engine.evaluation.threshold import ThresholdEvaluator
 from engine.feeds.erasure import FeedErasure
 from engine.feeds.events_repository import EventRepository
 from engine.feeds.repository import ReadingRepository
 from engine.feeds.stored import StoredReadings
+from engine.feeds.stores import FeedStores
 from engine.history.repository import HistoryRepository
 from engine.history.service import HistoryService
 from engine.idempotency.repository import IdempotencyRepository
@@ -110,13 +112,13 @@ class Ingest:
 def ingest_stores(session: Session) -> Stores:
     """The stores a batch (or a schedule trigger's catch-up) reads and writes, over one
     session: the unit of work's own, or a read snapshot beside it."""
+    readings = ReadingRepository(session)
+    windows = AggregateStore(AggregateRepository(session), readings)
     return Stores(
         customers=CustomerRepository(session),
         tenants=TenantRepository(session),
-        readings=ReadingRepository(session),
-        events=EventRepository(session),
-        triggers=EvaluationRepository(session),
-        aggregates=AggregateRepository(session),
+        feeds=FeedStores(readings, EventRepository(session)),
+        evaluation=EvaluationStores(EvaluationRepository(session), windows),
         notifications=NotificationRepository(session),
     )
 
@@ -140,15 +142,16 @@ def build_ingest(
         history,
         clock,
         occurrences,
-        TriggerWindows(stores.triggers, AggregateStore(stores.aggregates, stores.readings)),
+        TriggerWindows(stores.evaluation.triggers, stores.evaluation.windows),
         ScheduleCatchUp(session, ingest_stores, occurrences, clock),
     )
     catalog.on_retire = triggers.rule_retired
     threshold = ThresholdEvaluator(decisions, clock)
     feeds = FeedService(phases, threshold, decisions, cache, clock)
     events = EventFeedService(phases, occurrences, decisions, clock)
-    erasure = FeedErasure(stores.readings, stores.events)
-    return Ingest(catalog, triggers, feeds, events, StoredReadings(stores.readings), erasure)
+    readings = stores.feeds.readings
+    erasure = FeedErasure(readings, stores.feeds.events)
+    return Ingest(catalog, triggers, feeds, events, StoredReadings(readings), erasure)
 
 
 class Services:
