@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import PROBLEM_BASE, InvalidInput, NudgeError, RetryLater
@@ -106,19 +107,21 @@ def _render_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers["Allow"] = ", ".join(_allowed_methods(request))
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem(
         exc.status_code, PROBLEM_BASE + slug, str(exc.detail), "", request.url.path, headers
     )
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """The methods the OpenAPI document lists for this path (Starlette names only one)."""
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the app's routes take at this path, pages included (Starlette names none)."""
     allowed: set[str] = set()
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(pattern, request.url.path):
-            allowed |= {method.upper() for method in operations}
+    for route in iter_route_contexts(request.app.routes):
+        template, methods = route.path_format, route.methods
+        if template and methods:
+            pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))
+            if re.fullmatch(pattern, request.url.path):
+                allowed |= methods
     return sorted(allowed)
 
 

@@ -3,6 +3,7 @@ by email or SMS, signing out and the language switch."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
@@ -108,8 +109,9 @@ def fresh_link(
     if check.customer is None:
         return visitor.page("login.html", address="")
     client = request.client.host if request.client else "?"
-    if not _limits(request).allow(check.customer.id, client, visitor.now):
-        return _too_many(visitor)
+    wait = _limits(request).refusal(check.customer.id, client, visitor.now)
+    if wait:
+        return _too_many(visitor, wait)
     letter = access.letter_for(check.customer)
     background.add_task(send_letters, settings, [letter] if letter else [])
     return visitor.page(
@@ -142,8 +144,9 @@ def request_link(
         errors = [("address", visitor.t("login.address.error"))]
         return visitor.page("login.html", 400, address=address, errors=errors)
     client = request.client.host if request.client else "?"
-    if not _limits(request).allow(address, client, visitor.now):
-        return _too_many(visitor)
+    wait = _limits(request).refusal(address, client, visitor.now)
+    if wait:
+        return _too_many(visitor, wait)
     letters = access.letters_for_address(address)
     background.add_task(send_letters, settings, letters)
     return visitor.page("login_sent.html", address=address)
@@ -165,10 +168,12 @@ def choose_language(visitor: VisitorDep, to: str = "", next: str = "/me") -> Red
     return visitor.redirect(next if local else "/me")
 
 
-def _too_many(visitor: Visitor) -> HTMLResponse:
-    return visitor.page(
+def _too_many(visitor: Visitor, wait: float) -> HTMLResponse:
+    page = visitor.page(
         "message.html",
         429,
         title=visitor.t("error.too_many"),
         message=visitor.t("error.too_many.text"),
     )
+    page.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return page

@@ -13,9 +13,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.middleware import WatchedSend
+from api.problems import allowed_methods
 from api.web.deps import CsrfRejected, LoginRequired
 from api.web.visitor import Visitor, visitor_for
-from engine.errors import NudgeError
+from engine.errors import NudgeError, RetryLater
 from engine.platform.db import is_contention, is_nul_refusal, is_unavailable
 
 log = logging.getLogger("nudge.api")
@@ -87,13 +88,28 @@ def _pages_first(previous: Handler) -> Handler:
             return error_page(request, 500)
         status = int(getattr(exc, "status", 0) or getattr(exc, "status_code", 0) or 400)
         if is_page(request):
-            return error_page(request, 404 if status in (401, 404) else status)
-        if is_link(request) and (status in (403, 404) or isinstance(exc, RequestValidationError)):
-            return link_page(request, 404 if status == 404 else 403)
+            page = error_page(request, 404 if status in (401, 404) else status)
+            return _keeping_headers(page, request, exc)
+        if is_link(request):
+            if status in (403, 404) or isinstance(exc, RequestValidationError):
+                return link_page(request, 404 if status == 404 else 403)
+            return _keeping_headers(error_page(request, status), request, exc)
         result = previous(request, exc)
         return await result if isinstance(result, Awaitable) else result
 
     return handle
+
+
+def _keeping_headers(page: Response, request: Request, exc: Any) -> Response:
+    """An error page says what the problem would have said in its headers: the methods a
+    405 takes (RFC 9110 requires them) and when to try again."""
+    if page.status_code == 405:
+        page.headers["Allow"] = ", ".join(allowed_methods(request))
+    if isinstance(exc, RetryLater):
+        page.headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, StarletteHTTPException) and exc.headers and "Retry-After" in exc.headers:
+        page.headers["Retry-After"] = exc.headers["Retry-After"]
+    return page
 
 
 def install(app: FastAPI) -> None:

@@ -17,8 +17,9 @@ class SlidingLimit:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str, now: float) -> bool:
-        """Count a request for ``key`` at ``now``; False when it is over the limit."""
+    def refusal(self, key: str, now: float) -> float:
+        """Count a request for ``key`` at ``now``: 0 within the limit; over it, the seconds
+        until the oldest request counted leaves the window (the request is not counted)."""
         with self._lock:
             hits = self._hits.get(key)
             if hits is None:
@@ -28,9 +29,9 @@ class SlidingLimit:
             while hits and hits[0] <= now - self.window_s:
                 hits.popleft()
             if len(hits) >= self.limit:
-                return False
+                return hits[0] + self.window_s - now
             hits.append(now)
-            return True
+            return 0.0
 
     def _forget_idle(self, now: float) -> None:
         idle = [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window_s]
@@ -49,6 +50,7 @@ class SignInLimits:
         self.address = SlidingLimit(per_address, window_s)
         self.client = SlidingLimit(per_client, window_s)
 
-    def allow(self, address: str, client: str, now: float) -> bool:
-        client_ok = self.client.allow(client, now)
-        return self.address.allow(address.strip().lower(), now) and client_ok
+    def refusal(self, address: str, client: str, now: float) -> float:
+        """Count a request: 0 if both limits take it, else the seconds to wait (Retry-After)."""
+        by_client = self.client.refusal(client, now)
+        return max(self.address.refusal(address.strip().lower(), now), by_client)

@@ -14,6 +14,7 @@ from api.app import create_app
 from api.deps import portal_views
 from api.web.session import CSRF_COOKIE, SESSION_COOKIE
 from engine.delivery.links import manage_token, manage_url
+from engine.errors import Busy
 from engine.platform.config import Settings
 from engine.processes.runtime import Runtime
 from tests.conftest import make_settings
@@ -124,13 +125,16 @@ def test_login_answers_the_same_for_known_and_unknown_addresses(api: Api) -> Non
 
 def test_login_requests_are_rate_limited_per_address(api: Api) -> None:
     form = api.client.get("/me/login")
-    codes = [
+    answers = [
         api.client.post(
             "/me/login", data={"address": "eve@example.com", "csrf_token": csrf(form.text)}
-        ).status_code
+        )
         for _ in range(6)
     ]
-    assert codes == [200] * 5 + [429]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    refused = answers[-1]
+    assert refused.headers["content-type"].startswith("text/html")
+    assert 0 < int(refused.headers["retry-after"]) <= 3600  # when, as the API would say it
 
 
 def _link_in(received: SmtpServer) -> str:
@@ -213,6 +217,19 @@ def test_an_unexpected_error_on_a_page_is_a_page(api: Api, monkeypatch: pytest.M
     assert "Something went wrong" in page.text and "boom" not in page.text
 
 
+def test_a_busy_page_says_when_to_try_again(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    tenant, customer = _customer(api)
+    sign_in(api.client, manage_link(api, tenant, str(customer["id"])))
+
+    def busy(*_: object) -> None:
+        raise Busy("the database kept refusing", retry_after=7)
+
+    monkeypatch.setitem(api.client.app.dependency_overrides, portal_views, lambda: busy())
+    page = api.client.get("/me")
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["retry-after"] == "7"
+
+
 def test_a_sign_in_link_by_sms_in_german(api: Api, settings: Settings) -> None:
     _customer(api, locale="de-DE", phone="+4915112345678", consents=[{"channel": "sms"}])
     form = api.client.get("/me/login")
@@ -256,3 +273,22 @@ def test_an_expired_link_sends_a_fresh_one_on_request(
     answer = api.client.post("/me/link/fresh", data={"token": old, "csrf_token": csrf(page.text)})
     assert answer.status_code == 200 and "a new link is on its way" in answer.text
     assert str(sign_in(api.client, _link_in(smtp_server)).url).endswith("/me")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/v1/unsubscribe?token=x", {"GET", "POST"}),
+        ("DELETE", "/v1/ack?token=x", {"GET", "POST"}),
+        ("PUT", "/me", {"GET"}),
+        ("DELETE", "/me/login", {"GET", "POST"}),
+    ],
+)
+def test_a_wrong_method_on_a_page_or_a_link_is_a_page_naming_the_methods_it_takes(
+    api: Api, method: str, path: str, allowed: set[str]
+) -> None:
+    answer = api.client.request(method, path)
+    assert answer.status_code == 405
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1" in answer.text
+    assert set(answer.headers["allow"].replace(" ", "").split(",")) == allowed
