@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete
-from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.customers.refs import CustomerRef
 from engine.errors import Conflict
 from engine.models import ContactKind, ContactPoint, Customer
-from engine.models.types import decoded, json_text
+from engine.models.types import decoded
+from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
+
+
+class _CustomerRows(DriverStatements):
+    def by(self, column: str, tenant_id: str, refs: list[str]) -> list[tuple[Any, ...]]:
+        """(ref, id, tenant, timezone, locale, attributes) of live customers whose ``column``
+        is among ``refs``, the attributes as the driver gives them (see `decoded`)."""
+        m, rows = self.mark, []
+        for chunk in chunks(refs, IN_CHUNK):
+            sql = (
+                f"SELECT {column}, id, tenant_id, timezone, locale, attributes FROM customers "
+                f"WHERE tenant_id = {m} AND erased_at IS NULL "
+                f"AND {column} IN ({', '.join([m] * len(chunk))})"
+            )
+            rows.extend(self._query(sql, [tenant_id, *chunk]))
+        return rows
 
 
 class CustomerRepository:
@@ -73,19 +90,12 @@ class CustomerRepository:
     def by_refs(self, tenant_id: str, refs: list[str]) -> dict[str, CustomerRef]:
         """Live customers of a tenant found by external id or, failing that, by nudge id.
 
-        Plain column queries, not ORM objects: this runs on every ingested batch."""
-        c = Customer.__table__.c  # type: ignore[attr-defined]
+        Through the driver, not ORM objects or Core results: this runs on every ingested
+        batch, and a tenant's first batches look up one customer per reading."""
+        rows = _CustomerRows(self.session)
         found: dict[str, CustomerRef] = {}
-        for column in (c.external_id, c.id):
+        for column in ("external_id", "id"):
             missing = [ref for ref in refs if ref not in found]
-            for i in range(0, len(missing), 500):
-                query = columns(
-                    column, c.id, c.tenant_id, c.timezone, c.locale, json_text(c.attributes)
-                ).where(
-                    c.tenant_id == tenant_id,
-                    c.erased_at.is_(None),
-                    column.in_(missing[i : i + 500]),
-                )
-                for ref, id_, tenant, zone, locale, attributes in self.session.execute(query).all():
-                    found[ref] = CustomerRef(id_, tenant, zone, locale, decoded(attributes))
+            for ref, id_, tenant, zone, locale, attributes in rows.by(column, tenant_id, missing):
+                found[ref] = CustomerRef(id_, tenant, zone, locale, decoded(attributes))
         return found
