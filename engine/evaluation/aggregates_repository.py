@@ -43,7 +43,7 @@ _AGGREGATE_COLUMNS = (
 )
 
 
-def _aggregate_row(key: AggregateKey, t: Sequence[Any]) -> tuple[Any, ...]:
+def aggregate_row(key: AggregateKey, t: Sequence[Any]) -> tuple[Any, ...]:
     """Parameters in the order of ``_AGGREGATE_COLUMNS``, from `Totals` or a running list in
     its order (total, samples, low, high, last_start, last_value, covered_until, end, unit)."""
     return (*key, t[7], t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[8])
@@ -63,7 +63,7 @@ def unmoved_rows(windows: Iterable[tuple[AggregateKey, Totals | None, Totals]]) 
     insert, update = rows.inserted.append, rows.updated.append
     for key, before, after in windows:
         if before is None:
-            insert(_aggregate_row(key, after))
+            insert(aggregate_row(key, after))
         else:
             update((*after[:7], *key, *before))
     return rows
@@ -81,7 +81,7 @@ class AggregateRepository(DriverStatements):
             return {}
         if self.sqlite:
             return self._add_in_chunks(list(deltas.items()))
-        rows = [_aggregate_row(key, t) for key, t in sorted(deltas.items())]
+        rows = [aggregate_row(key, t) for key, t in sorted(deltas.items())]
         # One statement over 13 arrays: psycopg would parse a query with 13 placeholders a row
         # on every call, which cost more than the statement itself.
         source = f"SELECT {_UNNESTED} ORDER BY ord"
@@ -95,7 +95,7 @@ class AggregateRepository(DriverStatements):
         for chunk in chunks(items, _UPSERT_CHUNK):
             params: list[Any] = []
             for key, t in chunk:
-                params += _aggregate_row(key, t)
+                params += aggregate_row(key, t)
             values = ", ".join([self._marks(13)] * len(chunk))
             sql = self._upsert_adding(f"VALUES {values}") + f" RETURNING {_RETURNED}"
             found.update(self._totals(self._query(sql, params)))
@@ -156,7 +156,7 @@ class AggregateRepository(DriverStatements):
 
     def replace(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:
         """Overwrite aggregates recomputed from the readings (after corrections)."""
-        values = [_aggregate_row(key, t) for key, t in rows]
+        values = [aggregate_row(key, t) for key, t in rows]
         sql = (
             f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
             'ON CONFLICT (customer_id, metric, "window", start) DO UPDATE SET '

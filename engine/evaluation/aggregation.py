@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from engine.evaluation.aggregates_repository import UnmovedRows, unmoved_rows
+from engine.evaluation.aggregates_repository import UnmovedRows, aggregate_row, unmoved_rows
 from engine.evaluation.ports import AggregateStore
 from engine.evaluation.totals import AggregateKey, Totals
 from engine.feeds.records import ReadingRow
@@ -86,11 +86,6 @@ def _nothing(window_end: int, unit: str) -> list[Any]:
     return [0.0, 0, _INF, -_INF, _NONE_START, 0.0, _NONE_START, window_end, unit, _NONE_END]
 
 
-def earliest_start(delta: Sequence[Any]) -> int:
-    """The earliest start among the readings a delta adds."""
-    return int(delta[9])
-
-
 class Changes(NamedTuple):
     """What a batch does to the aggregates of the streams evaluation watches: each window's
     delta (in the order of `Totals`), the windows corrections make recompute, and the windows
@@ -106,6 +101,15 @@ class Unmoved(NamedTuple):
     parameters that store them where nothing moved (SQLite)."""
 
     fresh: dict[AggregateKey, Totals]
+    rows: UnmovedRows
+
+
+class Added(NamedTuple):
+    """The windows a batch only adds to (`Aggregator.added`): their totals after the batch,
+    their stored totals before it (None: no row), and what `unmoved` would write."""
+
+    predicted: dict[AggregateKey, Totals]
+    before: dict[AggregateKey, Totals | None]
     rows: UnmovedRows
 
 
@@ -190,9 +194,9 @@ class Aggregator:
         planned: Unmoved | None = None,
     ) -> dict[AggregateKey, Totals] | None:
         """`apply`, for a batch evaluated on windows that held ``before`` (None: no row) and
-        are to hold ``predicted`` (`predict`): the new totals of windows that only gained
-        readings, each as predicted, or None if one of them moved meanwhile (the caller rolls
-        back). SQLite writes each window's predicted totals where its row still holds
+        are to hold ``predicted`` (`added`, `recomputed`): the new totals of windows that only
+        gained readings, each as predicted, or None if one of them moved meanwhile (the caller
+        rolls back). SQLite writes each window's predicted totals where its row still holds
         ``before``, checked by the statement itself (``planned``: `unmoved` of the same
         arguments, if worked out already); PostgreSQL adds in key order and compares what the
         statement answers."""
@@ -210,26 +214,57 @@ class Aggregator:
         self.fresh = planned.fresh
         return planned.fresh
 
-    def predict(
-        self,
+    @staticmethod
+    def added(
         changes: Changes,
-        rows: Sequence[ReadingRow],
         stored: Mapping[AggregateKey, Totals],
-    ) -> dict[AggregateKey, Totals | None]:
-        """The totals `apply` will leave, worked out from a snapshot: ``stored`` (the
-        aggregates as they are) plus the deltas, and recomputed windows from their stored
-        readings with ``rows`` (this batch's new and corrected readings) laid over them.
-        Same operations in the same order as the database: equal floats, not close ones."""
-        predicted: dict[AggregateKey, Totals | None] = {}
+        *,
+        guessed: bool = False,
+        rows: bool = False,
+    ) -> Added | None:
+        """The windows a batch only adds to (not recomputed), in one pass: the totals `apply`
+        will leave in each, worked out from a snapshot (``stored``, the aggregates as they are,
+        plus the deltas: same operations in the same order as the database, so equal floats,
+        not close ones), its stored totals (None: no row) and, if ``rows``, the statement
+        parameters of `unmoved`. ``guessed``: the new readings were not looked up; None if one
+        of them may be stored already (its window's stored totals cover its start: one
+        starting at or after ``covered_until`` cannot be stored)."""
         recompute = changes.recompute
+        predicted: dict[AggregateKey, Totals] = {}
+        before: dict[AggregateKey, Totals | None] = {}
+        statements = UnmovedRows([], [])
+        insert, update = statements.inserted.append, statements.updated.append
+        get = stored.get
         for key, delta in changes.deltas.items():
-            if key not in recompute:
-                before = stored.get(key)
-                predicted[key] = (
-                    Totals._make(delta[:9]) if before is None else _added(before, delta)
-                )
-        overlay = self._overlay(changes.recompute, rows)
-        for key, window in changes.recompute.items():
+            if recompute and key in recompute:
+                continue
+            was = get(key)
+            if was is None:
+                now = _tuple(Totals, delta[:9])
+                if rows:
+                    insert(aggregate_row(key, now))
+            else:
+                # samples, and the delta's earliest start against covered_until
+                if guessed and was[1] and delta[9] < was[6]:
+                    return None
+                now = _added(was, delta)
+                if rows:  # as `unmoved_rows` puts them
+                    update((*now[:7], *key, *was))
+            predicted[key] = now
+            before[key] = was
+        return Added(predicted, before, statements)
+
+    def recomputed(
+        self, recompute: Mapping[AggregateKey, Window], rows: Sequence[ReadingRow]
+    ) -> dict[AggregateKey, Totals | None]:
+        """The totals `apply` will leave in the windows corrections make recompute: their
+        stored readings with ``rows`` (this batch's new and corrected readings) laid over
+        them, folded in order."""
+        predicted: dict[AggregateKey, Totals | None] = {}
+        if not recompute:
+            return predicted
+        overlay = self._overlay(recompute, rows)
+        for key, window in recompute.items():
             start, end = self.windows.ts(window), self.windows.end_ts(window)
             readings = {
                 (s, d): (v, u)

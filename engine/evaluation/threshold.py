@@ -23,7 +23,6 @@ from engine.evaluation.aggregation import (
     Slot,
     Unmoved,
     WindowCache,
-    earliest_start,
 )
 from engine.evaluation.cache import TenantEntries, plans_through, read_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
@@ -161,15 +160,20 @@ class ThresholdEvaluator:
         work, earlier = self._work(plans, changes)
         added = [k for k in deltas if k not in recompute] if recompute else list(deltas)
         stored = self._stored(store, [*added, *sorted(earlier)], known)
-        if guessed and self._maybe_stored(changes, stored):
-            return None
-        totals = aggregator.predict(changes, [*new, *corrected], stored)
+        sqlite = store.aggregates.sqlite
+        only_added = aggregator.added(changes, stored, guessed=guessed, rows=sqlite)
+        if only_added is None:
+            return None  # a reading taken as new may be stored already
+        fresh, before = only_added.predicted, only_added.before
+        totals: dict[AggregateKey, Totals | None] = dict(fresh)
+        totals.update(aggregator.recomputed(recompute, [*new, *corrected]))
         totals.update({k: stored.get(k) for k in earlier})
-        before = {k: stored.get(k) for k in added}
         prepared = Prepared(changes, fed, new, corrected, totals, {}, before)
-        if store.aggregates.sqlite:
-            planned = prepared.planned = aggregator.unmoved(changes, before, totals)
-            prepared.unread = [k for k in totals if k not in planned.fresh]
+        if sqlite:
+            prepared.planned = Unmoved(fresh, only_added.rows)
+            prepared.unread = (
+                [k for k in totals if k not in fresh] if len(totals) > len(fresh) else []
+            )
         self._evaluate(prepared, triggers, work, fast, fired)
         return prepared
 
@@ -232,19 +236,6 @@ class ThresholdEvaluator:
         if not known:
             return store.aggregates.get(keys)
         return read_through(known, keys, store.aggregates.get)
-
-    @staticmethod
-    def _maybe_stored(changes: Changes, stored: Mapping[AggregateKey, Totals]) -> bool:
-        """Whether a reading taken as new may be stored already: its window's stored totals
-        cover its start (one starting at or after ``covered_until`` cannot be stored)."""
-        deltas = changes.deltas
-        for key, totals in stored.items():
-            delta = deltas.get(key)
-            if delta is None or not totals.samples:
-                continue
-            if earliest_start(delta) < totals.covered_until:
-                return True
-        return False
 
     def _evaluate(
         self,
