@@ -65,6 +65,30 @@ class _TriggerRows(DriverStatements):
         return found
 
 
+class _Decoded:
+    """`decoded` of JSON objects of plain values, each text decoded once: triggers of a
+    batch mostly share their parameters' text (a rule's defaults, a few common limits).
+    Each caller gets its own copy."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return decoded(raw)  # decoded by the driver already (PostgreSQL)
+        found = self._seen.get(raw)
+        if found is None:
+            value = decoded(raw)
+            if not isinstance(value, dict) or not all(map(_plain, value.values())):
+                return value
+            found = self._seen[raw] = value
+        return dict(found)
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)
+
+
 class EvaluationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -85,6 +109,7 @@ class EvaluationRepository:
         unique = list(dict.fromkeys(customer_ids))
         rows = self._rows.active(unique, kind, metrics, event_types)
         versions = self._live_versions({row[3] for row in rows})
+        params_of = _Decoded()
         return [
             ActiveTrigger(
                 id_,
@@ -92,7 +117,7 @@ class EvaluationRepository:
                 customer,
                 version_id,
                 *versions[version_id],
-                decoded(params),
+                params_of(params),
                 decoded(channels),
             )
             for id_, tenant, customer, version_id, params, channels in rows
