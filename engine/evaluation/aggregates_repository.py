@@ -117,10 +117,10 @@ class AggregateRepository(DriverStatements):
         m = self.mark
         changed = 0
         if rows.inserted:
-            changed += self._execmany(
-                f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS}) VALUES {self._marks(13)} "
-                'ON CONFLICT (customer_id, metric, "window", start) DO NOTHING',
+            changed += self._insert_rows(
+                f"INSERT INTO window_aggregates ({_AGGREGATE_COLUMNS})",
                 rows.inserted,
+                'ON CONFLICT (customer_id, metric, "window", start) DO NOTHING',
             )
         if rows.updated:
             checks = " AND ".join(f"{c} IS {m}" for c in _CHECKED)

@@ -18,7 +18,6 @@ _READINGS_UNNESTED = (
     "%s::integer[], %s::varchar[], %s::float8[], %s::varchar[], %s::varchar[], %s::bigint[], "
     "%s::varchar[]) WITH ORDINALITY AS x(c, m, s, d, t, v, u, q, r, b, ord) ORDER BY ord"
 )
-_ROWS_A_STATEMENT = 400  # 10 parameters a row: 4,000 a statement, under SQLite's 32,766
 _READING_COLUMNS = (
     "customer_id, metric, start, duration, tenant_id, value, unit, quality, received_at, batch"
 )
@@ -55,26 +54,13 @@ class ReadingRepository(DriverStatements):
         conflict = "ON CONFLICT (customer_id, metric, start, duration) DO NOTHING"
         if not rows:
             return 0
-        if self.sqlite:
-            return self._insert_multirow(rows, conflict)
+        if self.sqlite:  # many rows a statement
+            return self._insert_rows(f"INSERT INTO readings ({_READING_COLUMNS})", rows, conflict)
         # One statement over one array per column, in key order (see `_in_key_order`).
         sql = f"INSERT INTO readings ({_READING_COLUMNS}) SELECT {_READINGS_UNNESTED} {conflict}"
         with closing(self._cursor()) as cursor:
             cursor.execute(sql, [list(c) for c in zip(*self._in_key_order(rows), strict=True)])
             return int(cursor.rowcount or 0)
-
-    def _insert_multirow(self, rows: Sequence[ReadingRow], conflict: str) -> int:
-        """SQLite: rows inserted by multi-row statements (`_ROWS_A_STATEMENT` a statement),
-        which spares the step and reset per row of ``executemany``."""
-        inserted = 0
-        one = self._marks(10)
-        with closing(self._cursor()) as cursor:
-            for chunk in chunks(rows, _ROWS_A_STATEMENT):
-                values = ", ".join([one] * len(chunk))
-                sql = f"INSERT INTO readings ({_READING_COLUMNS}) VALUES {values} {conflict}"
-                cursor.execute(sql, [v for row in chunk for v in row])
-                inserted += int(cursor.rowcount or 0)
-        return inserted
 
     def stored(self, keys: Sequence[ReadingKey]) -> dict[ReadingKey, tuple[float, str]]:
         """Value and batch id of each stored reading among ``keys``, asked for by (metric,
