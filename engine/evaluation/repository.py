@@ -3,6 +3,7 @@ objects: this runs on every batch) and each trigger's per-window state."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -13,9 +14,10 @@ from sqlmodel import Session, col, select
 from engine.evaluation.active import ActiveTrigger
 from engine.models import Rule, RuleStatus, RuleVersion, TriggerState
 from engine.models.types import decoded
-from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
+from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks, sqlite_time
 
 _CHUNK = 400  # state keys in one IN list
+_STATE_COLUMNS = "trigger_id, window_start, window_end, state, last_value, updated_at"
 
 
 class _TriggerRows(DriverStatements):
@@ -44,6 +46,22 @@ class _TriggerRows(DriverStatements):
             )
             rows.extend(self._query(sql, [*chunk, kind, True, *extra]))
         return rows
+
+    def insert_states(self, rows: Sequence[dict[str, Any]]) -> None:
+        """SQLite: state rows (`_STATE_COLUMNS`), the state as JSON text from ``json.dumps``
+        and the time as SQLAlchemy stores it."""
+        values = [
+            (
+                r["trigger_id"],
+                r["window_start"],
+                r["window_end"],
+                json.dumps(r["state"]),
+                r["last_value"],
+                sqlite_time(r["updated_at"]),
+            )
+            for r in rows
+        ]
+        self._insert_rows(f"INSERT INTO trigger_states ({_STATE_COLUMNS})", values)
 
     def state_values(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Any]:
         """The stored state (as the driver gives the JSON column) of each (trigger, window
@@ -161,11 +179,16 @@ class EvaluationRepository:
         self.session.add(row)
 
     def insert_states(self, rows: Sequence[dict[str, Any]]) -> None:
-        """New states (no row yet for their trigger and window), as column values, in one
-        statement: a batch where many windows fire at once creates many."""
-        if rows:
-            table = TriggerState.__table__  # type: ignore[attr-defined]
-            self.session.connection().execute(insert(table), list(rows))
+        """New states (no row yet for their trigger and window), as column values, in a few
+        statements: a batch where many windows fire at once creates many. On SQLite through
+        the driver, stored as SQLAlchemy's column types store them."""
+        if not rows:
+            return
+        if self._rows.sqlite:
+            self._rows.insert_states(rows)
+            return
+        table = TriggerState.__table__  # type: ignore[attr-defined]
+        self.session.connection().execute(insert(table), list(rows))
 
     @contextmanager
     def flushed_together(self) -> Iterator[None]:

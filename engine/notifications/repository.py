@@ -15,26 +15,13 @@ from sqlmodel import Session, col, select
 
 from engine.models import OPEN_STATUSES, DeliveryAttempt, Notification, NotificationStatus
 from engine.models.types import JSONDocument, UTCDateTime
-from engine.platform.driver_sql import DriverStatements, chunks
+from engine.platform.driver_sql import DriverStatements, chunks, sqlite_time
 
 _TABLE = Notification.__table__  # type: ignore[attr-defined]
 _DEFAULTS = {c.name: c.default.arg for c in _TABLE.c if c.default is not None}
 _JSON = frozenset(c.name for c in _TABLE.c if isinstance(c.type, JSONDocument))
 _TIMES = frozenset(c.name for c in _TABLE.c if isinstance(c.type, UTCDateTime))
 _ROWS = 400  # rows in one multi-row INSERT (25 columns: 10,000 parameters)
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A UTC datetime as SQLAlchemy stores it on SQLite (naive UTC, always microseconds)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    v = value.astimezone(UTC)
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-    )
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
@@ -58,7 +45,7 @@ class _NotificationRows(DriverStatements):
         given = list(rows[0])
         defaults = {k: v for k, v in _DEFAULTS.items() if k not in rows[0]}
         names = [*given, *defaults]
-        time = _sqlite_time if self.sqlite else _pg_time
+        time = sqlite_time if self.sqlite else _pg_time
         convert: list[tuple[str, Callable[[Any], Any]]] = [
             (n, json.dumps if n in _JSON else time if n in _TIMES else _plain) for n in given
         ]

@@ -9,9 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import closing
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
+
+
+def sqlite_time(value: datetime | None) -> str | None:
+    """A UTC datetime as SQLAlchemy stores it on SQLite (naive UTC, always microseconds)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    )
+
 
 CHUNK = 400
 IN_CHUNK = 900  # ids in one IN list (SQLite allows 32,766 parameters)
