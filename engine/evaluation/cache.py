@@ -109,14 +109,25 @@ def plans_through(
     load: Callable[[list[str]], list[Plan]],
 ) -> list[Plan]:
     """Plans of these customers' active threshold triggers, loading only customers not seen yet."""
-    wanted = list(dict.fromkeys(customer_ids))
-    missing = [c for c in wanted if c not in entries.plans]
-    if missing:
-        loaded: dict[str, list[Plan]] = {c: [] for c in missing}
-        for plan in load(missing):
-            loaded[plan.trigger.customer_id].append(plan)
-        entries.plans.update(loaded)
-    return [p for c in wanted for p in entries.plans[c]]
+    wanted = dict.fromkeys(customer_ids)
+    known = entries.plans
+    found: list[Plan] = []
+    missing: list[str] = []
+    for customer in wanted:
+        plans = known.get(customer)
+        if plans is None:
+            missing.append(customer)
+        elif missing:
+            continue  # all of them are listed below, in order
+        elif plans:
+            found.extend(plans)
+    if not missing:
+        return found
+    loaded: dict[str, list[Plan]] = {c: [] for c in missing}
+    for plan in load(missing):
+        loaded[plan.trigger.customer_id].append(plan)
+    known.update(loaded)
+    return [p for c in wanted for p in known[c]]
 
 
 def _changed_tenants(session: Session) -> set[str]:

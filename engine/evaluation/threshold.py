@@ -284,14 +284,19 @@ class ThresholdEvaluator:
         append = work.append
         earlier: set[AggregateKey] = set()
         for plan in plans:
-            slots = touched.get(plan.stream)
+            stream = plan.stream
+            slots = touched.get(stream)
             if slots is None:
+                continue
+            if not plan.earlier:  # the condition reads this window only
+                customer, metric, kind = stream
+                for start, slot in slots.items():
+                    append((plan, slot, [(customer, metric, kind, start)]))
                 continue
             for slot in slots.values():
                 keys = self._keys(plan, slot)
                 append((plan, slot, keys))
-                if len(keys) > 1:
-                    earlier.update(k for k in keys if k not in deltas)
+                earlier.update(k for k in keys if k not in deltas)
         return work, earlier
 
     def _keys(self, plan: Plan, slot: Slot) -> list[AggregateKey]:
