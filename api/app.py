@@ -72,8 +72,6 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
     problems.install(app)
     input_guard.install(app)
     openapi.install(app)
-    pages.install(app)
-    console.install(app)
     routers = (
         health.router,
         tenants.router,
@@ -87,8 +85,12 @@ def create_app(runtime: Runtime | None = None, *, dispatch: bool = False) -> Fas
         webhooks.router,
         links.router,
     )
+    # The JSON API first: a request is matched against the routes in order, and nearly all
+    # requests are the API's (the pages' and console's paths share no prefix with it).
     for router in routers:
         app.include_router(router)
+    pages.install(app)
+    console.install(app)
     limit = runtime.settings.max_body_bytes
     app.add_middleware(RetryOnContentionMiddleware, policy=lambda: runtime.retry_policy)
     app.add_middleware(
