@@ -8,14 +8,16 @@ over the request's session by `engine.processes.container` and shared within the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine.auth.limits import attempt_names
-from engine.auth.service import Authenticator, Principal, key_id_of
+from engine.auth.service import Authenticator, Caller, Principal, key_id_of
 from engine.catalog.backtest import BacktestService
 from engine.catalog.service import CatalogService
 from engine.consent.service import ConsentService
@@ -24,7 +26,7 @@ from engine.console.deliveries import ConsoleDeliveries
 from engine.console.rules import ConsoleRules
 from engine.console.templates import ConsoleTemplates
 from engine.customers.service import CustomerService
-from engine.errors import Unauthorized
+from engine.errors import NotFound, Unauthorized
 from engine.history.service import HistoryService
 from engine.inbound.links import Links
 from engine.inbound.service import InboundService
@@ -51,11 +53,11 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return get_runtime(request).settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     return get_runtime(request).clock
 
 
@@ -63,9 +65,28 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def request_unit_of_work(request: Request) -> Iterator[Services]:
-    with get_runtime(request).services() as services:
+async def request_unit_of_work(request: Request) -> AsyncIterator[Services]:
+    """The request's services over one unit of work. Opened on the event loop (a session
+    touches the database only at its first statement); committed, or rolled back, in a
+    worker thread. Every dependency without I/O is `async` too: each sync one is a trip to
+    the thread pool, and under load each trip waits for the GIL."""
+    work = get_runtime(request).services()
+    services = work.__enter__()
+    # Not limited by the thread pool's capacity: a unit of work that holds a connection must
+    # always be able to give it back (FastAPI ends its own sync context managers so too).
+    ending = anyio.CapacityLimiter(1)
+    try:
         yield services
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            kept = await anyio.to_thread.run_sync(
+                work.__exit__, type(exc), exc, exc.__traceback__, limiter=ending
+            )
+        if not kept:
+            raise
+    else:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(work.__exit__, None, None, None, limiter=ending)
 
 
 # "function" scope commits when the route returns, before the answer goes out: a client that
@@ -73,95 +94,95 @@ def request_unit_of_work(request: Request) -> Iterator[Services]:
 _Work = Annotated[Services, Depends(request_unit_of_work, scope="function")]
 
 
-def tenant_service(work: _Work) -> TenantService:
+async def tenant_service(work: _Work) -> TenantService:
     return work.tenants
 
 
-def authenticator(work: _Work) -> Authenticator:
+async def authenticator(work: _Work) -> Authenticator:
     return work.auth
 
 
-def history_service(work: _Work) -> HistoryService:
+async def history_service(work: _Work) -> HistoryService:
     return work.history
 
 
-def consent_service(work: _Work) -> ConsentService:
+async def consent_service(work: _Work) -> ConsentService:
     return work.consent
 
 
-def preferences_service(work: _Work) -> PreferencesService:
+async def preferences_service(work: _Work) -> PreferencesService:
     return work.preferences
 
 
-def customer_service(work: _Work) -> CustomerService:
+async def customer_service(work: _Work) -> CustomerService:
     return work.customers
 
 
-def privacy_service(work: _Work) -> PrivacyService:
+async def privacy_service(work: _Work) -> PrivacyService:
     return work.privacy
 
 
-def catalog_service(work: _Work) -> CatalogService:
+async def catalog_service(work: _Work) -> CatalogService:
     return work.catalog
 
 
-def backtest_service(work: _Work) -> BacktestService:
+async def backtest_service(work: _Work) -> BacktestService:
     return work.backtest
 
 
-def trigger_service(work: _Work) -> TriggerService:
+async def trigger_service(work: _Work) -> TriggerService:
     return work.triggers
 
 
-def feed_service(work: _Work) -> FeedService:
+async def feed_service(work: _Work) -> FeedService:
     return work.feeds
 
 
-def event_feed_service(work: _Work) -> EventFeedService:
+async def event_feed_service(work: _Work) -> EventFeedService:
     return work.events
 
 
-def template_service(work: _Work) -> TemplateService:
+async def template_service(work: _Work) -> TemplateService:
     return work.templates
 
 
-def inbound_service(work: _Work) -> InboundService:
+async def inbound_service(work: _Work) -> InboundService:
     return work.inbound
 
 
-def inbound_links(work: _Work) -> Links:
+async def inbound_links(work: _Work) -> Links:
     return work.inbound.links
 
 
-def notification_service(work: _Work) -> NotificationService:
+async def notification_service(work: _Work) -> NotificationService:
     return work.notifications
 
 
-def portal_access(work: _Work) -> PortalAccess:
+async def portal_access(work: _Work) -> PortalAccess:
     return work.portal_access
 
 
-def portal_views(work: _Work) -> PortalViews:
+async def portal_views(work: _Work) -> PortalViews:
     return work.portal_views
 
 
-def preview_service(work: _Work) -> PreviewService:
+async def preview_service(work: _Work) -> PreviewService:
     return work.preview
 
 
-def console_rules(work: _Work) -> ConsoleRules:
+async def console_rules(work: _Work) -> ConsoleRules:
     return work.console_rules
 
 
-def console_templates(work: _Work) -> ConsoleTemplates:
+async def console_templates(work: _Work) -> ConsoleTemplates:
     return work.console_templates
 
 
-def console_backtests(work: _Work) -> ConsoleBacktests:
+async def console_backtests(work: _Work) -> ConsoleBacktests:
     return work.console_backtests
 
 
-def console_deliveries(work: _Work) -> ConsoleDeliveries:
+async def console_deliveries(work: _Work) -> ConsoleDeliveries:
     return work.console_deliveries
 
 
@@ -197,14 +218,18 @@ bearer = HTTPBearer(
 )
 
 
-def get_principal(
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_caller(
     request: Request,
     auth: AuthenticatorDep,
     authorization: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
-) -> Principal:
-    """The caller. Failed attempts are counted per client and per key id; past the limit
-    the answer is 429 with Retry-After: for a client whatever it sends, for a key id only
-    to wrong secrets (its owner's right one still passes)."""
+) -> Caller:
+    """The caller and their tenant or customer, in one trip to the thread pool and a read
+    transaction of its own (`Authenticator.identify`). Failed attempts are counted per client
+    and per key id; past the limit the answer is 429 with Retry-After: for a client whatever
+    it sends, for a key id only to wrong secrets (its owner's right one still passes)."""
     credential = authorization.credentials.strip() if authorization else ""
     if not credential:
         raise Unauthorized("send Authorization: Bearer <key or token>")
@@ -212,50 +237,56 @@ def get_principal(
     names = attempt_names(request.client.host if request.client else None, key_id_of(credential))
     limiter.check(names)
     try:
-        return auth.authenticate(credential)
+        return auth.identify(credential, writes=request.method not in READS)
     except Unauthorized:
         limiter.failed(names)
         raise
 
 
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_principal(caller: CallerDep) -> Principal:
+    return caller.principal
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_admin(principal: PrincipalDep) -> Principal:
+async def require_admin(principal: PrincipalDep) -> Principal:
     principal.require(Role.admin)
     return principal
 
 
-def _tenant_of(principal: Principal, tenants: TenantService) -> Tenant:
-    assert principal.tenant_id is not None
-    return tenants.get_tenant(principal.tenant_id)
+def _tenant_of(caller: Caller) -> Tenant:
+    if caller.tenant is None:  # a key's tenant is never deleted: not seen in practice
+        raise NotFound(f"tenant {caller.principal.tenant_id} not found")
+    return caller.tenant
 
 
-def require_business(principal: PrincipalDep, tenants: TenantServiceDep) -> Tenant:
-    principal.require(Role.ops, Role.feed)
-    return _tenant_of(principal, tenants)
+async def require_business(caller: CallerDep) -> Tenant:
+    caller.principal.require(Role.ops, Role.feed)
+    return _tenant_of(caller)
 
 
-def require_ops(principal: PrincipalDep, tenants: TenantServiceDep) -> Tenant:
-    principal.require(Role.ops)
-    return _tenant_of(principal, tenants)
+async def require_ops(caller: CallerDep) -> Tenant:
+    caller.principal.require(Role.ops)
+    return _tenant_of(caller)
 
 
-def require_feed(principal: PrincipalDep, tenants: TenantServiceDep) -> Tenant:
-    principal.require(Role.feed)
-    return _tenant_of(principal, tenants)
+async def require_feed(caller: CallerDep) -> Tenant:
+    caller.principal.require(Role.feed)
+    return _tenant_of(caller)
 
 
-def current_customer(
-    principal: PrincipalDep, customers: CustomerServiceDep, request: Request
-) -> Customer:
-    principal.require("customer")
-    assert principal.tenant_id is not None and principal.customer_id is not None
-    customer = customers.find(principal.tenant_id, principal.customer_id)
-    if customer is None:
+async def current_customer(caller: CallerDep, request: Request) -> Customer:
+    caller.principal.require("customer")
+    if caller.customer is None:
         raise Unauthorized("this token's customer no longer exists")
-    request.state.customer_id = customer.id  # whose data a stored answer may hold
-    return customer
+    # Whose data a stored answer may hold (the principal's id: the customer's own attributes
+    # may be expired, and reading them here would query on the event loop).
+    request.state.customer_id = caller.principal.customer_id
+    return caller.customer
 
 
 def business_customer(

@@ -38,6 +38,7 @@ from engine.platform.db import (
 log = logging.getLogger("nudge.api")
 BULK_PREFIX = "/v1/feeds/"
 BULK_BYTES = 16 * 1024  # about a hundred readings: a feed smaller than this is a small write
+WRITES = frozenset({"PATCH", "PUT", "DELETE"})  # deferred only while no other writer is in line
 
 
 def is_bulk(scope: Scope) -> bool:
@@ -80,7 +81,7 @@ class RetryOnContentionMiddleware:
             deferred = reads_first and attempt == 0
             try:
                 with (
-                    deferred_writes() if deferred else nullcontext(),
+                    deferred_writes(scope["method"] in WRITES) if deferred else nullcontext(),
                     bulk_writes() if bulk else nullcontext(),
                 ):
                     return await self.app(scope, attempt_receive, watched)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.errors import Forbidden, Unauthorized
-from engine.models import Role
+from engine.models import Customer, Role, Tenant
 from engine.platform.clock import Clock
 from engine.platform.config import Settings
 from engine.platform.security import (
@@ -59,16 +61,66 @@ def _any(roles: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who is asking, with what a request needs of them: a business key's tenant, a customer
+    token's customer (None once it no longer exists)."""
+
+    principal: Principal
+    tenant: Tenant | None = None
+    customer: Customer | None = None
+
+
+CustomerLookup = Callable[[str, str], Customer | None]  # (tenant id, customer id)
+ReadsApart = Callable[[bool], AbstractContextManager[None]]  # (whether a write follows)
+
+
+def _no_customer(_tenant_id: str, _customer_id: str) -> Customer | None:
+    return None
+
+
+def _together(_reread: bool) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass(frozen=True)
 class CustomerToken:
     token: str
     expires_at: datetime
 
 
 class Authenticator:
-    def __init__(self, tenants: TenantService, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        tenants: TenantService,
+        settings: Settings,
+        clock: Clock,
+        customers: CustomerLookup = _no_customer,
+        reads_apart: ReadsApart = _together,
+    ) -> None:
         self.tenants = tenants  # whose API keys are checked
         self.settings = settings
         self.clock = clock
+        self._customers = customers
+        self._reads_apart = reads_apart
+
+    def identify(self, credential: str, writes: bool) -> Caller:
+        """The caller of a request and their tenant or customer, read in a transaction of its
+        own that ends before the request's work (`engine.platform.db.reads_apart`): on SQLite
+        no request waits for, or holds, the write lock while it is authenticated. ``writes``:
+        the request may write, so what is loaded here is read again when next used."""
+        with self._reads_apart(writes):
+            principal = self.authenticate(credential)
+            return Caller(principal, self._tenant_of(principal), self._customer_of(principal))
+
+    def _tenant_of(self, principal: Principal) -> Tenant | None:
+        business = principal.role in (Role.ops, Role.feed)
+        return self.tenants.find(principal.tenant_id) if business and principal.tenant_id else None
+
+    def _customer_of(self, principal: Principal) -> Customer | None:
+        tenant_id, customer_id = principal.tenant_id, principal.customer_id
+        if principal.role != "customer" or tenant_id is None or customer_id is None:
+            return None
+        return self._customers(tenant_id, customer_id)
 
     def authenticate(self, credential: str) -> Principal:
         if credential.startswith(TOKEN_PREFIX):

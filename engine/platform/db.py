@@ -62,10 +62,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    if conn.get_execution_options().get(_SNAPSHOT, False) or _DEFERRED.get():
+    gate = _GATES[conn.engine.url.render_as_string(hide_password=False)]
+    if conn.get_execution_options().get(_SNAPSHOT, False) or (
+        _DEFERRED.get() and not (_UNLESS_BUSY.get() and gate.occupied())
+    ):
         conn.exec_driver_sql("BEGIN")
         return
-    gate = _GATES[conn.engine.url.render_as_string(hide_password=False)]
     gate.enter(conn.info)
     try:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -105,6 +107,13 @@ class WriterGate:
         self._round = 0  # bulk writers finished so far
         self._small: Counter[int] = Counter()  # small writers waiting, by round of arrival
         self._bulk_due = 0  # bulk writers waiting past their patience
+        self._bulk_waiting = 0
+
+    def occupied(self) -> bool:
+        """Whether a writer holds the lock or waits for it: one beginning now would not be
+        the next to write."""
+        with self._changed:
+            return self._busy or bool(self._small) or self._bulk_waiting > 0
 
     def enter(self, holder: dict[Any, Any]) -> None:
         bulk, due, arrived = _BULK.get(), False, self._round
@@ -113,6 +122,7 @@ class WriterGate:
             if not bulk:
                 arrived = self._round
                 self._small[arrived] += 1
+            self._bulk_waiting += bulk
             try:
                 while True:
                     waited = time.monotonic() - started
@@ -130,6 +140,7 @@ class WriterGate:
                     if not self._small[arrived]:
                         del self._small[arrived]
                 self._bulk_due -= due
+                self._bulk_waiting -= bulk
             self._busy = True
             holder[_GATE_HELD] = (self, bulk)
 
@@ -173,22 +184,29 @@ def _sqlite_checkin(_dbapi: Any, record: Any) -> None:
 
 _SNAPSHOT = "nudge_snapshot"
 _DEFERRED: ContextVar[bool] = ContextVar("nudge_deferred_writes", default=False)
+_UNLESS_BUSY: ContextVar[bool] = ContextVar("nudge_deferred_unless_busy", default=False)
 _SQLITE_BUSY = 5  # the primary code of SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT...)
 
 
 @contextmanager
-def deferred_writes() -> Iterator[None]:
+def deferred_writes(unless_busy: bool = False) -> Iterator[None]:
     """SQLite transactions begun in this block (this thread or task and what it starts) are
     deferred: they read from a WAL snapshot without waiting for, or blocking, any writer.
     One that then writes takes the write lock only if no other writer holds it or committed
     since its snapshot; otherwise SQLite refuses at once (`is_write_refused`) and nothing of
     it is stored, so the work can run again as an ordinary writer. For work that mostly
-    only reads, such as a GET request."""
-    token = _DEFERRED.set(True)
+    only reads, such as a GET request.
+
+    With ``unless_busy``, for work that most likely writes (a PATCH, PUT or DELETE), one
+    begun while another writer of this process holds the lock or waits for it is an ordinary
+    writer at once, in line at the writer gate: deferred, it would be refused at its first
+    write after that writer committed, and run again anyway."""
+    tokens = _DEFERRED.set(True), _UNLESS_BUSY.set(unless_busy)
     try:
         yield
     finally:
-        _DEFERRED.reset(token)
+        _DEFERRED.reset(tokens[0])
+        _UNLESS_BUSY.reset(tokens[1])
 
 
 def is_write_refused(exc: BaseException) -> bool:
@@ -223,6 +241,21 @@ def end_reads(session: Session) -> None:
         raise RuntimeError("only a transaction that has written nothing is ended early")
     if session.in_transaction():
         session.commit()
+
+
+@contextmanager
+def reads_apart(session: Session, reread: bool) -> Iterator[None]:
+    """Reads in this block (who is asking) are a transaction of their own, ended with the
+    block: on SQLite a deferred one, so they neither wait for nor hold the write lock, whatever
+    the unit of work does next (a feed takes it as a bulk writer). With ``reread`` (the unit of
+    work may write), what they loaded is read again at its first use after the block, in the
+    transaction that may write it: nothing is written from rows another writer has changed
+    since. Refuses, as `end_reads`, if anything was written."""
+    with deferred_writes():
+        yield
+    end_reads(session)
+    if reread:
+        session.expire_all()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 
 from sqlmodel import Session
 
@@ -63,7 +63,7 @@ from engine.notifications.repository import NotificationRepository
 from engine.notifications.service import NotificationService
 from engine.platform.clock import Clock
 from engine.platform.config import Settings
-from engine.platform.db import after_commit
+from engine.platform.db import after_commit, reads_apart
 from engine.portal.access import PortalAccess
 from engine.portal.preview import PreviewService
 from engine.portal.repository import PortalRepository
@@ -181,7 +181,13 @@ class Services:
 
     @cached_property
     def auth(self) -> Authenticator:
-        return Authenticator(self.tenants, self.settings, self.clock)
+        return Authenticator(
+            self.tenants,
+            self.settings,
+            self.clock,
+            customers=lambda tenant_id, customer_id: self.customers.find(tenant_id, customer_id),
+            reads_apart=partial(reads_apart, self.session),
+        )
 
     @cached_property
     def history(self) -> HistoryService:
