@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import update
@@ -32,6 +33,25 @@ def _pg_time(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+class _Times:
+    """A datetime conversion remembered by value: a batch's decisions share a few times
+    (when it was evaluated, when each row is written)."""
+
+    def __init__(self, convert: Callable[[datetime | None], Any]) -> None:
+        self._convert = convert
+        self._seen: dict[datetime | None, Any] = {}
+
+    def __call__(self, value: datetime | None) -> Any:
+        try:
+            return self._seen[value]
+        except KeyError:
+            found = self._seen[value] = self._convert(value)
+            return found
+
+
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """Enum members as their value (what a VARCHAR column stores)."""
     return str(value) if isinstance(value, str) and type(value) is not str else value
@@ -45,10 +65,15 @@ class _NotificationRows(DriverStatements):
         given = list(rows[0])
         defaults = {k: v for k, v in _DEFAULTS.items() if k not in rows[0]}
         names = [*given, *defaults]
-        time = sqlite_time if self.sqlite else _pg_time
-        convert: list[tuple[str, Callable[[Any], Any]]] = [
-            (n, json.dumps if n in _JSON else time if n in _TIMES else _plain) for n in given
+        time = _Times(sqlite_time if self.sqlite else _pg_time)
+        # Columns whose values are converted, by position; the rest go as they are (enum
+        # members as their value: what a VARCHAR column stores).
+        special: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, json.dumps if n in _JSON else time)
+            for i, n in enumerate(given)
+            if n in _JSON or n in _TIMES
         ]
+        pick = itemgetter(*given)
         cast = "" if self.sqlite else "::jsonb"
         marks = ", ".join(f"{self.mark}{cast}" if n in _JSON else self.mark for n in names)
         extra = list(defaults.values())
@@ -61,8 +86,11 @@ class _NotificationRows(DriverStatements):
             )
             params: list[Any] = []
             for row in chunk:
-                params.extend(f(row[n]) for n, f in convert)
-                params.extend(extra)
+                values = [v if type(v) in _AS_IS else _plain(v) for v in pick(row)]
+                for i, convert in special:
+                    values[i] = convert(values[i])
+                params += values
+                params += extra
             inserted.update(r[0] for r in self._query(sql, params))
         return inserted
 
