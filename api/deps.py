@@ -9,6 +9,8 @@ over the request's session by `engine.processes.container` and shared within the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import Annotated
 
 import anyio
@@ -65,28 +67,60 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
+_WORK: ContextVar[_RequestWork | None] = ContextVar("nudge_request_work", default=None)
+
+
+class _RequestWork:
+    """The request's unit of work, ended once: by the route's own trip (`finish_work`) or
+    by the dependency's exit."""
+
+    def __init__(self, work: AbstractContextManager[Services]) -> None:
+        self._work = work
+        self.ended = False
+
+    def end(self, exc: BaseException | None) -> bool:
+        if self.ended:
+            return False
+        self.ended = True
+        if exc is None:
+            return bool(self._work.__exit__(None, None, None))
+        return bool(self._work.__exit__(type(exc), exc, exc.__traceback__))
+
+
+def finish_work() -> None:
+    """Commit the request's unit of work now, in the trip that ran the route."""
+    work = _WORK.get()
+    if work is not None:
+        work.end(None)
+
+
 async def request_unit_of_work(request: Request) -> AsyncIterator[Services]:
     """The request's services over one unit of work. Opened on the event loop (a session
     touches the database only at its first statement); committed, or rolled back, in a
     worker thread. Every dependency without I/O is `async` too: each sync one is a trip to
     the thread pool, and under load each trip waits for the GIL."""
-    work = get_runtime(request).services()
-    services = work.__enter__()
+    cm = get_runtime(request).services()
+    services = cm.__enter__()
+    work = _RequestWork(cm)
+    token = _WORK.set(work)
     # Not limited by the thread pool's capacity: a unit of work that holds a connection must
     # always be able to give it back (FastAPI ends its own sync context managers so too).
     ending = anyio.CapacityLimiter(1)
     try:
         yield services
     except BaseException as exc:
+        if work.ended:
+            raise
         with anyio.CancelScope(shield=True):
-            kept = await anyio.to_thread.run_sync(
-                work.__exit__, type(exc), exc, exc.__traceback__, limiter=ending
-            )
+            kept = await anyio.to_thread.run_sync(work.end, exc, limiter=ending)
         if not kept:
             raise
     else:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(work.__exit__, None, None, None, limiter=ending)
+        if not work.ended:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(work.end, None, limiter=ending)
+    finally:
+        _WORK.reset(token)
 
 
 # "function" scope commits when the route returns, before the answer goes out: a client that

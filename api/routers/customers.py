@@ -17,6 +17,7 @@ from api.deps import (
 )
 from api.middleware import secret_fields
 from api.params import Cursor
+from api.routing import WorkRoute
 from engine.consent.resolution import BUSINESS
 from engine.consent.schemas import BusinessConsentChange, ConsentPublic
 from engine.customers.schemas import (
@@ -30,7 +31,7 @@ from engine.history.schemas import HistoryEntryPublic
 from engine.models import HistoryKind
 from engine.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/v1/customers", tags=["customers"], route_class=WorkRoute)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 

@@ -15,10 +15,11 @@ from api.deps import (
     SettingsDep,
 )
 from api.middleware import BODY_KEY
+from api.routing import WorkRoute
 from engine.feeds.parsing import parse_events, parse_greenbutton, parse_readings
 from engine.feeds.schemas import BatchResult
 
-router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
+router = APIRouter(prefix="/v1/feeds", tags=["feeds"], route_class=WorkRoute)
 
 
 def _body(request: Request) -> bytes:

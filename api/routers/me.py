@@ -16,6 +16,7 @@ from api.deps import (
     PrivacyServiceDep,
 )
 from api.params import Cursor
+from api.routing import WorkRoute
 from engine.consent.schemas import ConsentCellPublic, ConsentChange, ConsentPublic, cell_public
 from engine.customers.schemas import CustomerPublic, CustomerUpdate
 from engine.history.schemas import HistoryEntryPublic
@@ -24,7 +25,7 @@ from engine.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from engine.platform.validation import LocaleTag, RequestModel, TimezoneName
 from engine.preferences.schemas import PreferencesPublic, PreferencesUpdate
 
-router = APIRouter(prefix="/v1/me", tags=["me"])
+router = APIRouter(prefix="/v1/me", tags=["me"], route_class=WorkRoute)
 
 
 class ProfileUpdate(RequestModel):

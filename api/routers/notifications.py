@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from api.deps import NotificationServiceDep, OpsTenant
 from api.params import Cursor
+from api.routing import WorkRoute
 from engine.models import NotificationStatus
 from engine.notifications.schemas import NotificationPublic
 from engine.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], route_class=WorkRoute)
 
 
 @router.get("")

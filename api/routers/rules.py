@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from api.deps import BacktestServiceDep, CatalogServiceDep, OpsTenant
+from api.routing import WorkRoute
 from engine.catalog.schemas import BacktestRequest, RuleCreate, RulePublic, RuleUpdate
 
-router = APIRouter(prefix="/v1/rules", tags=["rules"])
+router = APIRouter(prefix="/v1/rules", tags=["rules"], route_class=WorkRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

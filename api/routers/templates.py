@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import OpsTenant, TemplateServiceDep
+from api.routing import WorkRoute
 from engine.message_templates.schemas import (
     PreviewPublic,
     PreviewRequest,
@@ -14,7 +15,7 @@ from engine.message_templates.schemas import (
     TemplateUpdate,
 )
 
-router = APIRouter(prefix="/v1/templates", tags=["templates"])
+router = APIRouter(prefix="/v1/templates", tags=["templates"], route_class=WorkRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

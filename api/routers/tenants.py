@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from api.deps import AdminDep, TenantServiceDep
 from api.middleware import secret_fields
+from api.routing import WorkRoute
 from engine.tenants.allowances import FeedAllowances
 from engine.tenants.schemas import (
     KeyCreate,
@@ -17,7 +18,7 @@ from engine.tenants.schemas import (
     TenantUpdate,
 )
 
-router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"], route_class=WorkRoute)
 
 
 def feed_allowances(request: Request) -> FeedAllowances:

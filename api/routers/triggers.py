@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentCustomer, TriggerServiceDep
+from api.routing import WorkRoute
 from engine.triggers.schemas import RuleOffer, TriggerCreate, TriggerPublic, TriggerUpdate
 
-router = APIRouter(prefix="/v1/me", tags=["me"])
+router = APIRouter(prefix="/v1/me", tags=["me"], route_class=WorkRoute)
 
 
 @router.get("/rules")
