@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import compress
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -71,15 +72,26 @@ _EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "")
 
 def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDArray[Any]]:
     """The windows' stored totals as `Shape.decide` reads them (as `StatsReader` scales them;
-    a window without readings reads 0 everywhere)."""
-    rows = [t if t is not None and t.samples else _EMPTY for t in found]
-    totals, samples, lows, highs, _, lasts, _, _, units = zip(*rows, strict=True)
-    total, low, high, last = (np.array(c, dtype=np.float64) for c in (totals, lows, highs, lasts))
-    count = np.array(samples, dtype=np.int64)
-    used = set(compress(units, samples))
+    a window without readings reads 0 everywhere). Only the fields the shape's aggregates
+    read are made arrays (each straight from the totals, without a list of its own)."""
+    rows = [t if t is not None and t[1] else _EMPTY for t in found]
+    n = len(rows)
+
+    def field(i: int, dtype: type[np.generic]) -> npt.NDArray[Any]:
+        return np.fromiter(map(itemgetter(i), rows), dtype=dtype, count=n)
+
+    count = field(1, np.int64)
+    read = {_FIELD[a] for a in shape.aggregates if a in _FIELD}
+    unread = np.zeros(n)  # fields no aggregate of the shape reads (window_columns skips them)
+    total, low, high, last = (field(i, np.float64) if i in read else unread for i in (0, 2, 3, 5))
+    used = set(compress(map(itemgetter(8), rows), map(itemgetter(1), rows)))
     scale: float | npt.NDArray[np.float64] = 1.0
     if len(used) == 1:
         scale = unit_scale(used.pop())
     elif used:
-        scale = np.array([unit_scale(u) if n else 1.0 for u, n in zip(units, samples, strict=True)])
+        scale = np.array([unit_scale(t[8]) if t[1] else 1.0 for t in rows])
     return window_columns(shape.aggregates, total, count, low, high, last, scale)
+
+
+# The field of `Totals` each aggregate is worked out from (``count`` is always read).
+_FIELD = {"sum": 0, "avg": 0, "min": 2, "max": 3, "last": 5}
