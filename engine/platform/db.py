@@ -167,11 +167,28 @@ _GATE_HELD = "nudge_writer_gate"
 _GATES: defaultdict[str, WriterGate] = defaultdict(WriterGate)
 
 
-def _sqlite_end(conn: Any) -> None:
-    """COMMIT or ROLLBACK is about to run: the next writer may start (SQLite's busy
-    handler covers the instant until it has)."""
+def _sqlite_commit(conn: Any) -> None:
+    _sqlite_end(conn, "commit")
+
+
+def _sqlite_rollback(conn: Any) -> None:
+    _sqlite_end(conn, "rollback")
+
+
+def _sqlite_end(conn: Any, how: str) -> None:
+    """COMMIT or ROLLBACK is about to run. A writer that went through the gate ends its
+    transaction here, then lets the next one in: it finds the lock free, where it would have
+    met the one still committing and been left to SQLite's busy handler, which sleeps up to
+    100 ms between looks. Should ending fail here, SQLAlchemy's own COMMIT or ROLLBACK, run
+    next (a no-op once the transaction has ended), meets and reports the same error."""
     held = conn.info.get(_GATE_HELD)
-    if held is not None:
+    if held is None:
+        return
+    try:
+        getattr(conn.connection.driver_connection, how)()
+    except sqlite3.Error:
+        pass
+    finally:
         held[0].leave(conn.info)
 
 
@@ -283,8 +300,8 @@ def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "commit", _sqlite_end)
-        event.listen(engine, "rollback", _sqlite_end)
+        event.listen(engine, "commit", _sqlite_commit)
+        event.listen(engine, "rollback", _sqlite_rollback)
         event.listen(engine.pool, "checkin", _sqlite_checkin)
         return engine
     pool = pool or PoolSize()
