@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -86,6 +86,23 @@ def _nothing(window_end: int, unit: str) -> list[Any]:
     return [0.0, 0, _INF, -_INF, _NONE_START, 0.0, _NONE_START, window_end, unit, _NONE_END]
 
 
+Watched = Mapping[tuple[str, str], Sequence[Stream]]
+"""The streams triggers read, by (customer, metric): what a reading of that pair feeds."""
+
+
+def watched_streams(streams: Iterable[Stream]) -> dict[tuple[str, str], list[Stream]]:
+    """``streams`` by (customer, metric), each once, in order."""
+    by_pair: dict[tuple[str, str], list[Stream]] = {}
+    for stream in streams:
+        pair = (stream[0], stream[1])
+        found = by_pair.get(pair)
+        if found is None:
+            by_pair[pair] = [stream]
+        elif stream not in found:
+            found.append(stream)
+    return by_pair
+
+
 class Changes(NamedTuple):
     """What a batch does to the aggregates of the streams evaluation watches: each window's
     delta (in the order of `Totals`), the windows corrections make recompute, and the windows
@@ -130,17 +147,15 @@ class Aggregator:
         self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
     ) -> dict[Stream, dict[int, Slot]]:
         """Update the aggregates of ``streams``; the windows each stream had readings in."""
-        changes = self.changes(new, corrected, streams)
+        changes = self.changes(new, corrected, watched_streams(streams))
         self.apply(changes)
         return changes.touched
 
     def changes(
-        self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
+        self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], by_pair: Watched
     ) -> Changes:
-        """What these readings change, worked out without the database."""
-        by_pair: dict[tuple[str, str], list[Stream]] = {}
-        for stream in streams:
-            by_pair.setdefault((stream[0], stream[1]), []).append(stream)
+        """What these readings change in the streams ``by_pair`` holds (`watched_streams`),
+        worked out without the database."""
         touched: dict[Stream, dict[int, Slot]] = {}
         deltas = self._deltas(new, by_pair, touched)
         recompute: dict[AggregateKey, Window] = {}
@@ -292,7 +307,7 @@ class Aggregator:
     def _deltas(
         self,
         rows: Sequence[ReadingRow],
-        by_pair: Mapping[tuple[str, str], list[Stream]],
+        by_pair: Watched,
         touched: dict[Stream, dict[int, Slot]],
     ) -> dict[AggregateKey, list[Any]]:
         """What new readings add to each window they fall in (the hot loop of ingest)."""

@@ -22,7 +22,9 @@ from engine.evaluation.aggregation import (
     Changes,
     Slot,
     Unmoved,
+    Watched,
     WindowCache,
+    watched_streams,
 )
 from engine.evaluation.cache import TenantEntries, plans_through, read_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
@@ -66,7 +68,7 @@ class Prepared:
     """A batch evaluated on a snapshot, with every input the evaluation read."""
 
     changes: Changes
-    fed: set[tuple[str, str]]  # (customer, metric) pairs some trigger watches
+    fed: Watched  # by the (customer, metric) pairs some trigger watches
     new: Sequence[ReadingRow]  # readings taken as new, among those fed to triggers
     corrected: Sequence[ReadingRow]
     totals: dict[AggregateKey, Totals | None]  # every aggregate a condition read
@@ -97,9 +99,9 @@ class Prepared:
         return wanted == found
 
 
-def watched(plans: Sequence[Plan]) -> set[tuple[str, str]]:
-    """The (customer, metric) pairs these plans read."""
-    return {(p.stream[0], p.stream[1]) for p in plans}
+def watched(plans: Sequence[Plan]) -> Watched:
+    """The streams these plans read, by the (customer, metric) pair of their readings."""
+    return watched_streams(p.stream for p in plans)
 
 
 class ThresholdEvaluator:
@@ -139,7 +141,7 @@ class ThresholdEvaluator:
         known: Mapping[AggregateKey, Totals] | None = None,
         fast: bool = True,
         fired: Container[StateKey] = frozenset(),
-        fed: set[tuple[str, str]] | None = None,
+        fed: Watched | None = None,
     ) -> Prepared | None:
         """Evaluate on a snapshot (``stores`` read it); nothing is written.
         ``new`` and ``corrected`` hold only readings some plan watches (`watched`).
@@ -155,7 +157,7 @@ class ThresholdEvaluator:
         fed = watched(plans) if fed is None else fed
         store, triggers = stores.windows, stores.triggers
         aggregator = Aggregator(store, self.windows, customers)
-        changes = aggregator.changes(new, corrected, {p.stream for p in plans})
+        changes = aggregator.changes(new, corrected, fed)
         deltas, recompute = changes.deltas, changes.recompute
         work, earlier = self._work(plans, changes)
         added = [k for k in deltas if k not in recompute] if recompute else list(deltas)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from engine.customers.refs import CustomerRef
+from engine.evaluation.aggregation import Watched
 from engine.evaluation.cache import IngestCache, TenantEntries, refs_through
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.plan import Plan
@@ -105,7 +106,7 @@ class FeedService:
         reads: Stores,
         customers: dict[str, CustomerRef],
         plans: list[Plan],
-        fed: set[tuple[str, str]],
+        fed: Watched,
         feeding: list[ReadingRow],
         entries: TenantEntries,
         exact: bool,
