@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,14 +74,6 @@ CustomerLookup = Callable[[str, str], Customer | None]  # (tenant id, customer i
 ReadsApart = Callable[[bool], AbstractContextManager[None]]  # (whether a write follows)
 
 
-def _no_customer(_tenant_id: str, _customer_id: str) -> Customer | None:
-    return None
-
-
-def _together(_reread: bool) -> AbstractContextManager[None]:
-    return nullcontext()
-
-
 @dataclass(frozen=True)
 class CustomerToken:
     token: str
@@ -94,8 +86,8 @@ class Authenticator:
         tenants: TenantService,
         settings: Settings,
         clock: Clock,
-        customers: CustomerLookup = _no_customer,
-        reads_apart: ReadsApart = _together,
+        customers: CustomerLookup,
+        reads_apart: ReadsApart,
     ) -> None:
         self.tenants = tenants  # whose API keys are checked
         self.settings = settings
