@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event
@@ -28,6 +29,7 @@ from sqlmodel import Session, SQLModel
 
 import engine.models  # noqa: F401  (tables and naming convention)
 from engine.errors import Busy
+from engine.platform.wal import FALLBACK_PAGES, Checkpointer
 
 metadata: MetaData = SQLModel.metadata
 
@@ -58,6 +60,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # The checkpointer thread copies the log back (`engine.platform.wal`); a COMMIT does
+    # only once the log is far past SQLite's default of 1,000 pages.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
     cursor.close()
 
 
@@ -165,10 +170,29 @@ class WriterGate:
 
 _GATE_HELD = "nudge_writer_gate"
 _GATES: defaultdict[str, WriterGate] = defaultdict(WriterGate)
+_CHECKPOINTERS: dict[str, Checkpointer] = {}
+_CHECKPOINTERS_LOCK = threading.Lock()
 
 
-def _sqlite_commit(conn: Any) -> None:
+def checkpointer_of(engine: Engine) -> Checkpointer | None:
+    """The WAL checkpointer of an SQLite database file (one per file in a process); None for
+    an in-memory database, which has no log."""
+    path = engine.url.database
+    if not path or path == ":memory:" or engine.url.query.get("mode") == "memory":
+        return None
+    with _CHECKPOINTERS_LOCK:
+        found = _CHECKPOINTERS.get(path)
+        if found is None:
+            found = _CHECKPOINTERS[path] = Checkpointer(
+                partial(sqlite3.connect, path, timeout=30, isolation_level=None)
+            )
+        return found
+
+
+def _sqlite_commit(checkpointer: Checkpointer | None, conn: Any) -> None:
     _sqlite_end(conn, "commit")
+    if checkpointer is not None:
+        checkpointer.committed()
 
 
 def _sqlite_rollback(conn: Any) -> None:
@@ -300,7 +324,7 @@ def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "commit", _sqlite_commit)
+        event.listen(engine, "commit", partial(_sqlite_commit, checkpointer_of(engine)))
         event.listen(engine, "rollback", _sqlite_rollback)
         event.listen(engine.pool, "checkin", _sqlite_checkin)
         return engine
