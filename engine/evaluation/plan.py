@@ -3,7 +3,7 @@ cache until the tenant's configuration changes."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.customers.refs import CustomerRef
@@ -29,18 +29,15 @@ class Plan(NamedTuple):
 
     @classmethod
     def of(cls, trigger: ActiveTrigger, customer: CustomerRef) -> Plan:
-        rule = compiled_version(trigger.rule_version_id, trigger.version, trigger.definition)
-        d = rule.definition
-        earlier = d.baseline_windows if rule.reads_baseline else int(rule.reads_previous)
-        stream = (trigger.customer_id, d.metric or "", d.window or "none")
-        shape = _shape(trigger, rule)
-        bounds = shape.bounds(trigger.params) if shape is not None else None
+        version = _version(trigger)
+        shape = version.shape
+        bounds = None if shape is None else _bounds(trigger, shape)
         return cls(
             trigger,
-            rule,
+            version.rule,
             customer_context(customer),
-            stream,
-            0 if d.window == "none" else earlier,
+            (trigger.customer_id, version.metric, version.window),
+            version.earlier,
             shape if bounds is not None else None,
             bounds,
         )
@@ -58,16 +55,63 @@ class Plan(NamedTuple):
         return self.rule.definition.rearm.mode == "on_leave"
 
 
-# A rule version never changes: its shape is worked out once, not once per trigger.
-_SHAPES: dict[tuple[str, int], Shape | None] = {}
-_MAX_SHAPES = 4096
+class _Version(NamedTuple):
+    """What every trigger of one rule version has in common."""
+
+    rule: CompiledRule
+    metric: str
+    window: str
+    earlier: int
+    shape: Shape | None
 
 
-def _shape(trigger: ActiveTrigger, rule: CompiledRule) -> Shape | None:
+# A published rule version never changes, and neither do the bounds its shape gives for one
+# parameters text: both are worked out once, not once per trigger (a tenant's first batches
+# plan one trigger per reading, mostly of one version and a few distinct parameters).
+_VERSIONS: dict[tuple[str, int], _Version] = {}
+_BOUNDS: dict[tuple[str, int, str], tuple[Bound, ...] | None] = {}
+_MAX_ENTRIES = 4096
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _version(trigger: ActiveTrigger) -> _Version:
     key = (trigger.rule_version_id, trigger.version)
-    if key not in _SHAPES:
-        if len(_SHAPES) >= _MAX_SHAPES:
-            _SHAPES.clear()
-        on_leave = rule.definition.rearm.mode == "on_leave"
-        _SHAPES[key] = None if on_leave else shape_of(rule.core)
-    return _SHAPES[key]
+    found = _VERSIONS.get(key)
+    if found is None:
+        found = _remember(_VERSIONS, key, _worked_out(trigger))
+    return found
+
+
+def _worked_out(trigger: ActiveTrigger) -> _Version:
+    rule = compiled_version(trigger.rule_version_id, trigger.version, trigger.definition)
+    d = rule.definition
+    earlier = d.baseline_windows if rule.reads_baseline else int(rule.reads_previous)
+    on_leave = d.rearm.mode == "on_leave"
+    return _Version(
+        rule,
+        d.metric or "",
+        d.window or "none",
+        0 if d.window == "none" else earlier,
+        None if on_leave else shape_of(rule.core),
+    )
+
+
+def _bounds(trigger: ActiveTrigger, shape: Shape) -> tuple[Bound, ...] | None:
+    """The shape's bounds for the trigger's parameters, once per distinct parameters text."""
+    text = trigger.params_text
+    if text is None:
+        return shape.bounds(trigger.params)
+    key = (trigger.rule_version_id, trigger.version, text)
+    try:
+        return _BOUNDS[key]
+    except KeyError:
+        return _remember(_BOUNDS, key, shape.bounds(trigger.params))
+
+
+def _remember(memo: dict[K, V], key: K, value: V) -> V:
+    if len(memo) >= _MAX_ENTRIES:
+        memo.clear()
+    memo[key] = value
+    return value

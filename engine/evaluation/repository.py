@@ -137,6 +137,7 @@ class EvaluationRepository:
                 *versions[version_id],
                 params_of(params),
                 decoded(channels),
+                params if isinstance(params, str) else None,
             )
             for id_, tenant, customer, version_id, params, channels in rows
             if version_id in versions
