@@ -17,12 +17,12 @@ from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
 
 class _CustomerRows(DriverStatements):
     def by(self, column: str, tenant_id: str, refs: list[str]) -> list[tuple[Any, ...]]:
-        """(ref, id, tenant, timezone, locale, attributes) of live customers whose ``column``
-        is among ``refs``, the attributes as the driver gives them (see `decoded`)."""
+        """(ref, id, timezone, locale, attributes) of the tenant's live customers whose
+        ``column`` is among ``refs``, the attributes as the driver gives them (see `decoded`)."""
         m, rows = self.mark, []
         for chunk in chunks(refs, IN_CHUNK):
             sql = (
-                f"SELECT {column}, id, tenant_id, timezone, locale, attributes FROM customers "
+                f"SELECT {column}, id, timezone, locale, attributes FROM customers "
                 f"WHERE tenant_id = {m} AND erased_at IS NULL "
                 f"AND {column} IN ({', '.join([m] * len(chunk))})"
             )
@@ -94,8 +94,9 @@ class CustomerRepository:
         batch, and a tenant's first batches look up one customer per reading."""
         rows = _CustomerRows(self.session)
         found: dict[str, CustomerRef] = {}
+        missing = refs
         for column in ("external_id", "id"):
-            missing = [ref for ref in refs if ref not in found]
-            for ref, id_, tenant, zone, locale, attributes in rows.by(column, tenant_id, missing):
-                found[ref] = CustomerRef(id_, tenant, zone, locale, decoded(attributes))
+            for ref, id_, zone, locale, attributes in rows.by(column, tenant_id, missing):
+                found[ref] = CustomerRef(id_, tenant_id, zone, locale, decoded(attributes))
+            missing = [ref for ref in refs if ref not in found] if len(found) < len(refs) else []
         return found
