@@ -3,14 +3,17 @@
 By default SQLite checkpoints in the COMMIT that takes the write-ahead log past 1,000 pages:
 that writer copies the log back into the database file (and syncs it) before its request can
 answer, and the next writer waits behind it. Here a commit only nudges this database's
-checkpointer, a thread with a connection of its own that runs a PASSIVE checkpoint (it never
+checkpointer, a thread that runs a PASSIVE checkpoint on a connection of its own (it never
 waits for readers or writers, nor blocks them) at most every `INTERVAL` seconds while commits
 come in. SQLite releases the GIL while it checkpoints, so on a machine with a second core the
 copying runs beside the next request instead of inside it.
 
+A copy of the database file alone is complete only once the log has been checkpointed into it
+(``PRAGMA wal_checkpoint(TRUNCATE)``), as with any database in WAL mode that is still open.
+
 Writers still checkpoint in their COMMIT past `FALLBACK_PAGES`, as SQLite does by default past
 1,000: the log stays bounded should the thread fall behind. A thread with nothing to do for
-`IDLE` seconds closes its connection and ends; the next commit starts another.
+`IDLE` seconds ends; the next commit starts another.
 """
 
 from __future__ import annotations
@@ -60,20 +63,11 @@ class Checkpointer:
         return self._thread is not None
 
     def _run(self) -> None:
-        try:
-            db = self._connect()
-        except sqlite3.Error:
-            log.warning("the WAL checkpointer could not connect", exc_info=True)
-            self._end()
-            return
-        try:
-            while self._due.wait(self.idle) or not self._end():
-                self._due.clear()
-                began = time.monotonic()
-                self._checkpoint(db)
-                time.sleep(max(0.0, self.interval - (time.monotonic() - began)))
-        finally:
-            db.close()
+        while self._due.wait(self.idle) or not self._end():
+            self._due.clear()
+            began = time.monotonic()
+            self._checkpoint()
+            time.sleep(max(0.0, self.interval - (time.monotonic() - began)))
 
     def _end(self) -> bool:
         """Let the thread end (True) unless a commit came in meanwhile."""
@@ -83,9 +77,16 @@ class Checkpointer:
             self._thread = None
             return True
 
-    def _checkpoint(self, db: sqlite3.Connection) -> None:
+    def _checkpoint(self) -> None:
+        """One PASSIVE checkpoint on a connection of its own, closed right after: between
+        checkpoints the thread holds nothing open, so the last connection to close is still
+        the application's, which checkpoints the whole log and removes it as SQLite does."""
         try:
-            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.taken += 1
+            db = self._connect()
+            try:
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.taken += 1
+            finally:
+                db.close()
         except sqlite3.Error:  # busy, or the file went away: the next commit tries again
             log.debug("WAL checkpoint skipped", exc_info=True)
