@@ -86,21 +86,22 @@ class _TriggerRows(DriverStatements):
 class _Decoded:
     """`decoded` of JSON objects of plain values, each text decoded once: triggers of a
     batch mostly share their parameters' text (a rule's defaults, a few common limits).
-    Each caller gets its own copy."""
+    Each caller gets its own copy of the value, and the text it was decoded from (one string
+    for equal texts; None where the driver decoded the JSON itself)."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, dict[str, Any]] = {}
+        self._seen: dict[str, tuple[str, dict[str, Any]]] = {}
 
-    def __call__(self, raw: Any) -> Any:
+    def __call__(self, raw: Any) -> tuple[Any, str | None]:
         if not isinstance(raw, str):
-            return decoded(raw)  # decoded by the driver already (PostgreSQL)
+            return decoded(raw), None  # decoded by the driver already (PostgreSQL)
         found = self._seen.get(raw)
         if found is None:
             value = decoded(raw)
             if not isinstance(value, dict) or not all(map(_plain, value.values())):
-                return value
-            found = self._seen[raw] = value
-        return dict(found)
+                return value, raw
+            found = self._seen[raw] = (raw, value)
+        return dict(found[1]), found[0]
 
 
 def _plain(value: Any) -> bool:
@@ -128,20 +129,26 @@ class EvaluationRepository:
         rows = self._rows.active(unique, kind, metrics, event_types)
         versions = self._live_versions({row[3] for row in rows})
         params_of = _Decoded()
-        return [
-            ActiveTrigger(
-                id_,
-                tenant,
-                customer,
-                version_id,
-                *versions[version_id],
-                params_of(params),
-                decoded(channels),
-                params if isinstance(params, str) else None,
-            )
-            for id_, tenant, customer, version_id, params, channels in rows
-            if version_id in versions
-        ]
+        found: list[ActiveTrigger] = []
+        for id_, tenant, customer, version_id, raw, channels in rows:
+            live = versions.get(version_id)
+            if live is not None:
+                params, text = params_of(raw)
+                version, definition = live
+                found.append(
+                    ActiveTrigger(
+                        id_,
+                        tenant,
+                        customer,
+                        version_id,
+                        version,
+                        definition,
+                        params,
+                        None if channels is None else decoded(channels),
+                        text,
+                    )
+                )
+        return found
 
     def _live_versions(self, ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
         """Version number and definition of these rule versions, unless their rule retired."""

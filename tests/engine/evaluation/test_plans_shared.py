@@ -3,6 +3,7 @@ out once, and each trigger still gets the bounds of its own version and paramete
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import Session
@@ -47,3 +48,24 @@ def test_each_trigger_is_planned_with_the_bounds_of_its_own_version_and_paramete
     # Planned again (from memory this time), the same bounds.
     again = {p.trigger.customer_id: p for p in _plans(runtime, tenant.id, [s.ref for s in subs])}
     assert [again[s.id].bounds for s in subs] == [(5.0,), (7.5,), (10.0,), (5.0,)]
+
+
+def test_equal_parameters_texts_are_kept_once_and_each_trigger_has_its_own_values(
+    api: Api, runtime: Runtime
+) -> None:
+    tenant = api.tenant()
+    publish(api, tenant, DAILY_ENERGY)
+    subs = [subscribe(api, params={"limit_kwh": v}, tenant=tenant) for v in (5.0, 5.0, 7.5)]
+
+    with Session(runtime.db) as session:
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        active = EvaluationRepository(session).active([s.id for s in subs], "threshold")
+
+    first, second, other = (next(t for t in active if t.customer_id == s.id) for s in subs)
+    if sqlite:  # the driver gives the stored text: one string for equal texts
+        assert first.params_text is second.params_text
+        assert json.loads(first.params_text or "") == {"limit_kwh": 5.0}
+        assert json.loads(other.params_text or "") == {"limit_kwh": 7.5}
+    else:  # decoded by the driver: no text to key on
+        assert first.params_text is second.params_text is other.params_text is None
+    assert first.params == second.params and first.params is not second.params
