@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
@@ -176,15 +177,17 @@ _CHECKPOINTERS_LOCK = threading.Lock()
 
 def checkpointer_of(engine: Engine) -> Checkpointer | None:
     """The WAL checkpointer of an SQLite database file (one per file in a process); None for
-    an in-memory database, which has no log."""
+    an in-memory database, which has no log. It opens the file only if it exists (``mode=rw``):
+    it never creates one."""
     path = engine.url.database
     if not path or path == ":memory:" or engine.url.query.get("mode") == "memory":
         return None
     with _CHECKPOINTERS_LOCK:
         found = _CHECKPOINTERS.get(path)
         if found is None:
+            uri = f"file:{quote(path)}?mode=rw"
             found = _CHECKPOINTERS[path] = Checkpointer(
-                partial(sqlite3.connect, path, timeout=30, isolation_level=None)
+                partial(sqlite3.connect, uri, uri=True, timeout=30, isolation_level=None)
             )
         return found
 
@@ -324,7 +327,10 @@ def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "commit", partial(_sqlite_commit, checkpointer_of(engine)))
+        checkpointer = checkpointer_of(engine)
+        event.listen(engine, "commit", partial(_sqlite_commit, checkpointer))
+        if checkpointer is not None:
+            event.listen(engine, "engine_disposed", lambda _engine: checkpointer.settle())
         event.listen(engine, "rollback", _sqlite_rollback)
         event.listen(engine.pool, "checkin", _sqlite_checkin)
         return engine

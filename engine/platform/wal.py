@@ -45,6 +45,7 @@ class Checkpointer:
         self.idle = idle
         self._due = threading.Event()
         self._lock = threading.Lock()
+        self._pass = threading.Lock()  # held while a checkpoint runs
         self._thread: threading.Thread | None = None
         self.taken = 0  # checkpoints run, for tests and metrics
 
@@ -62,11 +63,21 @@ class Checkpointer:
     def running(self) -> bool:
         return self._thread is not None
 
+    def settle(self) -> None:
+        """Wait for a checkpoint in progress and drop the one asked for: after this, the
+        thread touches the database again only once a commit asks. For an engine being
+        disposed of, whose files may be removed next."""
+        with self._pass:
+            self._due.clear()
+
     def _run(self) -> None:
         while self._due.wait(self.idle) or not self._end():
-            self._due.clear()
-            began = time.monotonic()
-            self._checkpoint()
+            with self._pass:
+                if not self._due.is_set():
+                    continue  # settled meanwhile
+                self._due.clear()
+                began = time.monotonic()
+                self._checkpoint()
             time.sleep(max(0.0, self.interval - (time.monotonic() - began)))
 
     def _end(self) -> bool:

@@ -83,3 +83,31 @@ def test_the_thread_ends_when_commits_stop_and_starts_again_on_the_next(tmp_path
 def test_an_in_memory_database_has_no_checkpointer() -> None:
     assert checkpointer_of(create_engine("sqlite://")) is None
     assert checkpointer_of(create_engine("sqlite:///:memory:")) is None
+
+
+def test_the_checkpointer_never_creates_a_database_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    checkpointer = checkpointer_of(create_engine(f"sqlite:///{missing}"))
+    assert checkpointer is not None
+    checkpointer.committed()
+    time.sleep(0.3)  # its one pass has run by now
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_disposed_engine_leaves_no_checkpoint_to_come(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = sqlite_copy(sqlite_template, tmp_path)
+    engine = make_engine(url)
+    checkpointer = checkpointer_of(engine)
+    assert checkpointer is not None
+    checkpointer.interval = 1.0  # the second commit's nudge waits out this pause
+    with unit_of_work(engine) as session:
+        session.execute(text("CREATE TABLE t (n INTEGER)"))
+    assert _within(5, lambda: checkpointer.taken >= 1)
+    taken = checkpointer.taken
+    with unit_of_work(engine) as session:
+        session.execute(text("INSERT INTO t VALUES (1)"))
+    engine.dispose()  # its files may be removed now: nothing is to touch them after
+    time.sleep(1.3)
+    assert checkpointer.taken == taken
