@@ -51,6 +51,7 @@ from rules.windows import Window
 log = logging.getLogger("nudge.evaluation")
 
 StateKey = tuple[str, int]  # trigger id, window start
+_MAX_TITLES = 4096
 
 
 class Step(NamedTuple):
@@ -111,6 +112,9 @@ class ThresholdEvaluator:
         self.writer = writer
         self.clock = clock
         self.windows = WindowCache()
+        # A rule version's title in a locale (a version never changes): a batch where many
+        # windows cross asks for the same few thousands of times.
+        self._titles: dict[tuple[str, str], str] = {}
 
     def plans(
         self,
@@ -374,7 +378,12 @@ class ThresholdEvaluator:
         self, plan: Plan, window: Window, decision: machine.Decision, ctx: Context, unit: str
     ) -> Decision:
         definition, locale = plan.rule.definition, ctx.customer.locale
-        title = localized(dict(definition.title), locale)
+        title = self._titles.get((plan.rule.version_id, locale))
+        if title is None:
+            if len(self._titles) >= _MAX_TITLES:
+                self._titles.clear()
+            title = localized(dict(definition.title), locale)
+            self._titles[(plan.rule.version_id, locale)] = title
         local_start = window.start.astimezone(window.zone).isoformat(timespec="minutes")
         late = decision.action == "suppressed_late"
         summary = (

@@ -225,3 +225,20 @@ def test_a_restarted_process_neither_refires_nor_forgets(frozen: FrozenApi) -> N
             assert len(notifications(again, sub.tenant, sub.id)) == 1
     finally:
         restarted.db.dispose()
+
+
+def test_each_decision_names_the_rule_in_its_customers_language(frozen: FrozenApi) -> None:
+    api = frozen.api
+    german = subscribe(api, DAILY_ENERGY, {"limit_kwh": 5}, locale="de-AT")
+    english = subscribe(api, DAILY_ENERGY, {"limit_kwh": 5}, tenant=german.tenant, locale="en")
+    rows = [*hourly(german.ref, berlin(0), [6.0]), *hourly(english.ref, berlin(0), [6.0])]
+    assert post_readings(api, german.tenant, rows)["notifications"] == 2  # one batch
+    later = [*hourly(english.ref, berlin(24), [6.0]), *hourly(german.ref, berlin(24), [6.0])]
+    assert post_readings(api, german.tenant, later)["notifications"] == 2
+    for sub, title in (
+        (german, "Täglicher Stromverbrauch über Ihrem Limit"),
+        (english, "Daily electricity use above your limit"),
+    ):
+        summaries = [entry["summary"] for entry in decisions(api, sub.token)]
+        assert len(summaries) == 2
+        assert all(s.startswith(f"{title}: sum = 6 in the day from ") for s in summaries)
