@@ -29,7 +29,9 @@ MAX_ENTRIES = 2_000_000
 class TenantEntries:
     epoch: int
     refs: dict[str, CustomerRef] = field(default_factory=dict)
-    plans: dict[str, list[Plan]] = field(default_factory=dict)  # threshold triggers
+    # Each customer's threshold plans: most have one, kept as the plan itself rather than in a
+    # list of its own (one object less per customer for the garbage collector to walk).
+    plans: dict[str, Plan | list[Plan]] = field(default_factory=dict)
     # Window totals as this process last stored them: a batch takes them as they are instead
     # of reading them (it checks them when it writes). None once they proved stale, as when
     # other processes write the same windows.
@@ -119,15 +121,36 @@ def plans_through(
             missing.append(customer)
         elif missing:
             continue  # all of them are listed below, in order
-        elif plans:
+        elif isinstance(plans, list):
             found.extend(plans)
+        else:
+            found.append(plans)
     if not missing:
         return found
-    loaded: dict[str, list[Plan]] = {c: [] for c in missing}
-    for plan in load(missing):
-        loaded[plan.trigger.customer_id].append(plan)
-    known.update(loaded)
-    return [p for c in wanted for p in known[c]]
+    known.update(_by_customer(missing, load(missing)))
+    found = []
+    for customer in wanted:
+        plans = known[customer]
+        if isinstance(plans, list):
+            found.extend(plans)
+        else:
+            found.append(plans)
+    return found
+
+
+def _by_customer(customers: list[str], plans: list[Plan]) -> dict[str, Plan | list[Plan]]:
+    """Each customer's plans: a single plan as itself, several (or none) in a list."""
+    grouped: dict[str, Plan | list[Plan]] = {}
+    for plan in plans:
+        customer = plan.trigger.customer_id
+        before = grouped.get(customer)
+        if before is None:
+            grouped[customer] = plan
+        elif isinstance(before, list):
+            before.append(plan)
+        else:
+            grouped[customer] = [before, plan]
+    return {c: grouped.get(c) or [] for c in customers}
 
 
 def _changed_tenants(session: Session) -> set[str]:
