@@ -18,11 +18,13 @@ from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
 class _CustomerRows(DriverStatements):
     def by(self, column: str, tenant_id: str, refs: list[str]) -> list[tuple[Any, ...]]:
         """(ref, id, timezone, locale, attributes) of the tenant's live customers whose
-        ``column`` is among ``refs``, the attributes as the driver gives them (see `decoded`)."""
+        ``column`` is among ``refs``, the attributes as JSON text on both databases (see
+        `decoded`: most customers' are empty, which needs no decoding)."""
         m, rows = self.mark, []
+        attributes = "attributes" if self.sqlite else "attributes::text"
         for chunk in chunks(refs, IN_CHUNK):
             sql = (
-                f"SELECT {column}, id, timezone, locale, attributes FROM customers "
+                f"SELECT {column}, id, timezone, locale, {attributes} FROM customers "
                 f"WHERE tenant_id = {m} AND erased_at IS NULL "
                 f"AND {column} IN ({', '.join([m] * len(chunk))})"
             )

@@ -16,7 +16,7 @@ class ActiveTrigger(NamedTuple):
     definition: dict[str, Any]
     params: dict[str, Any]
     channels: list[str] | None
-    # The parameters as stored, where the database gives JSON as text (SQLite): triggers of one
-    # rule version with the same text have the same parameters, so what depends only on them
-    # is worked out once (`Plan.of`). None where the driver decodes JSON itself.
+    # The parameters as the JSON text they were read from: triggers of one rule version with
+    # the same text have the same parameters, so what depends only on them is worked out once
+    # (`Plan.of`). None for a trigger not read in bulk.
     params_text: str | None = None

@@ -28,9 +28,11 @@ class _TriggerRows(DriverStatements):
         metrics: Sequence[str],
         event_types: Sequence[str],
     ) -> list[tuple[Any, ...]]:
-        """(id, tenant, customer, rule version, params, channels) of enabled triggers, the
-        JSON columns as the driver gives them (see `decoded`)."""
+        """(id, tenant, customer, rule version, params, channels) of enabled triggers: the
+        parameters as JSON text on both databases (decoded once per distinct text, see
+        `_Decoded`), the channels as the driver gives them (see `decoded`)."""
         m = self.mark
+        params = "params" if self.sqlite else "params::text"
         filters: list[str] = []
         extra: list[str] = []
         for column, values in (("metric", metrics), ("event_type", event_types)):
@@ -40,7 +42,7 @@ class _TriggerRows(DriverStatements):
         rows: list[tuple[Any, ...]] = []
         for chunk in chunks(customer_ids, IN_CHUNK):
             sql = (
-                "SELECT id, tenant_id, customer_id, rule_version_id, params, channels "
+                f"SELECT id, tenant_id, customer_id, rule_version_id, {params}, channels "
                 f"FROM triggers WHERE customer_id IN ({', '.join([m] * len(chunk))}) "
                 f"AND kind = {m} AND enabled = {m} {' '.join(filters)}"
             )
@@ -87,14 +89,12 @@ class _Decoded:
     """`decoded` of JSON objects of plain values, each text decoded once: triggers of a
     batch mostly share their parameters' text (a rule's defaults, a few common limits).
     Each caller gets its own copy of the value, and the text it was decoded from (one string
-    for equal texts; None where the driver decoded the JSON itself)."""
+    for equal texts)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, tuple[str, dict[str, Any]]] = {}
 
-    def __call__(self, raw: Any) -> tuple[Any, str | None]:
-        if not isinstance(raw, str):
-            return decoded(raw), None  # decoded by the driver already (PostgreSQL)
+    def __call__(self, raw: str) -> tuple[Any, str]:
         found = self._seen.get(raw)
         if found is None:
             value = decoded(raw)

@@ -58,14 +58,13 @@ def test_equal_parameters_texts_are_kept_once_and_each_trigger_has_its_own_value
     subs = [subscribe(api, params={"limit_kwh": v}, tenant=tenant) for v in (5.0, 5.0, 7.5)]
 
     with Session(runtime.db) as session:
-        sqlite = session.get_bind().dialect.name == "sqlite"
         active = EvaluationRepository(session).active([s.id for s in subs], "threshold")
 
     first, second, other = (next(t for t in active if t.customer_id == s.id) for s in subs)
-    if sqlite:  # the driver gives the stored text: one string for equal texts
-        assert first.params_text is second.params_text
-        assert json.loads(first.params_text or "") == {"limit_kwh": 5.0}
-        assert json.loads(other.params_text or "") == {"limit_kwh": 7.5}
-    else:  # decoded by the driver: no text to key on
-        assert first.params_text is second.params_text is other.params_text is None
-    assert first.params == second.params and first.params is not second.params
+    # Read as text on both databases: one string for equal texts, each trigger its own value.
+    assert first.params_text is second.params_text
+    assert json.loads(first.params_text or "") == {"limit_kwh": 5.0}
+    assert json.loads(other.params_text or "") == {"limit_kwh": 7.5}
+    assert first.params == second.params == {"limit_kwh": 5.0}
+    assert first.params is not second.params
+    assert other.params == {"limit_kwh": 7.5}
