@@ -20,16 +20,26 @@ class _CustomerRows(DriverStatements):
         """(ref, id, timezone, locale, attributes) of the tenant's live customers whose
         ``column`` is among ``refs``, the attributes as JSON text on both databases (see
         `decoded`: most customers' are empty, which needs no decoding)."""
-        m, rows = self.mark, []
-        attributes = "attributes" if self.sqlite else "attributes::text"
+        if not self.sqlite:
+            return self._query(_BY_ARRAY.format(column=column), [list(set(refs)), tenant_id])
+        rows = []
         for chunk in chunks(refs, IN_CHUNK):
             sql = (
-                f"SELECT {column}, id, timezone, locale, {attributes} FROM customers "
-                f"WHERE tenant_id = {m} AND erased_at IS NULL "
-                f"AND {column} IN ({', '.join([m] * len(chunk))})"
+                f"SELECT {column}, id, timezone, locale, attributes FROM customers "
+                "WHERE tenant_id = ? AND erased_at IS NULL "
+                f"AND {column} IN ({', '.join(['?'] * len(chunk))})"
             )
             rows.extend(self._query(sql, [tenant_id, *chunk]))
         return rows
+
+
+# PostgreSQL: all the names in one array parameter, one statement, instead of lists of 900
+# parameters, each of which the planner answered with a scan of the whole table.
+_BY_ARRAY = (
+    "SELECT c.{column}, c.id, c.timezone, c.locale, c.attributes::text "
+    "FROM unnest(%s::text[]) AS wanted(ref) JOIN customers c ON c.{column} = wanted.ref "
+    "WHERE c.tenant_id = %s AND c.erased_at IS NULL"
+)
 
 
 class CustomerRepository:
