@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from engine.models import HistoryEntry
+from engine.platform.driver_sql import DriverStatements
 
-_INSERT = insert(HistoryEntry.__table__)  # type: ignore[attr-defined]
+_TABLE = HistoryEntry.__table__  # type: ignore[attr-defined]
+
+
+class _HistoryRows(DriverStatements):
+    def insert(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert_dicts(_TABLE, rows)
 
 
 class HistoryRepository:
@@ -21,8 +27,9 @@ class HistoryRepository:
         self.session.add(entry)
 
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self.session.connection().execute(_INSERT, list(rows))
+        """Entries as column values (all naming the same columns), several to a statement
+        through the driver: a batch where many windows cross records thousands."""
+        _HistoryRows(self.session).insert(rows)
 
     def page(
         self,

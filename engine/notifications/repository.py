@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from operator import itemgetter
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -15,84 +13,17 @@ from sqlalchemy.orm import undefer
 from sqlmodel import Session, col, select
 
 from engine.models import OPEN_STATUSES, DeliveryAttempt, Notification, NotificationStatus
-from engine.models.types import JSONDocument, UTCDateTime
-from engine.platform.driver_sql import DriverStatements, chunks, sqlite_time
+from engine.platform.driver_sql import DriverStatements
 
 _TABLE = Notification.__table__  # type: ignore[attr-defined]
-_DEFAULTS = {c.name: c.default.arg for c in _TABLE.c if c.default is not None}
-_JSON = frozenset(c.name for c in _TABLE.c if isinstance(c.type, JSONDocument))
-_TIMES = frozenset(c.name for c in _TABLE.c if isinstance(c.type, UTCDateTime))
-_ROWS = 400  # rows in one multi-row INSERT (25 columns: 10,000 parameters)
-
-
-def _pg_time(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC)
-
-
-class _Times:
-    """A datetime conversion remembered by value: a batch's decisions share a few times
-    (when it was evaluated, when each row is written)."""
-
-    def __init__(self, convert: Callable[[datetime | None], Any]) -> None:
-        self._convert = convert
-        self._seen: dict[datetime | None, Any] = {}
-
-    def __call__(self, value: datetime | None) -> Any:
-        try:
-            return self._seen[value]
-        except KeyError:
-            found = self._seen[value] = self._convert(value)
-            return found
-
-
-_AS_IS = frozenset({str, int, float, bool, type(None)})
-
-
-def _plain(value: Any) -> Any:
-    """Enum members as their value (what a VARCHAR column stores)."""
-    return str(value) if isinstance(value, str) and type(value) is not str else value
 
 
 class _NotificationRows(DriverStatements):
     def insert_unique(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """The rows through the driver, several to a statement, the same column values as
-        SQLAlchemy would store (JSON text from ``json.dumps``, UTC datetimes; column defaults
-        for columns the rows leave out)."""
-        given = list(rows[0])
-        defaults = {k: v for k, v in _DEFAULTS.items() if k not in rows[0]}
-        names = [*given, *defaults]
-        time = _Times(sqlite_time if self.sqlite else _pg_time)
-        # Columns whose values are converted, by position; the rest go as they are (enum
-        # members as their value: what a VARCHAR column stores).
-        special: list[tuple[int, Callable[[Any], Any]]] = [
-            (i, json.dumps if n in _JSON else time)
-            for i, n in enumerate(given)
-            if n in _JSON or n in _TIMES
-        ]
-        pick = itemgetter(*given)
-        cast = "" if self.sqlite else "::jsonb"
-        marks = ", ".join(f"{self.mark}{cast}" if n in _JSON else self.mark for n in names)
-        extra = list(defaults.values())
-        inserted: set[str] = set()
-        for chunk in chunks(rows, _ROWS):
-            sql = (
-                f"INSERT INTO notifications ({', '.join(names)}) VALUES "
-                + ", ".join([f"({marks})"] * len(chunk))
-                + " ON CONFLICT (trigger_id, occurrence, transition) DO NOTHING RETURNING id"
-            )
-            params: list[Any] = []
-            for row in chunk:
-                values = [v if type(v) in _AS_IS else _plain(v) for v in pick(row)]
-                for i, convert in special:
-                    values[i] = convert(values[i])
-                params += values
-                params += extra
-            inserted.update(r[0] for r in self._query(sql, params))
-        return inserted
+        """The rows through the driver, several to a statement (`_insert_dicts`); the ids of
+        those inserted."""
+        tail = "ON CONFLICT (trigger_id, occurrence, transition) DO NOTHING RETURNING id"
+        return {row[0] for row in self._insert_dicts(_TABLE, rows, tail)}
 
 
 class NotificationRepository:

@@ -30,6 +30,7 @@ from sqlmodel import Session, SQLModel
 
 import engine.models  # noqa: F401  (tables and naming convention)
 from engine.errors import Busy
+from engine.platform.driver_sql import encoded_json
 from engine.platform.wal import FALLBACK_PAGES, Checkpointer
 
 metadata: MetaData = SQLModel.metadata
@@ -317,6 +318,7 @@ def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
+            json_serializer=encoded_json,
             connect_args={"check_same_thread": False, "timeout": 30},
             # A connection per request thread (40): waiting for the write lock must not
             # also keep reads waiting for a connection. SQLite connections are cheap.
@@ -337,6 +339,7 @@ def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
     pool = pool or PoolSize()
     return create_engine(
         url,
+        json_serializer=encoded_json,
         pool_pre_ping=True,
         pool_size=pool.size,
         max_overflow=pool.overflow,
