@@ -73,6 +73,12 @@ def evaluate(
     return Evaluation(True, context_values(ctx)) if result else Evaluation(False)
 
 
+def held(ctx: Context) -> Evaluation:
+    """The outcome `evaluate` gives where the condition is known to hold on ``ctx`` (decided
+    in bulk, exactly as the runtime decides): true, with the context's values."""
+    return Evaluation(True, context_values(ctx))
+
+
 @lru_cache(maxsize=4096)
 def _compile_cached(source: str, kind: str, signature: ParamSignature) -> CompiledCondition:
     variables = declarations(kind, signature)

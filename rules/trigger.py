@@ -39,12 +39,18 @@ def compile_rule(rule: RuleDefinition, version: int = 0) -> CompiledRule:
 
 
 def assess(
-    rule: CompiledRule, ctx: Context, state: TriggerState | None
+    rule: CompiledRule,
+    ctx: Context,
+    state: TriggerState | None,
+    evaluation: Evaluation | None = None,
 ) -> tuple[TriggerState, Decision | None, Evaluation]:
-    """Evaluate a threshold rule on ``ctx`` and step the state of ``ctx.window``'s window."""
+    """Evaluate a threshold rule on ``ctx`` and step the state of ``ctx.window``'s window.
+    ``evaluation``: the condition's outcome on this very ``ctx``, if the caller has it already
+    (it is not run again)."""
     if ctx.window is None or rule.definition.kind != "threshold":
         raise RuleError("assess needs a threshold rule and a context with a window")
-    evaluation = evaluate(rule.condition, ctx)
+    if evaluation is None:
+        evaluation = evaluate(rule.condition, ctx)
     value = _watched(rule, ctx)
     within = _within_hysteresis(rule, ctx, state, evaluation, value)
     obs = Observation(ctx.window.window, evaluation, value, within)

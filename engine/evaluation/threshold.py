@@ -43,7 +43,7 @@ from engine.platform.metrics import evaluations
 from engine.templating.locales import localized
 from rules import state as machine
 from rules.aggregates import baseline_of
-from rules.condition import evaluate
+from rules.condition import Evaluation, evaluate, held
 from rules.context import Context
 from rules.trigger import assess
 from rules.windows import Window
@@ -258,12 +258,12 @@ class ThresholdEvaluator:
         full, holds = decide_recognised(work, prepared.totals) if fast else (work, set())
         for n, (plan, slot, keys) in enumerate(full):
             latched = (plan.trigger.id, slot.start) in fired
-            if n in holds:  # true, as the condition would find: `assess` runs it once
+            if n in holds:  # true, exactly as the condition would find
                 true += 1
                 if not latched:
                     ctx = self._context(plan, slot, keys, prepared.totals, reader)
                     found = prepared.totals.get(keys[0])
-                    observed.append((plan, slot, ctx, found.unit if found else ""))
+                    observed.append((plan, slot, ctx, found.unit if found else "", held(ctx)))
                 continue
             ctx = self._context(plan, slot, keys, prepared.totals, reader)
             result = evaluate(plan.rule.condition, ctx)
@@ -277,7 +277,7 @@ class ThresholdEvaluator:
                 true += 1
             if (result.result or plan.rearms_on_leave) and not latched:
                 found = prepared.totals.get(keys[0])
-                observed.append((plan, slot, ctx, found.unit if found else ""))
+                observed.append((plan, slot, ctx, found.unit if found else "", result))
         prepared.evaluated = len(work)
         prepared.outcomes = {"true": true, "error": failed, "false": len(work) - true - failed}
         self._step_all(prepared, triggers, observed)
@@ -345,14 +345,16 @@ class ThresholdEvaluator:
         self,
         prepared: Prepared,
         triggers: EvaluationRepository,
-        observed: list[tuple[Plan, Slot, Context, str]],
+        observed: list[tuple[Plan, Slot, Context, str, Evaluation]],
     ) -> None:
-        keys = [(p.trigger.id, s.start) for p, s, _, _ in observed]
+        """Step the state of each observed window with its condition's outcome (run once, in
+        `_evaluate`, or decided in bulk)."""
+        keys = [(p.trigger.id, s.start) for p, s, *_ in observed]
         values = triggers.state_values(keys)
-        for (plan, slot, ctx, unit), key in zip(observed, keys, strict=True):
+        for (plan, slot, ctx, unit, outcome), key in zip(observed, keys, strict=True):
             value = prepared.states[key] = values.get(key)
             current = None if value is None else machine.TriggerState.from_json(value)
-            new_state, decision, _ = assess(plan.rule.core, ctx, current)
+            new_state, decision, _ = assess(plan.rule.core, ctx, current, outcome)
             made = self._decision(plan, slot.window, decision, ctx, unit) if decision else None
             prepared.steps.append(Step(key, slot, new_state, new_state != current, made))
             if new_state.status == "fired" and not plan.rearms_on_leave:
