@@ -202,7 +202,12 @@ def _jsonable_map(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return {str(key): _jsonable(item) for key, item in mapping.items()}
 
 
+_PLAIN = frozenset({float, int, str, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: a window's numbers, parameters
+        return value
     if isinstance(value, datetime):
         return iso_utc(value) if value.tzinfo else value.isoformat()
     if isinstance(value, date):

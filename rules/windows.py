@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -96,7 +97,16 @@ def as_utc(instant: datetime) -> datetime:
 
 def iso_utc(instant: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix, e.g. ``2026-03-01T08:00:00Z``."""
+    if instant.tzinfo is UTC:
+        return _iso_of_utc(instant)
     return as_utc(instant).isoformat().replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=4096)  # a batch's decisions name the same few instants (now, window bounds)
+def _iso_of_utc(instant: datetime) -> str:
+    # Keyed by UTC instants only: two local times a DST change makes ambiguous are equal as
+    # keys (same zone, same wall time) but not as instants.
+    return instant.isoformat().replace("+00:00", "Z")
 
 
 def first_instant_at(wall: datetime, zone: ZoneInfo) -> datetime:

@@ -197,3 +197,12 @@ def _starts_at_local_boundary(window: Window, *, minute_only: bool) -> bool:
 
 def test_iso_utc_uses_z_suffix() -> None:
     assert iso_utc(datetime(2026, 3, 1, 9, tzinfo=ZoneInfo(BERLIN))) == "2026-03-01T08:00:00Z"
+
+
+def test_iso_utc_tells_apart_the_two_instants_of_an_ambiguous_local_time() -> None:
+    berlin = ZoneInfo(BERLIN)  # 2026-10-25 02:30 happens twice in Berlin
+    first, second = (datetime(2026, 10, 25, 2, 30, fold=f, tzinfo=berlin) for f in (0, 1))
+    assert first == second  # equal as keys: same zone, same wall time
+    assert (iso_utc(first), iso_utc(second)) == ("2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z")
+    assert iso_utc(first.astimezone(UTC)) == "2026-10-25T00:30:00Z"
+    assert iso_utc(second.astimezone(UTC)) == "2026-10-25T01:30:00Z"
