@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from functools import cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -128,7 +129,7 @@ class DriverStatements:
             for chunk in chunks(rows, max(1, 4000 // len(rows[0]))):
                 cursor.execute(
                     f"{head} VALUES {', '.join([one] * len(chunk))} {tail}",
-                    [v for row in chunk for v in row],
+                    list(chain.from_iterable(chunk)),
                 )
                 inserted += int(cursor.rowcount or 0)
         return inserted
