@@ -108,11 +108,12 @@ def watched_streams(streams: Iterable[Stream]) -> dict[tuple[str, str], list[Str
 class Changes(NamedTuple):
     """What a batch does to the aggregates of the streams evaluation watches: each window's
     delta (in the order of `Totals`), the windows corrections make recompute, and the windows
-    each stream had readings in, by start."""
+    each stream had readings in (each once: a list, lighter than a dict per stream, since a
+    window is listed when its delta is first made)."""
 
     deltas: dict[AggregateKey, list[Any]]
     recompute: dict[AggregateKey, Window]
-    touched: dict[Stream, dict[int, Slot]]
+    touched: dict[Stream, list[Slot]]
 
 
 class Unmoved(NamedTuple):
@@ -147,7 +148,7 @@ class Aggregator:
 
     def fold(
         self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
-    ) -> dict[Stream, dict[int, Slot]]:
+    ) -> dict[Stream, list[Slot]]:
         """Update the aggregates of ``streams``; the windows each stream had readings in."""
         changes = self.changes(new, corrected, watched_streams(streams))
         self.apply(changes)
@@ -158,18 +159,18 @@ class Aggregator:
     ) -> Changes:
         """What these readings change in the streams ``by_pair`` holds (`watched_streams`),
         worked out without the database."""
-        touched: dict[Stream, dict[int, Slot]] = {}
+        touched: dict[Stream, list[Slot]] = {}
         deltas = self._deltas(new, by_pair, touched)
         recompute: dict[AggregateKey, Window] = {}
         for row in corrected:
             for stream in by_pair.get((row[0], row[1]), ()):
                 kind = stream[2]
                 slot = self.windows.slot(kind, row[2], self.customers[row[0]].timezone)
-                touched.setdefault(stream, {})[slot.start] = slot
                 key = (row[0], row[1], kind, slot.start)
                 recompute[key] = slot.window
-                if key not in deltas:
+                if key not in deltas:  # a window no reading of this batch has touched yet
                     deltas[key] = _nothing(slot.end, row[6])
+                    touched.setdefault(stream, []).append(slot)
         return Changes(deltas, recompute, touched)
 
     def apply(self, changes: Changes) -> dict[AggregateKey, Totals]:
@@ -324,7 +325,7 @@ class Aggregator:
         self,
         rows: Sequence[ReadingRow],
         by_pair: Watched,
-        touched: dict[Stream, dict[int, Slot]],
+        touched: dict[Stream, list[Slot]],
     ) -> dict[AggregateKey, list[Any]]:
         """What new readings add to each window they fall in (the hot loop of ingest: the
         window cache's lookup and `_first` are written out here, which spares two calls per
@@ -348,9 +349,9 @@ class Aggregator:
                     deltas[key] = [value, 1, value, value, start, value, end, closes, row[6], start]
                     slots = touched.get(stream)
                     if slots is None:
-                        touched[stream] = {slot.start: slot}
+                        touched[stream] = [slot]
                     else:
-                        slots[slot.start] = slot
+                        slots.append(slot)
                 else:
                     _fold(acc, start, start + row[3], value)
         return deltas

@@ -296,10 +296,10 @@ class ThresholdEvaluator:
                 continue
             if not plan.earlier:  # the condition reads this window only
                 customer, metric, kind = stream
-                for start, slot in slots.items():
-                    append((plan, slot, [(customer, metric, kind, start)]))
+                for slot in slots:
+                    append((plan, slot, [(customer, metric, kind, slot.start)]))
                 continue
-            for slot in slots.values():
+            for slot in slots:
                 keys = self._keys(plan, slot)
                 append((plan, slot, keys))
                 earlier.update(k for k in keys if k not in deltas)
