@@ -74,6 +74,7 @@ def keyed(
     other than the metric's are refused by row."""
     out = Keyed()
     stamps: dict[datetime, int] = {}  # a batch's readings share a few start times
+    seen = out.rows.get
     for row in rows:
         customer = customers.get(row.customer)
         if customer is None:
@@ -88,10 +89,12 @@ def keyed(
         if start is None:
             start = stamps[row.start] = int(row.start.timestamp())
         key = (customer.id, row.metric, start, row.duration_s)
-        if key in out.rows and out.rows[key][5] == row.value:
-            out.duplicate += 1
-        elif key in out.rows:
-            out.corrected += 1
+        earlier = seen(key)
+        if earlier is not None:
+            if earlier[5] == row.value:
+                out.duplicate += 1
+            else:
+                out.corrected += 1
         out.rows[key] = (*key, tenant_id, row.value, row.unit, row.quality, received, batch)
     return out
 
