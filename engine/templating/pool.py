@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import multiprocessing
+import signal
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -75,6 +76,10 @@ def render_here(request: RenderRequest) -> Rendered:
 
 def _serve(conn: Connection) -> None:
     """A worker: render each request of each batch received, answering one by one."""
+    # Ctrl+C in a terminal reaches every process of the group. The process that owns this
+    # worker stops it as it stops itself (and a closed pipe ends it): the worker ignores the
+    # interrupt rather than die mid-render and print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn.send(_READY)
     while True:
         try:

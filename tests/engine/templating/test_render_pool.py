@@ -5,13 +5,15 @@ other messages of its batch with it."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 
 import pytest
 
 from engine.templating import render
 from engine.templating.errors import TemplateOverBudget, TemplateRenderFailed
-from engine.templating.pool import WORKERS, RenderPool, RenderRequest, render_in_worker
+from engine.templating.pool import WORKERS, RenderPool, RenderRequest, _Worker, render_in_worker
 
 CONTEXT = {"customer": {"name": "Ada", "attributes": {}}, "window": {"sum": 12.5}}
 PARTS = {"subject": "Hallo {{ customer.name }}", "text": "{{ window.sum | number }} kWh"}
@@ -71,3 +73,17 @@ async def test_a_quick_tenant_renders_beside_a_slow_one() -> None:
         assert order == ["b", "a", "a", "a"]
     finally:
         pool.close()
+
+
+def test_a_worker_outlives_an_interrupt_meant_for_its_terminal() -> None:
+    """Ctrl+C reaches the whole process group: the worker keeps rendering until the process
+    that owns it stops it."""
+    worker = _Worker()
+    try:
+        os.kill(worker.process.pid, signal.SIGINT)
+        time.sleep(0.3)
+        assert worker.alive()
+        [outcome] = worker.render([request(PARTS)], hard_seconds=10)
+        assert outcome.message is not None and outcome.message.text == "12,5 kWh"
+    finally:
+        worker.stop()
