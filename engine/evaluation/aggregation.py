@@ -265,7 +265,8 @@ class Aggregator:
                 # samples, and the delta's earliest start against covered_until
                 if guessed and was[1] and delta[9] < was[6]:
                     return None
-                # `_added`, written out: its fields go into the statement's parameters too
+                # What the adding upsert (`AggregateRepository.add`) leaves in the row, worked
+                # out here; its fields also make the statement's parameters.
                 total, samples, low, high = was[0] + delta[0], was[1] + delta[1], was[2], was[3]
                 if delta[2] < low:
                     low = delta[2]
