@@ -144,15 +144,6 @@ class Aggregator:
         self.readings = store.readings
         self.windows = windows
         self.customers = customers
-        self.fresh: dict[AggregateKey, Totals] = {}  # totals the last fold left behind
-
-    def fold(
-        self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], streams: set[Stream]
-    ) -> dict[Stream, list[Slot]]:
-        """Update the aggregates of ``streams``; the windows each stream had readings in."""
-        changes = self.changes(new, corrected, watched_streams(streams))
-        self.apply(changes)
-        return changes.touched
 
     def changes(
         self, new: Sequence[ReadingRow], corrected: Sequence[ReadingRow], by_pair: Watched
@@ -185,7 +176,6 @@ class Aggregator:
         self._rebuild(changes.recompute)
         for key in changes.recompute:
             fresh.pop(key, None)  # rebuilt from the readings: read back like any other
-        self.fresh = fresh
         return fresh
 
     def unmoved(
@@ -229,7 +219,6 @@ class Aggregator:
         if recompute:
             self.aggregates.add({k: changes.deltas[k] for k in recompute})
             self._rebuild(recompute)
-        self.fresh = planned.fresh
         return planned.fresh
 
     @staticmethod

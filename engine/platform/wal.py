@@ -47,7 +47,7 @@ class Checkpointer:
         self._lock = threading.Lock()
         self._pass = threading.Lock()  # held while a checkpoint runs
         self._thread: threading.Thread | None = None
-        self.taken = 0  # checkpoints run, for tests and metrics
+        self.taken = 0  # checkpoints run so far
 
     def committed(self) -> None:
         """A transaction committed: checkpoint soon."""
