@@ -14,8 +14,25 @@ from rules.context import Event as EventContext
 
 
 def customer_context(customer: CustomerRef) -> CustomerContext:
-    """The customer as conditions and templates see them."""
-    return CustomerContext(customer.locale, customer.timezone, customer.attributes)
+    """The customer as conditions and templates see them: customers without attributes share
+    one context per locale and time zone (the context is frozen, and nothing writes to the
+    attributes it reads)."""
+    if customer.attributes:
+        return CustomerContext(customer.locale, customer.timezone, customer.attributes)
+    key = (customer.locale, customer.timezone)
+    found = _WITHOUT_ATTRIBUTES.get(key)
+    if found is None:
+        if len(_WITHOUT_ATTRIBUTES) >= _MAX_SHARED:
+            _WITHOUT_ATTRIBUTES.clear()
+        found = _WITHOUT_ATTRIBUTES[key] = CustomerContext(customer.locale, customer.timezone, {})
+    return found
+
+
+# Most customers have no attributes, and a tenant's first batches plan one trigger per
+# customer: one object per locale and zone, not one per customer kept in the ingest cache
+# for the garbage collector to walk.
+_WITHOUT_ATTRIBUTES: dict[tuple[str, str], CustomerContext] = {}
+_MAX_SHARED = 4096
 
 
 def event_context(event: Event) -> EventContext:

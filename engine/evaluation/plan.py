@@ -29,17 +29,21 @@ class Plan(NamedTuple):
 
     @classmethod
     def of(cls, trigger: ActiveTrigger, customer: CustomerRef) -> Plan:
-        version = _version(trigger)
-        shape = version.shape
-        bounds = None if shape is None else _bounds(trigger, shape)
-        return cls(
-            trigger,
-            version.rule,
-            customer_context(customer),
-            (trigger.customer_id, version.metric, version.window),
-            version.earlier,
-            shape if bounds is not None else None,
-            bounds,
+        common = _common(trigger)
+        version = common.version
+        # tuple.__new__, not the generated __new__: a tenant's first batches plan one
+        # trigger per reading.
+        return tuple.__new__(
+            cls,
+            (
+                trigger,
+                version.rule,
+                customer_context(customer),
+                (trigger.customer_id, version.metric, version.window),
+                version.earlier,
+                common.shape,
+                common.bounds,
+            ),
         )
 
     @property
@@ -65,15 +69,42 @@ class _Version(NamedTuple):
     shape: Shape | None
 
 
+class _Common(NamedTuple):
+    """What every trigger of one rule version with one parameters text has in common."""
+
+    version: _Version
+    shape: Shape | None  # None where the bounds cannot be worked out
+    bounds: tuple[Bound, ...] | None
+
+
 # A published rule version never changes, and neither do the bounds its shape gives for one
 # parameters text: both are worked out once, not once per trigger (a tenant's first batches
 # plan one trigger per reading, mostly of one version and a few distinct parameters).
 _VERSIONS: dict[tuple[str, int], _Version] = {}
-_BOUNDS: dict[tuple[str, int, str], tuple[Bound, ...] | None] = {}
+_COMMON: dict[tuple[str, int, str], _Common] = {}
 _MAX_ENTRIES = 4096
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def _common(trigger: ActiveTrigger) -> _Common:
+    """Once per version and distinct parameters text (each time for a trigger without one)."""
+    text = trigger.params_text
+    if text is None:
+        return _with_bounds(trigger)
+    key = (trigger.rule_version_id, trigger.version, text)
+    found = _COMMON.get(key)
+    if found is None:
+        found = _remember(_COMMON, key, _with_bounds(trigger))
+    return found
+
+
+def _with_bounds(trigger: ActiveTrigger) -> _Common:
+    version = _version(trigger)
+    shape = version.shape
+    bounds = None if shape is None else shape.bounds(trigger.params)
+    return _Common(version, shape if bounds is not None else None, bounds)
 
 
 def _version(trigger: ActiveTrigger) -> _Version:
@@ -96,18 +127,6 @@ def _worked_out(trigger: ActiveTrigger) -> _Version:
         0 if d.window == "none" else earlier,
         None if on_leave else shape_of(rule.core),
     )
-
-
-def _bounds(trigger: ActiveTrigger, shape: Shape) -> tuple[Bound, ...] | None:
-    """The shape's bounds for the trigger's parameters, once per distinct parameters text."""
-    text = trigger.params_text
-    if text is None:
-        return shape.bounds(trigger.params)
-    key = (trigger.rule_version_id, trigger.version, text)
-    try:
-        return _BOUNDS[key]
-    except KeyError:
-        return _remember(_BOUNDS, key, shape.bounds(trigger.params))
 
 
 def _remember(memo: dict[K, V], key: K, value: V) -> V:

@@ -139,25 +139,27 @@ class EvaluationRepository:
         rows = self._rows.active(unique, kind, metrics, event_types)
         versions = self._live_versions({row[3] for row in rows})
         params_of = _Decoded()
+        new = tuple.__new__  # not the generated __new__: one trigger per reading at first
         found: list[ActiveTrigger] = []
         for id_, tenant, customer, version_id, raw, channels in rows:
             live = versions.get(version_id)
             if live is not None:
                 params, text = params_of(raw)
                 version, definition = live
-                found.append(
-                    ActiveTrigger(
-                        id_,
-                        tenant,
-                        customer,
-                        version_id,
-                        version,
-                        definition,
-                        params,
-                        None if channels is None else decoded(channels),
-                        text,
-                    )
+                if channels is not None:
+                    channels = decoded(channels)
+                row = (
+                    id_,
+                    tenant,
+                    customer,
+                    version_id,
+                    version,
+                    definition,
+                    params,
+                    channels,
+                    text,
                 )
+                found.append(new(ActiveTrigger, row))
         return found
 
     def _live_versions(self, ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
