@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from engine.evaluation.aggregates_repository import UnmovedRows, aggregate_row, unmoved_rows
+from engine.evaluation.aggregates_repository import UnmovedRows
 from engine.evaluation.ports import AggregateStore
 from engine.evaluation.totals import AggregateKey, Totals
 from engine.feeds.records import ReadingRow
@@ -124,15 +124,6 @@ class Unmoved(NamedTuple):
     rows: UnmovedRows
 
 
-class Added(NamedTuple):
-    """The windows a batch only adds to (`Aggregator.added`): their totals after the batch,
-    their stored totals before it (None: no row), and what `unmoved` would write."""
-
-    predicted: dict[AggregateKey, Totals]
-    before: dict[AggregateKey, Totals | None]
-    rows: UnmovedRows
-
-
 class Aggregator:
     def __init__(
         self,
@@ -178,103 +169,29 @@ class Aggregator:
             fresh.pop(key, None)  # rebuilt from the readings: read back like any other
         return fresh
 
-    def unmoved(
-        self,
-        changes: Changes,
-        before: Mapping[AggregateKey, Totals | None],
-        predicted: Mapping[AggregateKey, Totals | None],
-    ) -> Unmoved:
-        """What `apply_unmoved` writes on SQLite, worked out without the database (on the
-        snapshot, so that the write transaction holds the lock for the statements only)."""
-        recompute = changes.recompute
-        deltas = changes.deltas
-        added = [k for k in deltas if k not in recompute] if recompute else deltas
-        # Each of them was predicted (from ``before`` plus its delta), none is None.
-        fresh = {k: t for k in added if (t := predicted[k]) is not None}
-        get = before.get
-        return Unmoved(fresh, unmoved_rows((k, get(k), t) for k, t in fresh.items()))
-
     def apply_unmoved(
         self,
         changes: Changes,
-        before: Mapping[AggregateKey, Totals | None],
         predicted: Mapping[AggregateKey, Totals | None],
         planned: Unmoved | None = None,
     ) -> dict[AggregateKey, Totals] | None:
-        """`apply`, for a batch evaluated on windows that held ``before`` (None: no row) and
-        are to hold ``predicted`` (`added`, `recomputed`): the new totals of windows that only
-        gained readings, each as predicted, or None if one of them moved meanwhile (the caller
-        rolls back). SQLite writes each window's predicted totals where its row still holds
-        ``before``, checked by the statement itself (``planned``: `unmoved` of the same
-        arguments, if worked out already); PostgreSQL adds in key order and compares what the
-        statement answers."""
+        """`apply`, for a batch evaluated on windows that are to hold ``predicted`` (`added`,
+        `recomputed`): the new totals of windows that only gained readings, each as predicted,
+        or None if one of them moved meanwhile (the caller rolls back). SQLite writes what
+        `added` planned (``planned``): each window's predicted totals where its row still
+        holds the totals they were worked out from, checked by the statement itself.
+        PostgreSQL adds in key order and compares what the statement answers."""
         recompute = changes.recompute
         if not self.aggregates.sqlite:
             fresh = self.apply(changes)
             return None if any(predicted[k] != t for k, t in fresh.items()) else fresh
-        if planned is None:
-            planned = self.unmoved(changes, before, predicted)
+        assert planned is not None, "SQLite writes the statements `added` worked out"
         if not self.aggregates.write_unmoved_rows(planned.rows):
             return None
         if recompute:
             self.aggregates.add({k: changes.deltas[k] for k in recompute})
             self._rebuild(recompute)
         return planned.fresh
-
-    @staticmethod
-    def added(
-        changes: Changes,
-        stored: Mapping[AggregateKey, Totals],
-        *,
-        guessed: bool = False,
-        rows: bool = False,
-    ) -> Added | None:
-        """The windows a batch only adds to (not recomputed), in one pass: the totals `apply`
-        will leave in each, worked out from a snapshot (``stored``, the aggregates as they are,
-        plus the deltas: same operations in the same order as the database, so equal floats,
-        not close ones), its stored totals (None: no row) and, if ``rows``, the statement
-        parameters of `unmoved`. ``guessed``: the new readings were not looked up; None if one
-        of them may be stored already (its window's stored totals cover its start: one
-        starting at or after ``covered_until`` cannot be stored)."""
-        recompute = changes.recompute
-        predicted: dict[AggregateKey, Totals] = {}
-        before: dict[AggregateKey, Totals | None] = {}
-        statements = UnmovedRows([], [])
-        insert, update = statements.inserted.append, statements.updated.append
-        get = stored.get
-        for key, delta in changes.deltas.items():
-            if recompute and key in recompute:
-                continue
-            was = get(key)
-            if was is None:
-                now = _tuple(Totals, delta[:9])
-                if rows:
-                    insert(aggregate_row(key, now))
-            else:
-                # samples, and the delta's earliest start against covered_until
-                if guessed and was[1] and delta[9] < was[6]:
-                    return None
-                # What the adding upsert (`AggregateRepository.add`) leaves in the row, worked
-                # out here; its fields also make the statement's parameters.
-                total, samples, low, high = was[0] + delta[0], was[1] + delta[1], was[2], was[3]
-                if delta[2] < low:
-                    low = delta[2]
-                if delta[3] > high:
-                    high = delta[3]
-                if delta[4] >= was[4]:
-                    last_start, last_value = delta[4], delta[5]
-                else:
-                    last_start, last_value = was[4], was[5]
-                covered = was[6] if was[6] >= delta[6] else delta[6]
-                now = _tuple(
-                    Totals,
-                    (total, samples, low, high, last_start, last_value, covered, was[7], was[8]),
-                )
-                if rows:  # as `unmoved_rows` puts them
-                    update((total, samples, low, high, last_start, last_value, covered, *key, *was))
-            predicted[key] = now
-            before[key] = was
-        return Added(predicted, before, statements)
 
     def recomputed(
         self, recompute: Mapping[AggregateKey, Window], rows: Sequence[ReadingRow]

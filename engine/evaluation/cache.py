@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
 from engine.customers.refs import CustomerRef
+from engine.evaluation.known import KnownTotals
 from engine.evaluation.plan import Plan
-from engine.evaluation.totals import AggregateKey, Totals
 from engine.models import Customer, Rule, Tenant, Trigger
 
 MAX_ENTRIES = 2_000_000
@@ -35,7 +35,7 @@ class TenantEntries:
     # Window totals as this process last stored them: a batch takes them as they are instead
     # of reading them (it checks them when it writes). None once they proved stale, as when
     # other processes write the same windows.
-    totals: dict[AggregateKey, Totals] | None = field(default_factory=dict)
+    totals: KnownTotals | None = field(default_factory=KnownTotals)
     # (trigger, window start) where the trigger fired, committed, and re-arms only in the
     # next window: nothing more can be decided there (a state never leaves "fired" then).
     fired: set[tuple[str, int]] = field(default_factory=set)

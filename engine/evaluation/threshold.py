@@ -12,11 +12,12 @@ batch is evaluated again from a fresh snapshot.
 from __future__ import annotations
 
 import logging
-from collections.abc import Container, Mapping, MutableMapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from engine.customers.refs import CustomerRef
+from engine.evaluation.adding import added, added_to_known
 from engine.evaluation.aggregation import (
     Aggregator,
     Changes,
@@ -28,6 +29,7 @@ from engine.evaluation.aggregation import (
 )
 from engine.evaluation.cache import TenantEntries, plans_through, read_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
+from engine.evaluation.known import KnownTotals, KnownUpdate
 from engine.evaluation.plan import Plan
 from engine.evaluation.ports import AggregateStore
 from engine.evaluation.recognised import Work, decide_recognised
@@ -74,9 +76,6 @@ class Prepared:
     corrected: Sequence[ReadingRow]
     totals: dict[AggregateKey, Totals | None]  # every aggregate a condition read
     states: dict[StateKey, dict[str, Any] | None]  # every state stepped, as it was
-    # The stored totals the prediction added to, of windows that only gain readings (None:
-    # no row yet); `commit` adds only where they still are.
-    before: dict[AggregateKey, Totals | None] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     evaluated: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -88,6 +87,9 @@ class Prepared:
     # (checked as they are), worked out before the write transaction.
     planned: Unmoved | None = None
     unread: list[AggregateKey] = field(default_factory=list)
+    # The new totals of the windows whose old ones were taken from the known totals by
+    # position, for `commit` to keep there (else it keeps what it stored by key).
+    kept: KnownUpdate | None = None
 
     def feeds(self, row: ReadingRow) -> bool:
         return (row[0], row[1]) in self.fed
@@ -142,7 +144,7 @@ class ThresholdEvaluator:
         corrected: Sequence[ReadingRow],
         *,
         guessed: bool = False,
-        known: Mapping[AggregateKey, Totals] | None = None,
+        known: KnownTotals | None = None,
         fast: bool = True,
         fired: Container[StateKey] = frozenset(),
         fed: Watched | None = None,
@@ -164,17 +166,25 @@ class ThresholdEvaluator:
         changes = aggregator.changes(new, corrected, fed)
         deltas, recompute = changes.deltas, changes.recompute
         work, earlier = self._work(plans, changes)
-        added = [k for k in deltas if k not in recompute] if recompute else list(deltas)
-        stored = self._stored(store, [*added, *sorted(earlier)], known)
         sqlite = store.aggregates.sqlite
-        only_added = aggregator.added(changes, stored, guessed=guessed, rows=sqlite)
+        kept = None
+        windows = [k for k in deltas if k not in recompute] if recompute else list(deltas)
+        at = known.positions(windows) if known and not recompute else None
+        if known is not None and at is not None:  # every window's totals are known
+            only_added = added_to_known(changes, known.rows(at), guessed=guessed, rows=sqlite)
+            if only_added is not None and only_added.columns is not None:
+                kept = KnownUpdate(known, at, only_added.columns)
+            stored = self._stored(store, sorted(earlier), known) if earlier else {}
+        else:
+            stored = self._stored(store, [*windows, *sorted(earlier)], known)
+            only_added = added(changes, stored, guessed=guessed, rows=sqlite)
         if only_added is None:
             return None  # a reading taken as new may be stored already
-        fresh, before = only_added.predicted, only_added.before
+        fresh = only_added.predicted
         totals: dict[AggregateKey, Totals | None] = dict(fresh)
         totals.update(aggregator.recomputed(recompute, [*new, *corrected]))
         totals.update({k: stored.get(k) for k in earlier})
-        prepared = Prepared(changes, fed, new, corrected, totals, {}, before)
+        prepared = Prepared(changes, fed, new, corrected, totals, {}, kept=kept)
         if sqlite:
             prepared.planned = Unmoved(fresh, only_added.rows)
             prepared.unread = (
@@ -187,7 +197,7 @@ class ThresholdEvaluator:
         self,
         stores: EvaluationStores,
         prepared: Prepared,
-        known: MutableMapping[AggregateKey, Totals] | None = None,
+        known: KnownTotals | None = None,
     ) -> bool:
         """In the write transaction, after the batch's readings are stored: write the
         aggregates, and the states and decisions if the evaluation's inputs are unchanged.
@@ -196,9 +206,7 @@ class ThresholdEvaluator:
         store, triggers = stores.windows, stores.triggers
         aggregator = Aggregator(store, self.windows, {})
         planned = prepared.planned
-        fresh = aggregator.apply_unmoved(
-            prepared.changes, prepared.before, prepared.totals, planned
-        )
+        fresh = aggregator.apply_unmoved(prepared.changes, prepared.totals, planned)
         if fresh is None:
             missing = []
         elif planned is not None and fresh is planned.fresh:
@@ -214,7 +222,11 @@ class ThresholdEvaluator:
             prepared.moved = "states"
             return False
         if known is not None:
-            known.update(fresh)
+            kept = prepared.kept
+            if kept is not None and kept.known is known:
+                known.put(kept.positions, kept.rows)
+            else:
+                known.update(fresh)
             known.update(found)
         saved = [s.key for s in prepared.steps if s.changed and s.key in values]
         rows = triggers.states(saved) if saved else {}
@@ -237,7 +249,7 @@ class ThresholdEvaluator:
     def _stored(
         store: AggregateStore,
         keys: list[AggregateKey],
-        known: Mapping[AggregateKey, Totals] | None,
+        known: KnownTotals | None,
     ) -> dict[AggregateKey, Totals]:
         if not known:
             return store.aggregates.get(keys)

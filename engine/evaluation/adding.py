@@ -1,0 +1,138 @@
+"""The totals a batch leaves in the windows it only adds readings to, worked out before the
+write transaction: from the stored totals plus each window's delta (`Changes.deltas`), with
+the same operations in the same order as the adding upsert (`AggregateRepository.add`), so
+equal doubles, not close ones. On SQLite the same pass makes the parameters of the statements
+that store them (`AggregateRepository.write_unmoved_rows`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from engine.evaluation.aggregates_repository import UnmovedRows, aggregate_row
+from engine.evaluation.aggregation import Changes
+from engine.evaluation.known import KnownRows
+from engine.evaluation.totals import AggregateKey, Totals
+
+_tuple = tuple.__new__
+_totals = partial(_tuple, Totals)
+
+
+class Added(NamedTuple):
+    """The windows a batch only adds to: their totals after the batch, and the statement
+    parameters that write them where nothing moved (SQLite)."""
+
+    predicted: dict[AggregateKey, Totals]
+    rows: UnmovedRows
+    # The same totals in columns, in the order of `predicted`, when worked out by column.
+    columns: KnownRows | None = None
+
+
+def added(
+    changes: Changes,
+    stored: Mapping[AggregateKey, Totals],
+    *,
+    guessed: bool = False,
+    rows: bool = False,
+) -> Added | None:
+    """The windows a batch only adds to (not recomputed), in one pass: the totals the write
+    will leave in each, worked out from a snapshot (``stored``, the aggregates as they are;
+    a window missing there has no row) and, if ``rows``, the statement parameters.
+    ``guessed``: the new readings were not looked up; None if one of them may be stored
+    already (its window's stored totals cover its start: one starting at or after
+    ``covered_until`` cannot be stored)."""
+    recompute = changes.recompute
+    predicted: dict[AggregateKey, Totals] = {}
+    statements = UnmovedRows([], [])
+    insert, update = statements.inserted.append, statements.updated.append
+    get = stored.get
+    for key, delta in changes.deltas.items():
+        if recompute and key in recompute:
+            continue
+        was = get(key)
+        if was is None:
+            now = _tuple(Totals, delta[:9])
+            if rows:
+                insert(aggregate_row(key, now))
+        else:
+            # samples, and the delta's earliest start against covered_until
+            if guessed and was[1] and delta[9] < was[6]:
+                return None
+            total, samples, low, high = was[0] + delta[0], was[1] + delta[1], was[2], was[3]
+            if delta[2] < low:
+                low = delta[2]
+            if delta[3] > high:
+                high = delta[3]
+            if delta[4] >= was[4]:
+                last_start, last_value = delta[4], delta[5]
+            else:
+                last_start, last_value = was[4], was[5]
+            covered = was[6] if was[6] >= delta[6] else delta[6]
+            now = _tuple(
+                Totals,
+                (total, samples, low, high, last_start, last_value, covered, was[7], was[8]),
+            )
+            if rows:  # as `unmoved_rows` puts them: the new totals, the key, the old ones
+                update((total, samples, low, high, last_start, last_value, covered, *key, *was))
+        predicted[key] = now
+    return Added(predicted, statements)
+
+
+def added_to_known(
+    changes: Changes,
+    was: KnownRows,
+    *,
+    guessed: bool = False,
+    rows: bool = False,
+) -> Added | None:
+    """`added`, for a batch whose windows all have a row whose totals this process knows
+    (``was``, in the order of ``changes.deltas``; none recomputed), a column at a time: each
+    element goes through the operations `added` applies to one window (IEEE doubles either
+    way), so the totals are the same."""
+    keys = list(changes.deltas)
+    # The deltas' fields: total, samples, low, high, last start and value, covered until,
+    # window end, unit, earliest start (see `Changes`).
+    delta = list(zip(*changes.deltas.values(), strict=True))
+    floats, ints = was.floats, was.ints
+    samples, covered = ints[:, 0], ints[:, 2]
+    if guessed:
+        earliest = np.array(delta[9], dtype=np.int64)
+        if np.any((samples != 0) & (earliest < covered)):
+            return None
+    d_low = np.array(delta[2], dtype=np.float64)
+    d_high = np.array(delta[3], dtype=np.float64)
+    d_start = np.array(delta[4], dtype=np.int64)
+    d_covered = np.array(delta[6], dtype=np.int64)
+    newer = d_start >= ints[:, 1]
+    total = floats[:, 0] + np.array(delta[0], dtype=np.float64)
+    low = np.where(d_low < floats[:, 1], d_low, floats[:, 1])
+    high = np.where(d_high > floats[:, 2], d_high, floats[:, 2])
+    last_value = np.where(newer, np.array(delta[5], dtype=np.float64), floats[:, 3])
+    after = KnownRows(
+        np.column_stack((total, low, high, last_value)),
+        np.column_stack(
+            (
+                samples + np.array(delta[1], dtype=np.int64),
+                np.where(newer, d_start, ints[:, 1]),
+                np.where(covered >= d_covered, covered, d_covered),
+                ints[:, 3],
+            )
+        ),
+        was.units,
+    )
+    now = _fields(after)
+    statements = UnmovedRows([], [])
+    if rows:  # as `unmoved_rows` puts them: the new totals, the key, the old ones
+        keyed = zip(*keys, strict=True)
+        statements.updated.extend(zip(*now[:7], *keyed, *_fields(was), strict=True))
+    predicted = dict(zip(keys, map(_totals, zip(*now, strict=True)), strict=True))
+    return Added(predicted, statements, after)
+
+
+def _fields(rows: KnownRows) -> tuple[list[Any], ...]:
+    """The columns of ``rows`` as lists of Python numbers, in the order of `Totals`."""
+    f, i = rows.floats.T.tolist(), rows.ints.T.tolist()
+    return (f[0], i[0], f[1], f[2], i[1], f[3], i[2], i[3], rows.units)
