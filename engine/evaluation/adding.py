@@ -93,6 +93,8 @@ def added_to_known(
     element goes through the operations `added` applies to one window (IEEE doubles either
     way), so the totals are the same."""
     keys = list(changes.deltas)
+    if not keys:
+        return Added({}, UnmovedRows([], []))
     # The deltas' fields: total, samples, low, high, last start and value, covered until,
     # window end, unit, earliest start (see `Changes`).
     delta = list(zip(*changes.deltas.values(), strict=True))

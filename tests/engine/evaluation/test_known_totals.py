@@ -92,6 +92,17 @@ def test_known_totals_read_back_as_stored_last(
     assert known.positions([*expected, ("nobody", "m", "day", DAY)]) is None
 
 
+def test_a_batch_that_adds_to_no_window_adds_nothing() -> None:
+    # A batch of repeats only, say: no reading changes a window.
+    known = KnownTotals()
+    at = known.positions([])
+    assert at is not None
+    nothing = added_to_known(_changes({}), known.rows(at), guessed=True, rows=True)
+    assert nothing is not None
+    assert nothing.predicted == {}
+    assert nothing.rows == ([], [])
+
+
 def test_known_totals_grow_past_their_first_capacity() -> None:
     known = KnownTotals()
     many = {
