@@ -20,7 +20,6 @@ _BUCKET = 900  # every UTC offset in use is a multiple of 15 minutes
 _NONE_START = -(2**62)
 _NONE_END = 2**62
 _INF = float("inf")
-_tuple = tuple.__new__
 
 
 class Slot(NamedTuple):
