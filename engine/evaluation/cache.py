@@ -9,15 +9,16 @@ each batch reads the epoch once and drops the tenant's entries when it moved, in
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
 from engine.customers.refs import CustomerRef
+from engine.evaluation.aggregation import Stream
 from engine.evaluation.known import KnownTotals
 from engine.evaluation.plan import Plan
 from engine.models import Customer, Rule, Tenant, Trigger
@@ -136,6 +137,49 @@ def plans_through(
         else:
             found.append(plans)
     return found
+
+
+class Cached(NamedTuple):
+    """A batch's customers and threshold plans, all found in memory (`cached_batch`)."""
+
+    by_ref: dict[str, CustomerRef]
+    by_id: dict[str, CustomerRef]
+    plans: list[Plan]  # of the metrics asked for
+    fed: dict[tuple[str, str], list[Stream]]  # `watched_streams` of ``plans``
+
+
+def cached_batch(
+    entries: TenantEntries, refs: Iterable[str], metrics: Container[str]
+) -> Cached | None:
+    """The customers these references name and the plans of their threshold triggers on these
+    metrics, in one pass over the references, when all of them are in memory; None as soon as
+    one is not (then `refs_through` and `plans_through` load what is missing). What a
+    tenant's later batches look up, without a dict and a list for each step."""
+    known_refs, known_plans = entries.refs, entries.plans
+    by_ref: dict[str, CustomerRef] = {}
+    by_id: dict[str, CustomerRef] = {}
+    plans: list[Plan] = []
+    fed: dict[tuple[str, str], list[Stream]] = {}
+    append = plans.append
+    for ref in refs:
+        customer = known_refs.get(ref)
+        if customer is None:
+            return None
+        own = known_plans.get(customer.id)
+        if own is None:
+            return None
+        by_ref[ref] = by_id[customer.id] = customer
+        for plan in own if isinstance(own, list) else (own,):
+            stream = plan.stream
+            if stream[1] in metrics:
+                append(plan)
+                pair = (stream[0], stream[1])
+                streams = fed.get(pair)
+                if streams is None:
+                    fed[pair] = [stream]
+                elif stream not in streams:
+                    streams.append(stream)
+    return Cached(by_ref, by_id, plans, fed)
 
 
 def _by_customer(customers: list[str], plans: list[Plan]) -> dict[str, Plan | list[Plan]]:

@@ -9,7 +9,7 @@ from functools import partial
 
 from engine.customers.refs import CustomerRef
 from engine.evaluation.aggregation import Watched
-from engine.evaluation.cache import IngestCache, TenantEntries, refs_through
+from engine.evaluation.cache import IngestCache, TenantEntries, cached_batch, refs_through
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.plan import Plan
 from engine.evaluation.threshold import Prepared, ThresholdEvaluator, watched
@@ -86,15 +86,22 @@ class FeedService:
         epoch = reads.tenants.epoch(tenant_id)
         entries = self.cache.entries(tenant_id, epoch)
         refs = {row.customer for row in parsed.rows}
-        found = refs_through(entries, refs, lambda m: reads.customers.by_refs(tenant_id, m))
         units, first = store.metric_units(
             reads.feeds, self.cache.metric_units, tenant_id, parsed.rows
         )
+        cached = cached_batch(entries, refs, units)
+        if cached is None:
+            found = refs_through(entries, refs, lambda m: reads.customers.by_refs(tenant_id, m))
+        else:
+            found = cached.by_ref
         keyed = store.keyed(tenant_id, parsed.rows, found, units, received, batch)
         rows = list(keyed.rows.values())
-        by_id = {c.id: c for c in found.values()}
-        plans = self.evaluator.plans(reads.evaluation, by_id, rows, entries)
-        fed = watched(plans)
+        if cached is None:
+            by_id = {c.id: c for c in found.values()}
+            plans = self.evaluator.plans(reads.evaluation, by_id, rows, entries)
+            fed: Watched = watched(plans)
+        else:
+            by_id, plans, fed = cached.by_id, cached.plans, cached.fed
         feeding = [r for r in rows if (r[0], r[1]) in fed]
         prepared = self._prepare(reads, by_id, plans, fed, feeding, entries, exact)
         result = BatchResult(batch=batch, notes=list(parsed.notes))
