@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -125,16 +125,10 @@ def added_to_known(
         ),
         was.units,
     )
-    now = _fields(after)
+    now = after.fields()
     statements = UnmovedRows([], [])
     if rows:  # as `unmoved_rows` puts them: the new totals, the key, the old ones
         keyed = zip(*keys, strict=True)
-        statements.updated.extend(zip(*now[:7], *keyed, *_fields(was), strict=True))
+        statements.updated.extend(zip(*now[:7], *keyed, *was.fields(), strict=True))
     predicted = dict(zip(keys, map(_totals, zip(*now, strict=True)), strict=True))
     return Added(predicted, statements, after)
-
-
-def _fields(rows: KnownRows) -> tuple[list[Any], ...]:
-    """The columns of ``rows`` as lists of Python numbers, in the order of `Totals`."""
-    f, i = rows.floats.T.tolist(), rows.ints.T.tolist()
-    return (f[0], i[0], f[1], f[2], i[1], f[3], i[2], i[3], rows.units)

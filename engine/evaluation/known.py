@@ -30,6 +30,11 @@ class KnownRows(NamedTuple):
     ints: npt.NDArray[np.int64]  # (n, 4): samples, last_start, covered_until, end
     units: list[str]
 
+    def fields(self) -> tuple[list[Any], ...]:
+        """The columns as lists of Python numbers, in the order of `Totals`."""
+        f, i = self.floats.T.tolist(), self.ints.T.tolist()
+        return (f[0], i[0], f[1], f[2], i[1], f[3], i[2], i[3], self.units)
+
 
 class KnownUpdate(NamedTuple):
     """New totals of windows that ``known`` keeps at ``positions``: what a batch keeps there
@@ -68,8 +73,7 @@ class KnownTotals(Mapping[AggregateKey, Totals]):
         return default if slot is None else self._at(slot)
 
     def _at(self, slot: int) -> Totals:
-        f, i = self._floats[slot].tolist(), self._ints[slot].tolist()
-        return Totals(f[0], i[0], f[1], f[2], i[1], f[3], i[2], i[3], self._units[slot])
+        return Totals._make(c[0] for c in self.rows(np.array([slot], dtype=np.intp)).fields())
 
     def positions(self, keys: Sequence[AggregateKey]) -> npt.NDArray[np.intp] | None:
         """Where each of ``keys`` is kept, in order; None unless all of them are."""
