@@ -11,9 +11,9 @@ copying runs beside the next request instead of inside it.
 A copy of the database file alone is complete only once the log has been checkpointed into it
 (``PRAGMA wal_checkpoint(TRUNCATE)``), as with any database in WAL mode that is still open.
 
-Writers still checkpoint in their COMMIT past `FALLBACK_PAGES`, as SQLite does by default past
-1,000: the log stays bounded should the thread fall behind. A thread with nothing to do for
-`IDLE` seconds ends; the next commit starts another.
+Writers still checkpoint in their COMMIT once the log holds `FALLBACK_BYTES`, as SQLite does by
+default past 1,000 pages: the log stays bounded should the thread fall behind. A thread with
+nothing to do for `IDLE` seconds ends; the next commit starts another.
 """
 
 from __future__ import annotations
@@ -28,7 +28,12 @@ log = logging.getLogger("nudge.db")
 
 INTERVAL = 0.1  # seconds between checkpoints while commits come in
 IDLE = 5.0  # seconds without commits after which the thread ends
-FALLBACK_PAGES = 10_000  # a writer's own COMMIT checkpoints past this many pages (40 MB)
+FALLBACK_BYTES = 40 * 1024 * 1024  # a writer's own COMMIT checkpoints past this much log
+
+
+def fallback_pages(page_size: int) -> int:
+    """`FALLBACK_BYTES` in pages of ``page_size`` bytes (SQLite's ``wal_autocheckpoint``)."""
+    return FALLBACK_BYTES // page_size
 
 
 class Checkpointer:

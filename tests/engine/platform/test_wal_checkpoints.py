@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine.platform.db import checkpointer_of, make_engine, unit_of_work
-from engine.platform.wal import FALLBACK_PAGES, Checkpointer
+from engine.platform.db import SQLITE_PAGE_BYTES, checkpointer_of, make_engine, unit_of_work
+from engine.platform.wal import FALLBACK_BYTES, Checkpointer
 from tests.fixtures.database import sqlite_copy
 
 
@@ -35,12 +35,14 @@ def test_committed_pages_reach_the_database_file_without_a_writer_checkpointing(
     engine = make_engine(url)
     with engine.connect() as conn:
         pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-    assert pages == FALLBACK_PAGES  # a COMMIT checkpoints only far past SQLite's 1,000
+        page_size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+    assert page_size == SQLITE_PAGE_BYTES  # the database was made by the migrations
+    assert pages * page_size == FALLBACK_BYTES  # a COMMIT checkpoints only past 40 MB of log
 
     with unit_of_work(engine) as session:
         session.execute(text("CREATE TABLE blobs (body BLOB NOT NULL)"))
     before = database.stat().st_size
-    # About 500 pages: under the 1,000 at which a writer would have checkpointed itself.
+    # About 2 MB: far under the log a writer would have checkpointed itself at.
     with unit_of_work(engine) as session:
         session.execute(
             text("INSERT INTO blobs VALUES (:body)"),
