@@ -9,7 +9,7 @@ each batch reads the epoch once and drops the tenant's entries when it moved, in
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
@@ -146,10 +146,13 @@ class Cached(NamedTuple):
     by_id: dict[str, CustomerRef]
     plans: list[Plan]  # of the metrics asked for
     fed: dict[tuple[str, str], list[Stream]]  # `watched_streams` of ``plans``
+    # Whether every one of these customers has a plan on every metric asked for: then each
+    # reading of theirs on those metrics feeds a plan, and none needs to be looked up in ``fed``.
+    feeds_all: bool = False
 
 
 def cached_batch(
-    entries: TenantEntries, refs: Iterable[str], metrics: Container[str]
+    entries: TenantEntries, refs: Iterable[str], metrics: Collection[str]
 ) -> Cached | None:
     """The customers these references name and the plans of their threshold triggers on these
     metrics, in one pass over the references, when all of them are in memory; None as soon as
@@ -179,7 +182,7 @@ def cached_batch(
                     fed[pair] = [stream]
                 elif stream not in streams:
                     streams.append(stream)
-    return Cached(by_ref, by_id, plans, fed)
+    return Cached(by_ref, by_id, plans, fed, len(fed) == len(by_id) * len(metrics))
 
 
 def _by_customer(customers: list[str], plans: list[Plan]) -> dict[str, Plan | list[Plan]]:

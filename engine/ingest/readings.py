@@ -102,7 +102,10 @@ class FeedService:
             fed: Watched = watched(plans)
         else:
             by_id, plans, fed = cached.by_id, cached.plans, cached.fed
-        feeding = [r for r in rows if (r[0], r[1]) in fed]
+        if cached is not None and cached.feeds_all:
+            feeding = rows  # each row is of a listed customer and metric (`keyed`)
+        else:
+            feeding = [r for r in rows if (r[0], r[1]) in fed]
         prepared = self._prepare(reads, by_id, plans, fed, feeding, entries, exact)
         result = BatchResult(batch=batch, notes=list(parsed.notes))
         refused = list(parsed.rejections)

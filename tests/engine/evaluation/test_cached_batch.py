@@ -1,6 +1,7 @@
 """A batch whose customers and plans are all in memory is resolved in one pass
 (`cached_batch`) to exactly what resolving it step by step gives: the customers by reference
-and by id, the plans on the batch's metrics, and the streams they watch by (customer, metric).
+and by id, the plans on the batch's metrics, the streams they watch by (customer, metric), and
+whether each of these customers watches each of these metrics.
 A batch naming any customer or plans not in memory is left to the step-by-step path."""
 
 from __future__ import annotations
@@ -70,3 +71,5 @@ def test_one_pass_resolves_a_cached_batch_as_the_steps_do(
     assert cached.by_id == by_id
     assert Counter(map(id, cached.plans)) == Counter(map(id, plans))
     assert cached.fed == watched_streams(p.stream for p in plans)
+    # every reading of these customers on these metrics feeds a plan, or it is not claimed
+    assert cached.feeds_all == all((c, m) in cached.fed for c in by_id for m in metrics)
