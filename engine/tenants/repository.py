@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.exc import NoResultFound
 from sqlmodel import Session, col, select
 
 from engine.models import ApiKey, Tenant
 from engine.platform.db import after_commit
+from engine.platform.driver_sql import DriverStatements
+
+
+class _TenantRows(DriverStatements):
+    def epoch(self, tenant_id: str, hold: bool) -> int:
+        """Through the driver: every ingested batch reads it twice, and the ORM's statement
+        machinery cost more than the query (a third of a small batch's time)."""
+        share = " FOR SHARE" if hold and not self.sqlite else ""
+        sql = f"SELECT config_epoch FROM tenants WHERE id = {self.mark}{share}"
+        found = self._query(sql, [tenant_id])
+        if len(found) != 1:
+            raise NoResultFound(f"no tenant {tenant_id!r}")
+        return int(found[0][0])
 
 
 class TenantRepository:
@@ -42,7 +56,5 @@ class TenantRepository:
         and rules). ``hold`` keeps the tenant's row share-locked until the transaction ends
         (PostgreSQL): such a change waits for this transaction, and this one for a change in
         progress, so a batch never works from a set of triggers that changes under it."""
-        query = select(Tenant.config_epoch).where(Tenant.id == tenant_id)
-        if hold:
-            query = query.with_for_update(read=True)
-        return int(self.session.exec(query).one())
+        self.session.flush()  # a change pending in this session bumps the epoch once flushed
+        return _TenantRows(self.session).epoch(tenant_id, hold)
