@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from engine.evaluation.aggregates_repository import UnmovedRows
 from engine.evaluation.ports import AggregateStore
@@ -237,29 +237,37 @@ class Aggregator:
         window cache's lookup and `_first` are written out here, which spares two calls per
         reading)."""
         deltas: dict[AggregateKey, list[Any]] = {}
+        add = deltas.setdefault
         slot_of, cached, customers = self.windows.slot, self.windows.cached, self.customers
+        # The last slot found, by (kind, zone, quarter hour): a batch's readings mostly share
+        # their start, and comparing spares building and hashing a key for the cache.
+        last_kind, last_zone, last_bucket = "", "", None
+        last_slot = cast(Slot, None)  # read only once a bucket matched
         for row in rows:
             customer, metric, start = row[0], row[1], row[2]
             found = by_pair.get((customer, metric))
             if found is None:
                 continue
-            zone, value = customers[customer].timezone, row[5]
+            zone, value, bucket = customers[customer].timezone, row[5], start // _BUCKET
             for stream in found:
                 kind = stream[2]
-                slot = cached((kind, zone, start // _BUCKET)) or slot_of(kind, start, zone)
-                key = (customer, metric, kind, slot.start)
-                acc = deltas.get(key)
-                if acc is None:
-                    # `_first`: the running totals, then the earliest start folded in
-                    end, closes = start + row[3], slot.end
-                    deltas[key] = [value, 1, value, value, start, value, end, closes, row[6], start]
+                if bucket == last_bucket and kind == last_kind and zone == last_zone:
+                    slot = last_slot
+                else:
+                    slot = cached((kind, zone, bucket)) or slot_of(kind, start, zone)
+                    last_kind, last_zone, last_bucket, last_slot = kind, zone, bucket, slot
+                # `_first`: the running totals, then the earliest start folded in
+                end, closes = start + row[3], slot.end
+                first = [value, 1, value, value, start, value, end, closes, row[6], start]
+                acc = add((customer, metric, kind, slot.start), first)
+                if acc is first:
                     slots = touched.get(stream)
                     if slots is None:
                         touched[stream] = [slot]
                     else:
                         slots.append(slot)
                 else:
-                    _fold(acc, start, start + row[3], value)
+                    _fold(acc, start, end, value)
         return deltas
 
     def recompute(self, keys: Mapping[AggregateKey, Window]) -> None:

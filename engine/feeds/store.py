@@ -74,7 +74,7 @@ def keyed(
     other than the metric's are refused by row."""
     out = Keyed()
     stamps: dict[datetime, int] = {}  # a batch's readings share a few start times
-    seen = out.rows.get
+    keep = out.rows.setdefault  # one lookup for a key not seen yet in the batch
     for row in rows:
         customer = customers.get(row.customer)
         if customer is None:
@@ -89,13 +89,14 @@ def keyed(
         if start is None:
             start = stamps[row.start] = int(row.start.timestamp())
         key = (customer.id, row.metric, start, row.duration_s)
-        earlier = seen(key)
-        if earlier is not None:
+        kept = (*key, tenant_id, row.value, row.unit, row.quality, received, batch)
+        earlier = keep(key, kept)
+        if earlier is not kept:
             if earlier[5] == row.value:
                 out.duplicate += 1
             else:
                 out.corrected += 1
-        out.rows[key] = (*key, tenant_id, row.value, row.unit, row.quality, received, batch)
+            out.rows[key] = kept
     return out
 
 

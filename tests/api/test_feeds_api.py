@@ -174,6 +174,22 @@ def test_a_repeated_batch_changes_nothing(frozen: FrozenApi) -> None:
     assert count_rows(frozen.runtime, "readings", sub.id) == 3
 
 
+def test_a_batch_that_corrects_its_own_reading_keeps_the_last_value(frozen: FrozenApi) -> None:
+    api = frozen.api
+    sub = subscribe(api, params={"limit_kwh": 5})
+    first, second = hourly(sub.ref, BERLIN_DAY, [4.0, 3.0])
+    corrected = hourly(sub.ref, BERLIN_DAY, [1.0])[0]  # the first hour again, another value
+    again = hourly(sub.ref, BERLIN_DAY, [1.0])[0]  # and once more, the same as just before
+
+    answer = post_readings(api, sub.tenant, [first, second, corrected, again])
+
+    assert (answer["accepted"], answer["corrected"], answer["duplicate"]) == (2, 1, 1)
+    assert [value for _, value, _ in stored_values(frozen.runtime, sub.id)] == [1.0, 3.0]
+    assert answer["notifications"] == 0  # 1 + 3 kWh: below the limit the 4 would have passed
+    state = api.ok("GET", f"/v1/me/triggers/{sub.trigger['id']}", sub.token)["state"]
+    assert state["last_value"] == 4.0
+
+
 def test_corrections_replace_the_value_and_fire_once_per_window(frozen: FrozenApi) -> None:
     api = frozen.api
     sub = subscribe(api, params={"limit_kwh": 5})
