@@ -185,7 +185,7 @@ def test_a_batch_that_corrects_its_own_reading_keeps_the_last_value(frozen: Froz
 
     assert (answer["accepted"], answer["corrected"], answer["duplicate"]) == (2, 1, 1)
     assert [value for _, value, _ in stored_values(frozen.runtime, sub.id)] == [1.0, 3.0]
-    assert answer["notifications"] == 0  # 1 + 3 kWh: below the limit the 4 would have passed
+    assert answer["notifications"] == 0  # 1 + 3 kWh stay under the limit; 4 + 3 would not
     state = api.ok("GET", f"/v1/me/triggers/{sub.trigger['id']}", sub.token)["state"]
     assert state["last_value"] == 4.0
 
