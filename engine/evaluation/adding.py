@@ -6,9 +6,8 @@ that store them (`AggregateRepository.write_unmoved_rows`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import partial
-from typing import NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -18,14 +17,13 @@ from engine.evaluation.known import KnownRows
 from engine.evaluation.totals import AggregateKey, Totals
 
 _tuple = tuple.__new__
-_totals = partial(_tuple, Totals)
 
 
 class Added(NamedTuple):
     """The windows a batch only adds to: their totals after the batch, and the statement
     parameters that write them where nothing moved (SQLite)."""
 
-    predicted: dict[AggregateKey, Totals]
+    predicted: Mapping[AggregateKey, Totals]
     rows: UnmovedRows
     # The same totals in columns, in the order of `predicted`, when worked out by column.
     columns: KnownRows | None = None
@@ -130,5 +128,33 @@ def added_to_known(
     if rows:  # as `unmoved_rows` puts them: the new totals, the key, the old ones
         keyed = zip(*keys, strict=True)
         statements.updated.extend(zip(*now[:7], *keyed, *was.fields(), strict=True))
-    predicted = dict(zip(keys, map(_totals, zip(*now, strict=True)), strict=True))
-    return Added(predicted, statements, after)
+    return Added(ByColumn(keys, now), statements, after)
+
+
+class ByColumn(Mapping[AggregateKey, Totals]):
+    """Totals worked out by column (`added_to_known`), by window key: a window's `Totals` is
+    made only when asked for, and the keys are indexed only then (a batch where no condition
+    holds asks for none)."""
+
+    def __init__(self, keys: list[AggregateKey], fields: tuple[list[Any], ...]) -> None:
+        self._keys = keys
+        self._fields = fields  # in the order of `Totals`, each in the order of ``keys``
+        self._index: dict[AggregateKey, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[AggregateKey]:
+        return iter(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._indexed()
+
+    def __getitem__(self, key: AggregateKey) -> Totals:
+        i = self._indexed()[key]
+        return _tuple(Totals, [column[i] for column in self._fields])
+
+    def _indexed(self) -> dict[AggregateKey, int]:
+        if self._index is None:
+            self._index = {key: i for i, key in enumerate(self._keys)}
+        return self._index

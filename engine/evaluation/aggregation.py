@@ -106,20 +106,23 @@ def watched_streams(streams: Iterable[Stream]) -> dict[tuple[str, str], list[Str
 
 class Changes(NamedTuple):
     """What a batch does to the aggregates of the streams evaluation watches: each window's
-    delta (in the order of `Totals`), the windows corrections make recompute, and the windows
-    each stream had readings in (each once: a list, lighter than a dict per stream, since a
-    window is listed when its delta is first made)."""
+    delta (in the order of `Totals`), the windows corrections make recompute, each window's
+    slot in the order of ``deltas``, and the windows each stream had readings in, as their
+    positions in that order (each once: a window is listed when its delta is first made).
+    A window's position finds its key, its slot and, where worked out by column, its totals
+    (`added_to_known`) without building and hashing its key again."""
 
     deltas: dict[AggregateKey, list[Any]]
     recompute: dict[AggregateKey, Window]
-    touched: dict[Stream, list[Slot]]
+    touched: dict[Stream, list[int]]
+    slots: list[Slot]
 
 
 class Unmoved(NamedTuple):
     """The totals of the windows a batch only adds to, as predicted, and the statement
     parameters that store them where nothing moved (SQLite)."""
 
-    fresh: dict[AggregateKey, Totals]
+    fresh: Mapping[AggregateKey, Totals]
     rows: UnmovedRows
 
 
@@ -140,8 +143,9 @@ class Aggregator:
     ) -> Changes:
         """What these readings change in the streams ``by_pair`` holds (`watched_streams`),
         worked out without the database."""
-        touched: dict[Stream, list[Slot]] = {}
-        deltas = self._deltas(new, by_pair, touched)
+        touched: dict[Stream, list[int]] = {}
+        slots: list[Slot] = []
+        deltas = self._deltas(new, by_pair, touched, slots)
         recompute: dict[AggregateKey, Window] = {}
         for row in corrected:
             for stream in by_pair.get((row[0], row[1]), ()):
@@ -151,8 +155,9 @@ class Aggregator:
                 recompute[key] = slot.window
                 if key not in deltas:  # a window no reading of this batch has touched yet
                     deltas[key] = _nothing(slot.end, row[6])
-                    touched.setdefault(stream, []).append(slot)
-        return Changes(deltas, recompute, touched)
+                    touched.setdefault(stream, []).append(len(slots))
+                    slots.append(slot)
+        return Changes(deltas, recompute, touched, slots)
 
     def apply(self, changes: Changes) -> dict[AggregateKey, Totals]:
         """Write ``changes``; the new totals of windows that only gained readings (``fresh``).
@@ -173,7 +178,7 @@ class Aggregator:
         changes: Changes,
         predicted: Mapping[AggregateKey, Totals | None],
         planned: Unmoved | None = None,
-    ) -> dict[AggregateKey, Totals] | None:
+    ) -> Mapping[AggregateKey, Totals] | None:
         """`apply`, for a batch evaluated on windows that are to hold ``predicted`` (`added`,
         `recomputed`): the new totals of windows that only gained readings, each as predicted,
         or None if one of them moved meanwhile (the caller rolls back). SQLite writes what
@@ -231,13 +236,16 @@ class Aggregator:
         self,
         rows: Sequence[ReadingRow],
         by_pair: Watched,
-        touched: dict[Stream, list[Slot]],
+        touched: dict[Stream, list[int]],
+        slots: list[Slot],
     ) -> dict[AggregateKey, list[Any]]:
         """What new readings add to each window they fall in (the hot loop of ingest: the
         window cache's lookup and `_first` are written out here, which spares two calls per
-        reading)."""
+        reading). Each new window's slot goes to ``slots``, its position there to its stream
+        in ``touched``."""
         deltas: dict[AggregateKey, list[Any]] = {}
         add = deltas.setdefault
+        listed = slots.append
         slot_of, cached, customers = self.windows.slot, self.windows.cached, self.customers
         # The last slot found, by (kind, zone, quarter hour): a batch's readings mostly share
         # their start, and comparing spares building and hashing a key for the cache.
@@ -261,11 +269,12 @@ class Aggregator:
                 first = [value, 1, value, value, start, value, end, closes, row[6], start]
                 acc = add((customer, metric, kind, slot.start), first)
                 if acc is first:
-                    slots = touched.get(stream)
-                    if slots is None:
-                        touched[stream] = [slot]
+                    at = touched.get(stream)
+                    if at is None:
+                        touched[stream] = [len(slots)]
                     else:
-                        slots.append(slot)
+                        at.append(len(slots))
+                    listed(slot)
                 else:
                     _fold(acc, start, end, value)
         return deltas

@@ -6,65 +6,82 @@ windows where the answer may change go on to run the condition."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.evaluation.aggregation import Slot
+from engine.evaluation.known import KnownRows
 from engine.evaluation.plan import Plan
 from engine.evaluation.stats import unit_scale
 from engine.evaluation.totals import AggregateKey, Totals
 from rules.shapes import Bound, Shape, window_columns
 
-Work = list[tuple[Plan, Slot, list[AggregateKey]]]  # a trigger, a window, what it reads
+Item = tuple[Plan, Slot, list[AggregateKey]]  # a trigger, a window, the aggregates it reads
+Work = list[Item]
 
 
-class _Group(NamedTuple):
+@dataclass(slots=True)
+class Group:
+    """The windows of one recognised condition (one shape object per rule version): each
+    window's place in the work, its position in the batch's changes (`Changes.slots`), its
+    trigger's plan and bounds."""
+
     shape: Shape
-    items: list[int]
-    found: list[Totals | None]
-    bounds: list[tuple[Bound, ...]]
+    places: list[int] = field(default_factory=list)
+    at: list[int] = field(default_factory=list)
+    plans: list[Plan] = field(default_factory=list)
+    bounds: list[tuple[Bound, ...]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BatchWork:
+    """Each plan with each window of its stream a batch touched, in order (``size`` of them):
+    the windows of recognised conditions grouped by shape, to be decided in bulk, and the
+    others as items with their place. ``keys`` and ``slots`` are the batch's windows in the
+    order of its changes."""
+
+    keys: list[AggregateKey]
+    slots: list[Slot]
+    items: list[tuple[int, Item]] = field(default_factory=list)
+    groups: dict[int, Group] = field(default_factory=dict)
+    size: int = 0
 
 
 def decide_recognised(
-    work: Work, totals: Mapping[AggregateKey, Totals | None]
+    work: BatchWork,
+    totals: Mapping[AggregateKey, Totals | None],
+    columns: KnownRows | None = None,
 ) -> tuple[Work, set[int]]:
     """The work items that need their condition run, in order, and the positions among them
-    where a recognised condition is known to hold. The items left out are windows where a
+    where a recognised condition is known to hold. The windows left out are those where a
     recognised condition is false: for a rule that does not re-arm on leave a false condition
-    changes no state and decides nothing, so they are only counted (`ThresholdEvaluator` counts
-    ``len(work)``)."""
-    # Grouped by the shape object (one per recognised rule version): hashing a shape's
-    # comparisons for each window would cost more than deciding it.
-    # Each group: its shape, its items' positions, their windows' totals, their bounds.
-    groups: dict[int, _Group] = {}
-    full: list[int] = []
-    get = totals.get
-    for i, (plan, _, keys) in enumerate(work):
-        shape, bound = plan.shape, plan.bounds
-        if shape is None or bound is None:
-            full.append(i)
-            continue
-        group = groups.get(id(shape))
-        if group is None:
-            group = groups[id(shape)] = _Group(shape, [], [], [])
-        group.items.append(i)
-        group.found.append(get(keys[0]))
-        group.bounds.append(bound)
-    if not groups:
-        return work, set()
-    hits: list[int] = []
-    for shape, items, found, bounds in groups.values():
-        decided = shape.decide(_columns(shape, found), shape.stack(bounds))
-        hits.extend(items[j] for j in np.flatnonzero(decided).tolist())
+    changes no state and decides nothing, so they are only counted (`ThresholdEvaluator`
+    counts ``work.size``). ``columns``: the totals of the batch's windows in the order of its
+    changes, if worked out by column (`added_to_known`); else each window's are read from
+    ``totals``."""
+    keys, slots = work.keys, work.slots
+    hits: list[tuple[int, Item]] = []
+    for group in work.groups.values():
+        shape = group.shape
+        if columns is None:
+            values = _columns(shape, [totals.get(keys[i]) for i in group.at])
+        else:
+            values = _gathered(shape, columns, group.at)
+        decided = shape.decide(values, shape.stack(group.bounds))
+        places, at, plans = group.places, group.at, group.plans
+        for j in np.flatnonzero(decided).tolist():
+            i = at[j]
+            hits.append((places[j], (plans[j], slots[i], [keys[i]])))
     if not hits:
-        return [work[i] for i in full], set()
-    held = set(hits)
-    order = sorted([*full, *hits])
-    return [work[i] for i in order], {n for n, i in enumerate(order) if i in held}
+        return [item for _, item in work.items], set()
+    merged = sorted([*work.items, *hits], key=itemgetter(0))
+    held = {place for place, _ in hits}
+    return [item for _, item in merged], {n for n, (p, _) in enumerate(merged) if p in held}
 
 
 _EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "")
@@ -77,19 +94,40 @@ def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDAr
     rows = [t if t is not None and t[1] else _EMPTY for t in found]
     n = len(rows)
 
-    def field(i: int, dtype: type[np.generic]) -> npt.NDArray[Any]:
+    def column(i: int, dtype: type[np.generic]) -> npt.NDArray[Any]:
         return np.fromiter(map(itemgetter(i), rows), dtype=dtype, count=n)
 
-    count = field(1, np.int64)
+    count = column(1, np.int64)
     read = {_FIELD[a] for a in shape.aggregates if a in _FIELD}
     unread = np.zeros(n)  # fields no aggregate of the shape reads (window_columns skips them)
-    total, low, high, last = (field(i, np.float64) if i in read else unread for i in (0, 2, 3, 5))
+    total, low, high, last = (column(i, np.float64) if i in read else unread for i in (0, 2, 3, 5))
     used = set(compress(map(itemgetter(8), rows), map(itemgetter(1), rows)))
     scale: float | npt.NDArray[np.float64] = 1.0
     if len(used) == 1:
         scale = unit_scale(used.pop())
     elif used:
         scale = np.array([unit_scale(t[8]) if t[1] else 1.0 for t in rows])
+    return window_columns(shape.aggregates, total, count, low, high, last, scale)
+
+
+def _gathered(shape: Shape, rows: KnownRows, at: list[int]) -> dict[str, npt.NDArray[Any]]:
+    """`_columns`, for windows whose totals are rows of ``rows`` (at ``at``), taken by array
+    indexing instead of from a `Totals` each."""
+    index = np.array(at, dtype=np.intp)
+    floats, count = rows.floats[index], rows.ints[index, 0]
+    filled = count > 0
+    total, low, high, last = (floats[:, i] for i in range(4))
+    if not filled.all():  # a window without readings reads 0 everywhere
+        total, low, high, last = (np.where(filled, c, 0.0) for c in (total, low, high, last))
+    units = rows.units
+    listed = [units[i] if has else None for i, has in zip(at, filled.tolist(), strict=True)]
+    used = set(listed)
+    used.discard(None)
+    scale: float | npt.NDArray[np.float64] = 1.0
+    if len(used) == 1:
+        scale = unit_scale(str(used.pop()))
+    elif used:
+        scale = np.array([1.0 if unit is None else unit_scale(unit) for unit in listed])
     return window_columns(shape.aggregates, total, count, low, high, last, scale)
 
 

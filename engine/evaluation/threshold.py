@@ -29,10 +29,10 @@ from engine.evaluation.aggregation import (
 )
 from engine.evaluation.cache import TenantEntries, plans_through, read_through
 from engine.evaluation.decisions import Decision, DecisionWriter, why
-from engine.evaluation.known import KnownTotals, KnownUpdate
+from engine.evaluation.known import KnownRows, KnownTotals, KnownUpdate
 from engine.evaluation.plan import Plan
 from engine.evaluation.ports import AggregateStore
-from engine.evaluation.recognised import Work, decide_recognised
+from engine.evaluation.recognised import BatchWork, Group, decide_recognised
 from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.stats import StatsReader
 from engine.evaluation.stores import EvaluationStores
@@ -74,7 +74,7 @@ class Prepared:
     fed: Watched  # by the (customer, metric) pairs some trigger watches
     new: Sequence[ReadingRow]  # readings taken as new, among those fed to triggers
     corrected: Sequence[ReadingRow]
-    totals: dict[AggregateKey, Totals | None]  # every aggregate a condition read
+    totals: Mapping[AggregateKey, Totals | None]  # every aggregate a condition read
     states: dict[StateKey, dict[str, Any] | None]  # every state stepped, as it was
     steps: list[Step] = field(default_factory=list)
     evaluated: int = 0
@@ -165,15 +165,16 @@ class ThresholdEvaluator:
         aggregator = Aggregator(store, self.windows, customers)
         changes = aggregator.changes(new, corrected, fed)
         deltas, recompute = changes.deltas, changes.recompute
-        work, earlier = self._work(plans, changes)
+        work, earlier = self._work(plans, changes, fast)
         sqlite = store.aggregates.sqlite
-        kept = None
+        kept = columns = None
         windows = [k for k in deltas if k not in recompute] if recompute else list(deltas)
         at = known.positions(windows) if known and not recompute else None
         if known is not None and at is not None:  # every window's totals are known
             only_added = added_to_known(changes, known.rows(at), guessed=guessed, rows=sqlite)
             if only_added is not None and only_added.columns is not None:
-                kept = KnownUpdate(known, at, only_added.columns)
+                columns = only_added.columns  # in the order of the changes, none recomputed
+                kept = KnownUpdate(known, at, columns)
             stored = self._stored(store, sorted(earlier), known) if earlier else {}
         else:
             stored = self._stored(store, [*windows, *sorted(earlier)], known)
@@ -181,16 +182,17 @@ class ThresholdEvaluator:
         if only_added is None:
             return None  # a reading taken as new may be stored already
         fresh = only_added.predicted
-        totals: dict[AggregateKey, Totals | None] = dict(fresh)
-        totals.update(aggregator.recomputed(recompute, [*new, *corrected]))
-        totals.update({k: stored.get(k) for k in earlier})
+        totals: Mapping[AggregateKey, Totals | None] = fresh
+        if recompute or earlier:
+            totals = {**fresh, **aggregator.recomputed(recompute, [*new, *corrected])}
+            totals.update({k: stored.get(k) for k in earlier})
         prepared = Prepared(changes, fed, new, corrected, totals, {}, kept=kept)
         if sqlite:
             prepared.planned = Unmoved(fresh, only_added.rows)
             prepared.unread = (
                 [k for k in totals if k not in fresh] if len(totals) > len(fresh) else []
             )
-        self._evaluate(prepared, triggers, work, fast, fired)
+        self._evaluate(prepared, triggers, work, fired, columns)
         return prepared
 
     def commit(
@@ -259,15 +261,15 @@ class ThresholdEvaluator:
         self,
         prepared: Prepared,
         triggers: EvaluationRepository,
-        work: Work,
-        fast: bool = True,
+        work: BatchWork,
         fired: Container[StateKey] = frozenset(),
+        columns: KnownRows | None = None,
     ) -> None:
         now = self.clock.now()
         reader = StatsReader(now)
         observed = []
         true = failed = 0
-        full, holds = decide_recognised(work, prepared.totals) if fast else (work, set())
+        full, holds = decide_recognised(work, prepared.totals, columns)
         for n, (plan, slot, keys) in enumerate(full):
             latched = (plan.trigger.id, slot.start) in fired
             if n in holds:  # true, exactly as the condition would find
@@ -290,31 +292,48 @@ class ThresholdEvaluator:
             if (result.result or plan.rearms_on_leave) and not latched:
                 found = prepared.totals.get(keys[0])
                 observed.append((plan, slot, ctx, found.unit if found else "", result))
-        prepared.evaluated = len(work)
-        prepared.outcomes = {"true": true, "error": failed, "false": len(work) - true - failed}
+        prepared.evaluated = work.size
+        prepared.outcomes = {"true": true, "error": failed, "false": work.size - true - failed}
         self._step_all(prepared, triggers, observed)
 
-    def _work(self, plans: Sequence[Plan], changes: Changes) -> tuple[Work, set[AggregateKey]]:
-        """Each plan with each window of its stream the batch touched, and the aggregates of
+    def _work(
+        self, plans: Sequence[Plan], changes: Changes, fast: bool
+    ) -> tuple[BatchWork, set[AggregateKey]]:
+        """Each plan with each window of its stream the batch touched (with ``fast``, windows
+        of recognised conditions grouped for `decide_recognised`), and the aggregates of
         earlier windows the conditions read that the batch does not change."""
-        touched, deltas = changes.touched, changes.deltas
-        work: Work = []
-        append = work.append
+        touched, deltas, slots = changes.touched, changes.deltas, changes.slots
+        keys = list(deltas)
+        work = BatchWork(keys, slots)
+        items, groups = work.items, work.groups
         earlier: set[AggregateKey] = set()
+        n = 0  # each window's place in the work
         for plan in plans:
-            stream = plan.stream
-            slots = touched.get(stream)
-            if slots is None:
+            at = touched.get(plan.stream)
+            if at is None:
                 continue
-            if not plan.earlier:  # the condition reads this window only
-                customer, metric, kind = stream
-                for slot in slots:
-                    append((plan, slot, [(customer, metric, kind, slot.start)]))
-                continue
-            for slot in slots:
-                keys = self._keys(plan, slot)
-                append((plan, slot, keys))
-                earlier.update(k for k in keys if k not in deltas)
+            shape, bounds = plan.shape, plan.bounds
+            if fast and shape is not None and bounds is not None and not plan.earlier:
+                group = groups.get(id(shape))
+                if group is None:
+                    group = groups[id(shape)] = Group(shape)
+                for i in at:
+                    group.places.append(n)
+                    group.at.append(i)
+                    group.plans.append(plan)
+                    group.bounds.append(bounds)
+                    n += 1
+            elif not plan.earlier:  # the condition reads this window only
+                for i in at:
+                    items.append((n, (plan, slots[i], [keys[i]])))
+                    n += 1
+            else:
+                for i in at:
+                    reads = self._keys(plan, slots[i])
+                    items.append((n, (plan, slots[i], reads)))
+                    earlier.update(k for k in reads if k not in deltas)
+                    n += 1
+        work.size = n
         return work, earlier
 
     def _keys(self, plan: Plan, slot: Slot) -> list[AggregateKey]:

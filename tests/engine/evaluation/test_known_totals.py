@@ -42,7 +42,7 @@ def windows(draw: st.DrawFn) -> tuple[AggregateKey, Totals, list[Any]]:
 
 
 def _changes(deltas: dict[AggregateKey, list[Any]]) -> Changes:
-    return Changes(deltas, {}, {})
+    return Changes(deltas, {}, {}, [])
 
 
 @given(st.lists(windows(), min_size=1, max_size=8, unique_by=lambda w: w[0]), st.booleans())
