@@ -7,6 +7,7 @@ that store them (`AggregateRepository.write_unmoved_rows`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -17,6 +18,7 @@ from engine.evaluation.known import KnownRows
 from engine.evaluation.totals import AggregateKey, Totals
 
 _tuple = tuple.__new__
+_totals = partial(_tuple, Totals)
 
 
 class Added(NamedTuple):
@@ -152,9 +154,21 @@ class ByColumn(Mapping[AggregateKey, Totals]):
 
     def __getitem__(self, key: AggregateKey) -> Totals:
         i = self._indexed()[key]
-        return _tuple(Totals, [column[i] for column in self._fields])
+        return _totals([column[i] for column in self._fields])
+
+    def as_dict(self) -> dict[AggregateKey, Totals | None]:
+        """Every window's totals in a dict of its own, made at once (faster than asking for
+        each); a dict that also holds windows without totals (None), for the caller to add."""
+        made = map(_totals, zip(*self._fields, strict=True))
+        return dict(zip(self._keys, made, strict=True))
 
     def _indexed(self) -> dict[AggregateKey, int]:
         if self._index is None:
             self._index = {key: i for i, key in enumerate(self._keys)}
         return self._index
+
+
+def as_dict(totals: Mapping[AggregateKey, Totals]) -> dict[AggregateKey, Totals | None]:
+    """``totals`` (from `added` or `added_to_known`) in a dict of its own (see
+    `ByColumn.as_dict`)."""
+    return totals.as_dict() if isinstance(totals, ByColumn) else dict(totals)

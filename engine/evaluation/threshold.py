@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from engine.customers.refs import CustomerRef
-from engine.evaluation.adding import added, added_to_known
+from engine.evaluation.adding import added, added_to_known, as_dict
 from engine.evaluation.aggregation import (
     Aggregator,
     Changes,
@@ -184,8 +184,10 @@ class ThresholdEvaluator:
         fresh = only_added.predicted
         totals: Mapping[AggregateKey, Totals | None] = fresh
         if recompute or earlier:
-            totals = {**fresh, **aggregator.recomputed(recompute, [*new, *corrected])}
-            totals.update({k: stored.get(k) for k in earlier})
+            read = as_dict(fresh)
+            read.update(aggregator.recomputed(recompute, [*new, *corrected]))
+            read.update({k: stored.get(k) for k in earlier})
+            totals = read
         prepared = Prepared(changes, fed, new, corrected, totals, {}, kept=kept)
         if sqlite:
             prepared.planned = Unmoved(fresh, only_added.rows)
