@@ -111,14 +111,18 @@ def deliveries(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def tenants(frozen: FrozenApi) -> tuple[TenantHandle, TenantHandle]:
+def publishing(frozen: FrozenApi, rules: list[dict[str, Any]]) -> tuple[TenantHandle, TenantHandle]:
     """Two tenants with the same rules: one ingests with the fast path, one without."""
     pair = frozen.api.tenant(), frozen.api.tenant()
     for handle in pair:
-        for rule in RULES:
+        for rule in rules:
             publish(frozen.api, handle, rule)
     return pair
+
+
+@pytest.fixture
+def tenants(frozen: FrozenApi) -> tuple[TenantHandle, TenantHandle]:
+    return publishing(frozen, RULES)
 
 
 def _readings(ref: str, batch: list[tuple[int, float]]) -> list[dict[str, Any]]:
@@ -172,14 +176,17 @@ def _states(frozen: FrozenApi, customer_id: str) -> list[Any]:
 
 
 def subscribe_every_rule(
-    api: Api, tenants: tuple[TenantHandle, ...], delivery: dict[str, Any]
+    api: Api,
+    tenants: tuple[TenantHandle, ...],
+    delivery: dict[str, Any],
+    rules: list[dict[str, Any]] = RULES,
 ) -> list[Subscriber]:
     """One customer per tenant with a trigger on every rule, parameters from ``delivery``."""
     subs = []
     for handle in tenants:
         limit, peak, n = delivery["limit"], delivery["peak"], delivery["n"]
-        first = subscribe(api, RULES[0], _params(RULES[0], limit, peak, n), tenant=handle)
-        for rule in RULES[1:]:
+        first = subscribe(api, rules[0], _params(rules[0], limit, peak, n), tenant=handle)
+        for rule in rules[1:]:
             body = {"rule": rule["key"], "params": _params(rule, limit, peak, n)}
             api.ok("POST", "/v1/me/triggers", first.token, 201, json=body)
         subs.append(first)

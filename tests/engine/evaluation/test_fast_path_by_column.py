@@ -22,9 +22,14 @@ from hypothesis import strategies as st
 from engine.evaluation import recognised
 from engine.processes.demo.rules import ELECTRICITY, PHONE_CHARGES
 from tests.api.conftest import FrozenApi
-from tests.engine.evaluation.test_fast_path import _decided, _states
+from tests.engine.evaluation.test_fast_path import (
+    _decided,
+    _states,
+    publishing,
+    subscribe_every_rule,
+)
 from tests.fixtures.api import TenantHandle
-from tests.fixtures.rules import Subscriber, berlin, post_readings, publish, subscribe
+from tests.fixtures.rules import Subscriber, berlin, post_readings
 
 
 def _rule(key: str, metric: str, condition: str, names: list[str], **extra: Any) -> dict[str, Any]:
@@ -88,10 +93,6 @@ def deliveries(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _params(rule: dict[str, Any], delivery: dict[str, Any]) -> dict[str, Any]:
-    return {p["name"]: delivery[p["name"]] for p in rule["parameters"]}
-
-
 def _readings(ref: str, batch: list[tuple[int, tuple[float, float]]]) -> list[dict[str, Any]]:
     rows = []
     for hour, (energy, charges) in batch:
@@ -103,12 +104,7 @@ def _readings(ref: str, batch: list[tuple[int, tuple[float, float]]]) -> list[di
 
 @pytest.fixture
 def tenants(frozen: FrozenApi) -> tuple[TenantHandle, TenantHandle]:
-    """Two tenants with the same rules: one ingests with the fast path, one without."""
-    pair = frozen.api.tenant(), frozen.api.tenant()
-    for handle in pair:
-        for rule in RULES:
-            publish(frozen.api, handle, rule)
-    return pair
+    return publishing(frozen, RULES)
 
 
 @pytest.fixture
@@ -123,19 +119,6 @@ def by_column(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
     monkeypatch.setattr(recognised, "_gathered", counting)
     yield counted
-
-
-def _subscribe(
-    frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], delivery: dict[str, Any]
-) -> list[Subscriber]:
-    subs = []
-    for handle in tenants:
-        first = subscribe(frozen.api, RULES[0], _params(RULES[0], delivery), tenant=handle)
-        for rule in RULES[1:]:
-            body = {"rule": rule["key"], "params": _params(rule, delivery)}
-            frozen.api.ok("POST", "/v1/me/triggers", first.token, 201, json=body)
-        subs.append(first)
-    return subs
 
 
 def _send_both(
@@ -169,7 +152,7 @@ def test_deciding_known_windows_by_column_decides_what_full_evaluation_decides(
     by_column: list[int],
     delivery: dict[str, Any],
 ) -> None:
-    fast, full = _subscribe(frozen, tenants, delivery)
+    fast, full = subscribe_every_rule(frozen.api, tenants, delivery, RULES)
     clock = [berlin(HOURS + 1)]
 
     def tick() -> None:
@@ -194,7 +177,7 @@ def test_a_batch_adding_to_known_windows_is_decided_by_column_and_still_notifies
     second batch adds to the two day windows the first stored, crosses the energy limit and
     notifies, with the day's totals (in euros for the charges) in the why."""
     delivery = {"limit": 2.0, "peak": -5.0, "n": 100}
-    fast, full = _subscribe(frozen, tenants, delivery)
+    fast, full = subscribe_every_rule(frozen.api, tenants, delivery, RULES)
     frozen.clock.set(berlin(HOURS + 1))
     first, second = [(0, (1.0, 1.25))], [(1, (1.5, 2.5))]
     _send_both(frozen, [fast, full], [first, second], lambda: None)
