@@ -158,7 +158,7 @@ class ByColumn(Mapping[AggregateKey, Totals]):
 
     def as_dict(self) -> dict[AggregateKey, Totals | None]:
         """Every window's totals in a dict of its own, made at once (faster than asking for
-        each); a dict that also holds windows without totals (None), for the caller to add."""
+        each), typed to also take the windows without totals (None) a caller adds."""
         made = map(_totals, zip(*self._fields, strict=True))
         return dict(zip(self._keys, made, strict=True))
 

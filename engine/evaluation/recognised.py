@@ -121,11 +121,10 @@ def _gathered(shape: Shape, rows: KnownRows, at: list[int]) -> dict[str, npt.NDA
         total, low, high, last = (np.where(filled, c, 0.0) for c in (total, low, high, last))
     units = rows.units
     listed = [units[i] if has else None for i, has in zip(at, filled.tolist(), strict=True)]
-    used = set(listed)
-    used.discard(None)
+    used = {unit for unit in listed if unit is not None}
     scale: float | npt.NDArray[np.float64] = 1.0
     if len(used) == 1:
-        scale = unit_scale(str(used.pop()))
+        scale = unit_scale(used.pop())
     elif used:
         scale = np.array([1.0 if unit is None else unit_scale(unit) for unit in listed])
     return window_columns(shape.aggregates, total, count, low, high, last, scale)
