@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
+
+import msgspec
 
 
-class ActiveTrigger(NamedTuple):
-    """What evaluation needs of a trigger, without loading ORM objects."""
+class ActiveTrigger(msgspec.Struct, frozen=True, gc=False):
+    """What evaluation needs of a trigger, without loading ORM objects. Kept in the ingest
+    cache (`Plan`): never part of a reference cycle (plain values, decoded JSON), so the
+    garbage collector need not walk it."""
 
     id: str
     tenant_id: str

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, TypeVar
 
+import msgspec
+
 from engine.catalog.compiled import CompiledRule, compiled_version
 from engine.customers.refs import CustomerRef
 from engine.evaluation.active import ActiveTrigger
@@ -13,8 +15,10 @@ from rules.context import Customer as CustomerContext
 from rules.shapes import Bound, Shape, shape_of
 
 
-class Plan(NamedTuple):
-    """A trigger, its compiled rule version, its customer and the aggregate stream it reads."""
+class Plan(msgspec.Struct, frozen=True, gc=False):
+    """A trigger, its compiled rule version, its customer and the aggregate stream it reads.
+    Kept in the ingest cache, one per trigger: never part of a reference cycle (nothing it
+    holds refers back to it), so the garbage collector need not walk it."""
 
     trigger: ActiveTrigger
     rule: CompiledRule
@@ -31,19 +35,14 @@ class Plan(NamedTuple):
     def of(cls, trigger: ActiveTrigger, customer: CustomerRef) -> Plan:
         common = _common(trigger)
         version = common.version
-        # tuple.__new__, not the generated __new__: a tenant's first batches plan one
-        # trigger per reading.
-        return tuple.__new__(
-            cls,
-            (
-                trigger,
-                version.rule,
-                customer_context(customer),
-                (trigger.customer_id, version.metric, version.window),
-                version.earlier,
-                common.shape,
-                common.bounds,
-            ),
+        return cls(
+            trigger,
+            version.rule,
+            customer_context(customer),
+            (trigger.customer_id, version.metric, version.window),
+            version.earlier,
+            common.shape,
+            common.bounds,
         )
 
     @property

@@ -139,7 +139,6 @@ class EvaluationRepository:
         rows = self._rows.active(unique, kind, metrics, event_types)
         versions = self._live_versions({row[3] for row in rows})
         params_of = _Decoded()
-        new = tuple.__new__  # not the generated __new__: one trigger per reading at first
         found: list[ActiveTrigger] = []
         for id_, tenant, customer, version_id, raw, channels in rows:
             live = versions.get(version_id)
@@ -148,18 +147,19 @@ class EvaluationRepository:
                 version, definition = live
                 if channels is not None:
                     channels = decoded(channels)
-                row = (
-                    id_,
-                    tenant,
-                    customer,
-                    version_id,
-                    version,
-                    definition,
-                    params,
-                    channels,
-                    text,
+                found.append(
+                    ActiveTrigger(
+                        id_,
+                        tenant,
+                        customer,
+                        version_id,
+                        version,
+                        definition,
+                        params,
+                        channels,
+                        text,
+                    )
                 )
-                found.append(new(ActiveTrigger, row))
         return found
 
     def _live_versions(self, ids: set[str]) -> dict[str, tuple[int, dict[str, Any]]]:
