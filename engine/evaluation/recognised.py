@@ -27,9 +27,9 @@ Work = list[Item]
 
 @dataclass(slots=True)
 class Group:
-    """The windows of one recognised condition (one shape object per rule version): each
-    window's place in the work, its position in the batch's changes (`Changes.slots`), its
-    trigger's plan and bounds."""
+    """The windows of one recognised condition (one shape object per condition text and
+    parameter types: `rules.shapes.recognize` keeps them), each with its place in the work,
+    its position in the batch's changes (`Changes.slots`), its trigger's plan and bounds."""
 
     shape: Shape
     places: list[int] = field(default_factory=list)
