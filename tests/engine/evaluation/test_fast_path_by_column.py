@@ -11,7 +11,7 @@ first of each day add to known windows unless they repeat or correct a reading."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -26,10 +26,11 @@ from tests.engine.evaluation.test_fast_path import (
     _decided,
     _states,
     publishing,
+    send_to_both,
     subscribe_every_rule,
 )
 from tests.fixtures.api import TenantHandle
-from tests.fixtures.rules import Subscriber, berlin, post_readings
+from tests.fixtures.rules import berlin
 
 
 def _rule(key: str, metric: str, condition: str, names: list[str], **extra: Any) -> dict[str, Any]:
@@ -121,24 +122,6 @@ def by_column(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield counted
 
 
-def _send_both(
-    frozen: FrozenApi, subs: list[Subscriber], batches: list[Any], tick: Callable[[], None]
-) -> None:
-    cache = frozen.runtime.cache
-    try:
-        for batch in batches:
-            tick()
-            answers = []
-            for sub, on in zip(subs, (True, False), strict=True):
-                cache.fast_path = on
-                answer = post_readings(frozen.api, sub.tenant, _readings(sub.ref, batch))
-                answer.pop("batch", None)
-                answers.append(answer)
-            assert answers[0] == answers[1]
-    finally:
-        cache.fast_path = True
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @settings(
     max_examples=40,
@@ -153,14 +136,10 @@ def test_deciding_known_windows_by_column_decides_what_full_evaluation_decides(
     delivery: dict[str, Any],
 ) -> None:
     fast, full = subscribe_every_rule(frozen.api, tenants, delivery, RULES)
-    clock = [berlin(HOURS + 1)]
-
-    def tick() -> None:
-        clock[0] += timedelta(minutes=7)
-        frozen.clock.set(clock[0])
-
+    batches = delivery["batches"]
+    times = [berlin(HOURS + 1) + timedelta(minutes=7 * n) for n in range(1, len(batches) + 1)]
     before = len(by_column)
-    _send_both(frozen, [fast, full], delivery["batches"], tick)
+    send_to_both(frozen, (fast, full), batches, times, _readings)
 
     decided = _decided(frozen, fast.tenant, fast.id)
     assert decided == _decided(frozen, full.tenant, full.id)
@@ -178,9 +157,8 @@ def test_a_batch_adding_to_known_windows_is_decided_by_column_and_still_notifies
     notifies, with the day's totals (in euros for the charges) in the why."""
     delivery = {"limit": 2.0, "peak": -5.0, "n": 100}
     fast, full = subscribe_every_rule(frozen.api, tenants, delivery, RULES)
-    frozen.clock.set(berlin(HOURS + 1))
     first, second = [(0, (1.0, 1.25))], [(1, (1.5, 2.5))]
-    _send_both(frozen, [fast, full], [first, second], lambda: None)
+    send_to_both(frozen, (fast, full), [first, second], [berlin(HOURS + 1)] * 2, _readings)
 
     # The first batch's windows were new; the second batch's were known: each rule's window
     # was decided by column (in groups by condition: two rules share theirs).
