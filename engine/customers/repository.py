@@ -12,7 +12,7 @@ from engine.customers.refs import CustomerRef
 from engine.errors import Conflict
 from engine.models import ContactKind, ContactPoint, Customer
 from engine.models.types import decoded
-from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
+from engine.platform.driver_sql import DriverStatements, in_lists
 
 
 class _CustomerRows(DriverStatements):
@@ -23,7 +23,7 @@ class _CustomerRows(DriverStatements):
         if not self.sqlite:
             return self._query(_BY_ARRAY.format(column=column), [list(set(refs)), tenant_id])
         rows = []
-        for chunk in chunks(refs, IN_CHUNK):
+        for chunk in in_lists(refs):
             sql = (
                 f"SELECT {column}, id, timezone, locale, attributes FROM customers "
                 "WHERE tenant_id = ? AND erased_at IS NULL "

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from engine.evaluation.totals import AggregateKey, Totals
-from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
+from engine.platform.driver_sql import DriverStatements, chunks, in_lists
 
 _UPSERT_CHUNK = 1000  # 13 parameters a row: stays under SQLite's 32,766
 _RETURNED = (
@@ -184,7 +184,7 @@ class AggregateRepository(DriverStatements):
             by_window.setdefault((metric, kind, start), []).append(customer)
         m = self.mark
         for (metric, kind, start), customers in by_window.items():
-            for chunk in chunks(customers, IN_CHUNK):
+            for chunk in in_lists(customers):
                 marks = ", ".join([m] * len(chunk))
                 sql = (
                     f"SELECT {_RETURNED} FROM window_aggregates WHERE metric = {m} AND "

@@ -13,7 +13,12 @@ from sqlmodel import Session, col, select
 from engine.evaluation.active import ActiveTrigger
 from engine.models import Rule, RuleStatus, RuleVersion, TriggerState
 from engine.models.types import decoded
-from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks, encoded_json, sqlite_time
+from engine.platform.driver_sql import (
+    DriverStatements,
+    encoded_json,
+    in_lists,
+    sqlite_time,
+)
 
 _CHUNK = 400  # state keys in one IN list
 _STATE_COLUMNS = "trigger_id, window_start, window_end, state, last_value, updated_at"
@@ -51,7 +56,7 @@ class _TriggerRows(DriverStatements):
             sql = f"{_ACTIVE_ARRAY} WHERE {condition}"
             return self._query(sql, [list(set(customer_ids)), kind, True, *extra])
         rows: list[tuple[Any, ...]] = []
-        for chunk in chunks(customer_ids, IN_CHUNK):
+        for chunk in in_lists(customer_ids):
             sql = (
                 f"SELECT {_ACTIVE_COLUMNS}, t.params, t.channels FROM triggers t "
                 f"WHERE t.customer_id IN ({', '.join([m] * len(chunk))}) AND {condition}"
@@ -85,7 +90,7 @@ class _TriggerRows(DriverStatements):
         m = self.mark
         found: dict[tuple[str, int], Any] = {}
         for start, ids in by_start.items():
-            for chunk in chunks(ids, IN_CHUNK):
+            for chunk in in_lists(ids):
                 sql = (
                     "SELECT trigger_id, window_start, state FROM trigger_states WHERE "
                     f"window_start = {m} AND trigger_id IN ({', '.join([m] * len(chunk))})"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 
 from engine.feeds.records import ReadingKey, ReadingRow
-from engine.platform.driver_sql import IN_CHUNK, DriverStatements, chunks
+from engine.platform.driver_sql import DriverStatements, in_lists
 
 _READINGS_UNNESTED = (
     "c, m, s, d, t, v, u, q, r, b FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], "
@@ -72,7 +72,7 @@ class ReadingRepository(DriverStatements):
             by_slot.setdefault((metric, start, duration), []).append(customer)
         m = self.mark
         for (metric, start, duration), customers in by_slot.items():
-            for chunk in chunks(customers, IN_CHUNK):
+            for chunk in in_lists(customers):
                 marks = ", ".join([m] * len(chunk))
                 sql = (
                     "SELECT customer_id, metric, start, duration, value, batch FROM readings "

