@@ -54,7 +54,7 @@ def added(
             continue
         was = get(key)
         if was is None:
-            now = _tuple(Totals, delta[:9])
+            now = _tuple(Totals, (*delta[:9], 0))  # a new row's revision
             if rows:
                 insert(aggregate_row(key, now))
         else:
@@ -71,12 +71,11 @@ def added(
             else:
                 last_start, last_value = was[4], was[5]
             covered = was[6] if was[6] >= delta[6] else delta[6]
-            now = _tuple(
-                Totals,
-                (total, samples, low, high, last_start, last_value, covered, was[7], was[8]),
-            )
-            if rows:  # as `unmoved_rows` puts them: the new totals, the key, the old ones
-                update((total, samples, low, high, last_start, last_value, covered, *key, *was))
+            revision = was[9]
+            changed = (total, samples, low, high, last_start, last_value, covered)
+            now = _tuple(Totals, (*changed, was[7], was[8], revision + 1))
+            if rows:  # as `unmoved_rows` puts them: the new totals, the key, the revision
+                update((*changed, *key, revision))
         predicted[key] = now
     return Added(predicted, statements)
 
@@ -121,15 +120,16 @@ def added_to_known(
                 np.where(newer, d_start, ints[:, 1]),
                 np.where(covered >= d_covered, covered, d_covered),
                 ints[:, 3],
+                ints[:, 4] + 1,
             )
         ),
         was.units,
     )
     now = after.fields()
     statements = UnmovedRows([], [])
-    if rows:  # as `unmoved_rows` puts them: the new totals, the key, the old ones
+    if rows:  # as `unmoved_rows` puts them: the new totals, the key, the revision
         keyed = zip(*keys, strict=True)
-        statements.updated.extend(zip(*now[:7], *keyed, *was.fields(), strict=True))
+        statements.updated.extend(zip(*now[:7], *keyed, ints[:, 4].tolist(), strict=True))
     return Added(ByColumn(keys, now), statements, after)
 
 

@@ -15,7 +15,7 @@ from engine.platform.driver_sql import DriverStatements, chunks, in_lists
 _UPSERT_CHUNK = 1000  # 13 parameters a row: stays under SQLite's 32,766
 _RETURNED = (
     'customer_id, metric, "window", start, sum, count, min, max, last_start, last_value, '
-    'covered_until, "end", unit'
+    'covered_until, "end", unit, revision'
 )
 # PostgreSQL: the aggregate rows of `_AGGREGATE_COLUMNS` as one array per column, in order.
 _UNNESTED = (
@@ -24,18 +24,6 @@ _UNNESTED = (
     "%s::float8[], %s::integer[], %s::float8[], %s::float8[], %s::bigint[], %s::float8[], "
     "%s::bigint[], %s::varchar[]) WITH ORDINALITY "
     "AS t(c, m, w, s, e, su, n, lo, hi, ls, lv, cu, u, ord)"
-)
-# The columns of `Totals`, in its order: what `write_unmoved` finds before it writes.
-_CHECKED = (
-    "sum",
-    "count",
-    "min",
-    "max",
-    "last_start",
-    "last_value",
-    "covered_until",
-    '"end"',
-    "unit",
 )
 _AGGREGATE_COLUMNS = (
     'customer_id, metric, "window", start, "end", sum, count, min, max, '
@@ -51,7 +39,8 @@ def aggregate_row(key: AggregateKey, t: Sequence[Any]) -> tuple[Any, ...]:
 
 class UnmovedRows(NamedTuple):
     """Parameters of `AggregateRepository.write_unmoved_rows`, built before the write
-    transaction: new windows' rows, and the new then the expected totals of the others."""
+    transaction: new windows' rows, and for the others their new totals (the first seven
+    fields of `Totals`), their key and the revision their row is expected to hold."""
 
     inserted: list[tuple[Any, ...]]
     updated: list[tuple[Any, ...]]
@@ -65,7 +54,7 @@ def unmoved_rows(windows: Iterable[tuple[AggregateKey, Totals | None, Totals]]) 
         if before is None:
             insert(aggregate_row(key, after))
         else:
-            update((*after[:7], *key, *before))
+            update((*after[:7], *key, before.revision))
     return rows
 
 
@@ -113,7 +102,12 @@ class AggregateRepository(DriverStatements):
         totals it was evaluated on; True if every window did. When one did not, the caller
         rolls the transaction back. A window with a row is one keyed UPDATE, not an upsert
         that first tries to insert and then adds in SQL: its new totals are the old ones plus
-        the batch's delta, worked out as the adding upsert would."""
+        the batch's delta, worked out as the adding upsert would.
+
+        A row holds the totals it was read with while it holds the same revision: every
+        statement here that changes a row adds one to it, and a row is deleted only with its
+        customer's data or in the transaction that created it (`Aggregator.recompute`), so a
+        revision is never seen twice with different totals."""
         m = self.mark
         changed = 0
         if rows.inserted:
@@ -123,12 +117,11 @@ class AggregateRepository(DriverStatements):
                 'ON CONFLICT (customer_id, metric, "window", start) DO NOTHING',
             )
         if rows.updated:
-            checks = " AND ".join(f"{c} IS {m}" for c in _CHECKED)
             changed += self._execmany(
                 f"UPDATE window_aggregates SET sum = {m}, count = {m}, min = {m}, max = {m}, "
-                f"last_start = {m}, last_value = {m}, covered_until = {m} WHERE "
-                f'customer_id = {m} AND metric = {m} AND "window" = {m} AND start = {m} '
-                f"AND {checks}",
+                f"last_start = {m}, last_value = {m}, covered_until = {m}, "
+                f"revision = revision + 1 WHERE customer_id = {m} AND metric = {m} AND "
+                f'"window" = {m} AND start = {m} AND revision = {m}',
                 rows.updated,
             )
         return changed == len(rows.inserted) + len(rows.updated)
@@ -151,7 +144,8 @@ class AggregateRepository(DriverStatements):
             f"last_start = CASE WHEN {newer} THEN excluded.last_start "
             "ELSE window_aggregates.last_start END, "
             "covered_until = "
-            f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')}"
+            f"{self._greatest('window_aggregates.covered_until', 'excluded.covered_until')}, "
+            "revision = window_aggregates.revision + 1"
         )
 
     def replace(self, rows: Iterable[tuple[AggregateKey, Totals]]) -> None:
@@ -163,7 +157,7 @@ class AggregateRepository(DriverStatements):
             "sum = excluded.sum, count = excluded.count, min = excluded.min, "
             "max = excluded.max, last_value = excluded.last_value, "
             "last_start = excluded.last_start, covered_until = excluded.covered_until, "
-            "unit = excluded.unit"
+            "unit = excluded.unit, revision = window_aggregates.revision + 1"
         )
         self._execmany(sql, values)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from engine.evaluation.aggregates_repository import UnmovedRows
 from engine.evaluation.ports import AggregateStore
-from engine.evaluation.totals import AggregateKey, Totals
+from engine.evaluation.totals import UNSTORED, AggregateKey, Totals
 from engine.feeds.records import ReadingRow
 from rules.windows import Window, WindowKind, window_for
 
@@ -316,4 +316,4 @@ def _folded(
             acc = _first(start, start + duration, value, window_end, unit)
         else:
             _fold(acc, start, start + duration, value)
-    return None if acc is None else Totals._make(acc[:9])
+    return None if acc is None else Totals._make((*acc[:9], UNSTORED))

@@ -20,20 +20,20 @@ import numpy.typing as npt
 from engine.evaluation.totals import AggregateKey, Totals
 
 _FLOATS = (0, 2, 3, 5)  # the float fields of `Totals`: total, low, high, last_value
-_INTS = (1, 4, 6, 7)  # samples, last_start, covered_until, end
+_INTS = (1, 4, 6, 7, 9)  # samples, last_start, covered_until, end, revision
 
 
 class KnownRows(NamedTuple):
     """Known totals of some windows, in the order asked for: one column per field."""
 
     floats: npt.NDArray[np.float64]  # (n, 4): total, low, high, last_value
-    ints: npt.NDArray[np.int64]  # (n, 4): samples, last_start, covered_until, end
+    ints: npt.NDArray[np.int64]  # (n, 5): samples, last_start, covered_until, end, revision
     units: list[str]
 
     def fields(self) -> tuple[list[Any], ...]:
         """The columns as lists of Python numbers, in the order of `Totals`."""
         f, i = self.floats.T.tolist(), self.ints.T.tolist()
-        return (f[0], i[0], f[1], f[2], i[1], f[3], i[2], i[3], self.units)
+        return (f[0], i[0], f[1], f[2], i[1], f[3], i[2], i[3], self.units, i[4])
 
 
 class KnownUpdate(NamedTuple):
@@ -52,7 +52,7 @@ class KnownTotals(Mapping[AggregateKey, Totals]):
     def __init__(self) -> None:
         self._slots: dict[AggregateKey, int] = {}
         self._floats: npt.NDArray[np.float64] = np.empty((0, 4))
-        self._ints: npt.NDArray[np.int64] = np.empty((0, 4), dtype=np.int64)
+        self._ints: npt.NDArray[np.int64] = np.empty((0, len(_INTS)), dtype=np.int64)
         self._units: npt.NDArray[Any] = np.empty(0, dtype=object)
         self._lock = threading.Lock()
 

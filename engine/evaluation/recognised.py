@@ -18,7 +18,7 @@ from engine.evaluation.aggregation import Slot
 from engine.evaluation.known import KnownRows
 from engine.evaluation.plan import Plan
 from engine.evaluation.stats import unit_scale
-from engine.evaluation.totals import AggregateKey, Totals
+from engine.evaluation.totals import UNSTORED, AggregateKey, Totals
 from rules.shapes import Bound, Shape, window_columns
 
 Item = tuple[Plan, Slot, list[AggregateKey]]  # a trigger, a window, the aggregates it reads
@@ -84,7 +84,7 @@ def decide_recognised(
     return [item for _, item in merged], {n for n, (p, _) in enumerate(merged) if p in held}
 
 
-_EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "")
+_EMPTY = Totals(0.0, 0, 0.0, 0.0, 0, 0.0, 0, 0, "", UNSTORED)
 
 
 def _columns(shape: Shape, found: Sequence[Totals | None]) -> dict[str, npt.NDArray[Any]]:

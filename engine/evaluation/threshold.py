@@ -102,6 +102,14 @@ class Prepared:
         return wanted == found
 
 
+def _moved(found: Totals | None, read: Totals | None) -> bool:
+    """Whether a window a condition read holds other totals now. By their figures: the
+    totals of a recomputed window were worked out from readings, not read from its row."""
+    if found is None or read is None:
+        return found is not read
+    return found.figures() != read.figures()
+
+
 def watched(plans: Sequence[Plan]) -> Watched:
     """The streams these plans read, by the (customer, metric) pair of their readings."""
     return watched_streams(p.stream for p in plans)
@@ -218,7 +226,7 @@ class ThresholdEvaluator:
         else:
             missing = [k for k in prepared.totals if k not in fresh]
         found = store.aggregates.get(missing) if missing else {}
-        if fresh is None or any(found.get(k) != prepared.totals[k] for k in missing):
+        if fresh is None or any(_moved(found.get(k), prepared.totals[k]) for k in missing):
             prepared.moved = "totals"
             return False
         values = triggers.state_values(list(prepared.states))

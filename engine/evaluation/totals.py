@@ -7,8 +7,14 @@ from typing import NamedTuple
 AggregateKey = tuple[str, str, str, int]  # customer_id, metric, window kind, window start
 
 
+# The revision of totals not read from a stored row (worked out from readings).
+UNSTORED = -1
+
+
 class Totals(NamedTuple):
-    """Running aggregate of one window; times in epoch seconds, money in minor units."""
+    """Running aggregate of one window; times in epoch seconds, money in minor units. With
+    the revision of the row they were read from (or are to be written as): every statement
+    that changes a window's row adds one to it."""
 
     total: float
     samples: int
@@ -19,3 +25,8 @@ class Totals(NamedTuple):
     covered_until: int
     end: int
     unit: str
+    revision: int
+
+    def figures(self) -> tuple[float, int, float, float, int, float, int, int, str]:
+        """The totals without their revision."""
+        return self[:9]

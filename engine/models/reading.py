@@ -42,6 +42,9 @@ class WindowAggregate(SQLModel, table=True):
     last_value: float = Field(sa_type=Float)
     covered_until: int = Field(sa_type=BigInteger)
     unit: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+    # One more with every statement that changes the row: a batch evaluated on a window's
+    # totals writes its own only where the row still has the revision it read.
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class MetricUnit(SQLModel, table=True):

@@ -16,8 +16,8 @@ END = DAY + 86_400
 
 
 def one(value: float, start: int) -> Totals:
-    """A window's totals after one reading."""
-    return Totals(value, 1, value, value, start, value, start + 3600, END, "kWh")
+    """A new window's totals after one reading."""
+    return Totals(value, 1, value, value, start, value, start + 3600, END, "kWh", 0)
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def test_adds_where_each_window_holds_what_was_read(
     key = (customer, "electricity.consumption", "day", DAY)
     assert aggregates.write_unmoved({key: (None, one(1.5, DAY))})
     first = aggregates.get([key])[key]
-    assert first == Totals(1.5, 1, 1.5, 1.5, DAY, 1.5, DAY + 3600, END, "kWh")
-    second = Totals(3.5, 2, 1.5, 2.0, DAY + 3600, 2.0, DAY + 7200, END, "kWh")
+    assert first == Totals(1.5, 1, 1.5, 1.5, DAY, 1.5, DAY + 3600, END, "kWh", 0)
+    second = Totals(3.5, 2, 1.5, 2.0, DAY + 3600, 2.0, DAY + 7200, END, "kWh", 1)
     assert aggregates.write_unmoved({key: (first, second)})
     assert aggregates.get([key])[key] == second
     session.rollback()
@@ -56,7 +56,7 @@ def test_refuses_a_window_that_moved(repo: tuple[Session, AggregateRepository, s
     # Expected no row, but one is there; expected other totals than those stored; expected a
     # row where there is none.
     assert not aggregates.write_unmoved({key: (None, one(2.0, DAY + 3600))})
-    moved = stored._replace(total=1.25)
+    moved = stored._replace(total=1.25, revision=stored.revision + 1)
     later = stored._replace(total=3.5, samples=2)
     assert not aggregates.write_unmoved(
         {other: (None, one(1.0, DAY - 86_400)), key: (moved, later)}
@@ -65,5 +65,24 @@ def test_refuses_a_window_that_moved(repo: tuple[Session, AggregateRepository, s
     gone = (customer, "electricity.consumption", "day", DAY + 86_400)
     assert not aggregates.write_unmoved({gone: (stored, later)})
     assert gone not in aggregates.get([gone])
+    session.rollback()
+    session.close()
+
+
+def test_refuses_a_window_written_since_with_the_same_totals(
+    repo: tuple[Session, AggregateRepository, str],
+) -> None:
+    session, aggregates, customer = repo
+    key = (customer, "electricity.consumption", "day", DAY)
+    assert aggregates.write_unmoved({key: (None, one(1.5, DAY))})
+    read = aggregates.get([key])[key]
+    # Another batch recomputes the window from its readings after this one read it: the same
+    # figures, but this batch's totals were worked out from a row that has been written since.
+    aggregates.replace([(key, read)])
+    rewritten = aggregates.get([key])[key]
+    assert rewritten.figures() == read.figures()
+    assert rewritten.revision == read.revision + 1
+    assert not aggregates.write_unmoved({key: (read, read._replace(total=3.5, samples=2))})
+    assert aggregates.get([key])[key] == rewritten
     session.rollback()
     session.close()

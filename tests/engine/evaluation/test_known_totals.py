@@ -31,6 +31,7 @@ def windows(draw: st.DrawFn) -> tuple[AggregateKey, Totals, list[Any]]:
     stored = Totals(
         draw(values), draw(st.sampled_from([0, 1, 7])), low, high, last, draw(values),
         last + 3600, DAY + 86_400, draw(st.sampled_from(["kWh", "EUR"])),
+        draw(st.integers(0, 2**40)),
     )  # fmt: skip
     d_low, d_high = sorted([draw(values), draw(values)])
     d_start = draw(starts)
@@ -68,7 +69,8 @@ def test_adding_a_column_at_a_time_is_adding_one_window_at_a_time(
     assert by_column.rows == by_window.rows
     # The same Python types as the database answers: floats for REAL columns, ints for the rest.
     for totals in by_column.predicted.values():
-        assert [type(v) for v in totals] == [float, int, float, float, int, float, int, int, str]
+        types = [float, int, float, float, int, float, int, int, str, int]
+        assert [type(v) for v in totals] == types
     # Kept by position once stored, they read back as the totals worked out one by one.
     assert by_column.columns is not None
     known.put(at, by_column.columns)
@@ -107,7 +109,7 @@ def test_known_totals_grow_past_their_first_capacity() -> None:
     known = KnownTotals()
     many = {
         (f"c{i}", "m", "day", DAY): Totals(
-            i * 0.5, i, 0.0, i * 0.5, DAY, 0.5, DAY + 3600, DAY, "kWh"
+            i * 0.5, i, 0.0, i * 0.5, DAY, 0.5, DAY + 3600, DAY, "kWh", i % 3
         )
         for i in range(3000)
     }
