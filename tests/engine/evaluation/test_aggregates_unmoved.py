@@ -86,3 +86,22 @@ def test_refuses_a_window_written_since_with_the_same_totals(
     assert aggregates.get([key])[key] == rewritten
     session.rollback()
     session.close()
+
+
+def test_every_statement_that_changes_a_window_adds_one_to_its_revision(
+    runtime: Runtime, api: Api
+) -> None:
+    # What the check above relies on, on both databases (PostgreSQL compares the revision the
+    # adding statement answers with the one the batch predicted).
+    tenant = api.tenant()
+    customer = api.customer(tenant, external_id="c1")["id"]
+    key = (customer, "electricity.consumption", "day", DAY)
+    with Session(runtime.db) as session:
+        aggregates = AggregateRepository(session)
+        delta = [*one(1.5, DAY)[:9], DAY]  # a delta as ingest builds it: then the earliest start
+        assert aggregates.add({key: delta})[key].revision == 0  # a new row
+        added = aggregates.add({key: [*one(2.0, DAY + 3600)[:9], DAY + 3600]})[key]
+        assert (added.samples, added.revision) == (2, 1)
+        aggregates.replace([(key, added)])
+        assert aggregates.get([key])[key] == added._replace(revision=2)
+        session.rollback()
