@@ -68,7 +68,7 @@ def run(scenario: str, customers: int, hours: int, batch: int) -> None:
     with tempfile.TemporaryDirectory(prefix="nudge-bench-") as tmp:
         url = fresh_sqlite(Path(tmp))
         tenant, _ = populate(url, customers, scenario)
-        rows = readings(customers, hours)
+        rows = readings(customers, hours, shuffled=scenario == "shuffled")
         bodies = [
             httpx.Request("POST", "/", json=rows[i : i + batch]).read()
             for i in range(0, len(rows), batch)

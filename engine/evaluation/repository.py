@@ -66,7 +66,8 @@ class _TriggerRows(DriverStatements):
 
     def insert_states(self, rows: Sequence[dict[str, Any]]) -> None:
         """SQLite: state rows (`_STATE_COLUMNS`), the state as JSON text as the engine's JSON
-        columns store it (`encoded_json`) and the time as SQLAlchemy stores it."""
+        columns store it (`encoded_json`) and the time as SQLAlchemy stores it; in key order,
+        so that each index page is changed once (see `ReadingRepository._in_key_order`)."""
         values = [
             (
                 r["trigger_id"],
@@ -78,7 +79,7 @@ class _TriggerRows(DriverStatements):
             )
             for r in rows
         ]
-        self._insert_rows(f"INSERT INTO trigger_states ({_STATE_COLUMNS})", values)
+        self._insert_rows(f"INSERT INTO trigger_states ({_STATE_COLUMNS})", sorted(values))
 
     def state_values(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Any]:
         """The stored state (as the driver gives the JSON column) of each (trigger, window
