@@ -168,11 +168,18 @@ def cached_batch(
         customer = known_refs.get(ref)
         if customer is None:
             return None
-        own = known_plans.get(customer.id)
+        customer_id = customer.id
+        own = known_plans.get(customer_id)
         if own is None:
             return None
-        by_ref[ref] = by_id[customer.id] = customer
-        for plan in own if isinstance(own, list) else (own,):
+        by_ref[ref] = by_id[customer_id] = customer
+        if not isinstance(own, list):  # one plan, as most customers have: its stream alone
+            stream = own.stream
+            if stream[1] in metrics:
+                append(own)
+                fed[(customer_id, stream[1])] = [stream]
+            continue
+        for plan in own:
             stream = plan.stream
             if stream[1] in metrics:
                 append(plan)
