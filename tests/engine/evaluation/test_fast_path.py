@@ -219,13 +219,27 @@ def send_to_both(
         cache.fast_path = True
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(delivery=deliveries())
+def over(
+    strategy: st.SearchStrategy[dict[str, Any]],
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A property test over ``strategy`` (drawn as ``delivery``), on SQLite, with the example
+    budget the fast-path property tests share."""
+
+    def property_test(test: Callable[..., None]) -> Callable[..., None]:
+        examples = settings(
+            max_examples=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )(given(delivery=strategy)(test))
+        marked: Callable[..., None] = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)(
+            examples
+        )
+        return marked
+
+    return property_test
+
+
+@over(deliveries())
 def test_the_fast_path_decides_exactly_what_full_evaluation_decides(
     frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], delivery: dict[str, Any]
 ) -> None:

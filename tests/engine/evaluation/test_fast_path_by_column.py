@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event
 from hypothesis import strategies as st
 
 from engine.evaluation import recognised
@@ -25,6 +25,7 @@ from tests.api.conftest import FrozenApi
 from tests.engine.evaluation.test_fast_path import (
     _decided,
     _states,
+    over,
     publishing,
     send_to_both,
     subscribe_every_rule,
@@ -122,13 +123,7 @@ def by_column(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield counted
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(delivery=deliveries())
+@over(deliveries())
 def test_deciding_known_windows_by_column_decides_what_full_evaluation_decides(
     frozen: FrozenApi,
     tenants: tuple[TenantHandle, TenantHandle],

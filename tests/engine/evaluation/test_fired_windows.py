@@ -12,8 +12,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event
 
 from tests.api.conftest import FrozenApi
 from tests.engine.evaluation.test_fast_path import (
@@ -22,6 +21,7 @@ from tests.engine.evaluation.test_fast_path import (
     _readings,
     _states,
     deliveries,
+    over,
     subscribe_every_rule,
     tenants,
 )
@@ -40,13 +40,7 @@ def _without_last_value(states: list[Any]) -> list[Any]:
     return found
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(delivery=deliveries())
+@over(deliveries())
 def test_skipping_fired_windows_decides_exactly_what_stepping_them_decides(
     frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], delivery: dict[str, Any]
 ) -> None:
