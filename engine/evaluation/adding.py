@@ -6,7 +6,7 @@ that store them (`AggregateRepository.write_unmoved_rows`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -80,6 +80,26 @@ def added(
     return Added(predicted, statements)
 
 
+class Delta(NamedTuple):
+    """What a batch adds to each of its windows, one list per field, in the order of its
+    windows: the fields of `Changes.deltas` that `added_by_column` reads."""
+
+    total: Sequence[float]
+    samples: Sequence[int]
+    low: Sequence[float]
+    high: Sequence[float]
+    last_start: Sequence[int]
+    last_value: Sequence[float]
+    covered: Sequence[int]
+    earliest: Sequence[int]  # the earliest start folded in
+
+    @classmethod
+    def of(cls, changes: Changes) -> Delta:
+        """The deltas of ``changes``, in their order."""
+        d = list(zip(*changes.deltas.values(), strict=True))
+        return cls(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[9])
+
+
 def added_to_known(
     changes: Changes,
     was: KnownRows,
@@ -88,35 +108,46 @@ def added_to_known(
     rows: bool = False,
 ) -> Added | None:
     """`added`, for a batch whose windows all have a row whose totals this process knows
-    (``was``, in the order of ``changes.deltas``; none recomputed), a column at a time: each
-    element goes through the operations `added` applies to one window (IEEE doubles either
-    way), so the totals are the same."""
+    (``was``, in the order of ``changes.deltas``; none recomputed): `added_by_column`."""
     keys = list(changes.deltas)
     if not keys:
         return Added({}, UnmovedRows([], []))
-    # The deltas' fields: total, samples, low, high, last start and value, covered until,
-    # window end, unit, earliest start (see `Changes`).
-    delta = list(zip(*changes.deltas.values(), strict=True))
+    return added_by_column(keys, Delta.of(changes), was, guessed=guessed, rows=rows)
+
+
+def added_by_column(
+    keys: list[AggregateKey],
+    delta: Delta,
+    was: KnownRows,
+    *,
+    guessed: bool = False,
+    rows: bool = False,
+) -> Added | None:
+    """`added`, for windows (``keys``) whose rows hold ``was`` and gain ``delta``, a column at
+    a time: each element goes through the operations `added` applies to one window (IEEE
+    doubles either way), so the totals are the same."""
+    if not keys:
+        return Added({}, UnmovedRows([], []))
     floats, ints = was.floats, was.ints
     samples, covered = ints[:, 0], ints[:, 2]
     if guessed:
-        earliest = np.array(delta[9], dtype=np.int64)
+        earliest = np.array(delta.earliest, dtype=np.int64)
         if np.any((samples != 0) & (earliest < covered)):
             return None
-    d_low = np.array(delta[2], dtype=np.float64)
-    d_high = np.array(delta[3], dtype=np.float64)
-    d_start = np.array(delta[4], dtype=np.int64)
-    d_covered = np.array(delta[6], dtype=np.int64)
+    d_low = np.array(delta.low, dtype=np.float64)
+    d_high = np.array(delta.high, dtype=np.float64)
+    d_start = np.array(delta.last_start, dtype=np.int64)
+    d_covered = np.array(delta.covered, dtype=np.int64)
     newer = d_start >= ints[:, 1]
-    total = floats[:, 0] + np.array(delta[0], dtype=np.float64)
+    total = floats[:, 0] + np.array(delta.total, dtype=np.float64)
     low = np.where(d_low < floats[:, 1], d_low, floats[:, 1])
     high = np.where(d_high > floats[:, 2], d_high, floats[:, 2])
-    last_value = np.where(newer, np.array(delta[5], dtype=np.float64), floats[:, 3])
+    last_value = np.where(newer, np.array(delta.last_value, dtype=np.float64), floats[:, 3])
     after = KnownRows(
         np.column_stack((total, low, high, last_value)),
         np.column_stack(
             (
-                samples + np.array(delta[1], dtype=np.int64),
+                samples + np.array(delta.samples, dtype=np.int64),
                 np.where(newer, d_start, ints[:, 1]),
                 np.where(covered >= d_covered, covered, d_covered),
                 ints[:, 3],

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from engine.customers.refs import CustomerRef
 
 Stream = tuple[str, str, str]  # customer_id, metric, window kind
-_BUCKET = 900  # every UTC offset in use is a multiple of 15 minutes
+BUCKET_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
 _NONE_START = -(2**62)
 _NONE_END = 2**62
 _INF = float("inf")
@@ -39,7 +39,7 @@ class WindowCache:
         self.cached = self._cache.get
 
     def slot(self, kind: str, ts: int, zone: str) -> Slot:
-        key = (kind, zone, ts // _BUCKET)
+        key = (kind, zone, ts // BUCKET_SECONDS)
         found = self._cache.get(key)
         if found is None:
             kind_: WindowKind = kind  # type: ignore[assignment]
@@ -175,7 +175,7 @@ class Aggregator:
 
     def apply_unmoved(
         self,
-        changes: Changes,
+        changes: Changes | None,
         predicted: Mapping[AggregateKey, Totals | None],
         planned: Unmoved | None = None,
     ) -> Mapping[AggregateKey, Totals] | None:
@@ -184,15 +184,18 @@ class Aggregator:
         or None if one of them moved meanwhile (the caller rolls back). SQLite writes what
         `added` planned (``planned``): each window's predicted totals where its row still
         holds the totals they were worked out from, checked by the statement itself.
-        PostgreSQL adds in key order and compares what the statement answers."""
-        recompute = changes.recompute
+        PostgreSQL adds in key order and compares what the statement answers. ``changes``
+        None: the batch only adds to windows, and ``planned`` holds every statement
+        (`ThresholdEvaluator.prepare_warm`, SQLite)."""
         if not self.aggregates.sqlite:
+            assert changes is not None, "PostgreSQL adds the changes themselves"
             fresh = self.apply(changes)
             return None if any(predicted[k] != t for k, t in fresh.items()) else fresh
         assert planned is not None, "SQLite writes the statements `added` worked out"
         if not self.aggregates.write_unmoved_rows(planned.rows):
             return None
-        if recompute:
+        recompute = changes.recompute if changes is not None else None
+        if changes is not None and recompute:
             self.aggregates.add({k: changes.deltas[k] for k in recompute})
             self._rebuild(recompute)
         return planned.fresh
@@ -256,7 +259,7 @@ class Aggregator:
             found = by_pair.get((customer, metric))
             if found is None:
                 continue
-            zone, value, bucket = customers[customer].timezone, row[5], start // _BUCKET
+            zone, value, bucket = customers[customer].timezone, row[5], start // BUCKET_SECONDS
             for stream in found:
                 kind = stream[2]
                 if bucket == last_bucket and kind == last_kind and zone == last_zone:

@@ -9,7 +9,15 @@ each batch reads the epoch once and drops the tenant's entries when it moved, in
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
@@ -18,7 +26,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
 from engine.customers.refs import CustomerRef
-from engine.evaluation.aggregation import Stream
+from engine.evaluation.aggregation import Stream, watched_streams
 from engine.evaluation.known import KnownTotals
 from engine.evaluation.plan import Plan
 from engine.models import Customer, Rule, Tenant, Trigger
@@ -56,6 +64,9 @@ class IngestCache:
         # Whether windows a trigger has fired in (and re-arms only in the next) are left alone
         # by later batches (off: their state is stepped each time; the decisions are the same).
         self.skip_fired = True
+        # Whether a batch that fits `warm_batch` is keyed and evaluated from what is kept here
+        # in one pass (off: the general path; the decisions are the same).
+        self.warm_path = True
         self._tenants: dict[str, TenantEntries] = {}
         self._lock = threading.Lock()
         # (tenant, metric) → its unit; fixed once set, so never stale.
@@ -190,6 +201,30 @@ def cached_batch(
                 elif stream not in streams:
                     streams.append(stream)
     return Cached(by_ref, by_id, plans, fed, len(fed) == len(by_id) * len(metrics))
+
+
+class CachedStreams(Mapping[tuple[str, str], Sequence[Stream]]):
+    """`watched_streams` of a tenant's cached plans (``plans``), worked out for a (customer,
+    metric) pair only when asked for: what a batch evaluated from them (`warm_batch`) feeds."""
+
+    def __init__(self, plans: Mapping[str, Plan | list[Plan]]) -> None:
+        self._plans = plans
+
+    def __getitem__(self, pair: tuple[str, str]) -> Sequence[Stream]:
+        own = self._plans.get(pair[0])
+        plans = own if isinstance(own, list) else [] if own is None else [own]
+        streams = watched_streams(p.stream for p in plans if p.stream[1] == pair[1])
+        if not streams:
+            raise KeyError(pair)
+        return streams[pair]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for own in list(self._plans.values()):
+            plans = own if isinstance(own, list) else [own]
+            yield from dict.fromkeys((p.stream[0], p.stream[1]) for p in plans)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _by_customer(customers: list[str], plans: list[Plan]) -> dict[str, Plan | list[Plan]]:

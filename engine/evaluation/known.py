@@ -55,6 +55,8 @@ class KnownTotals(Mapping[AggregateKey, Totals]):
         self._ints: npt.NDArray[np.int64] = np.empty((0, len(_INTS)), dtype=np.int64)
         self._units: npt.NDArray[Any] = np.empty(0, dtype=object)
         self._lock = threading.Lock()
+        # Where a window's totals are kept (a position for `rows`), or None.
+        self.position = self._slots.get
 
     def __len__(self) -> int:
         return len(self._slots)

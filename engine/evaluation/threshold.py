@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from engine.customers.refs import CustomerRef
-from engine.evaluation.adding import added, added_to_known, as_dict
+from engine.evaluation.adding import Delta, added, added_by_column, added_to_known, as_dict
 from engine.evaluation.aggregation import (
     Aggregator,
     Changes,
@@ -37,6 +37,7 @@ from engine.evaluation.repository import EvaluationRepository
 from engine.evaluation.stats import StatsReader
 from engine.evaluation.stores import EvaluationStores
 from engine.evaluation.totals import AggregateKey, Totals
+from engine.evaluation.warm import WarmBatch
 from engine.feeds.records import ReadingRow
 from engine.models import NotificationStatus
 from engine.models import TriggerState as StateRow
@@ -70,7 +71,7 @@ class Step(NamedTuple):
 class Prepared:
     """A batch evaluated on a snapshot, with every input the evaluation read."""
 
-    changes: Changes
+    changes: Changes | None  # None: the batch only adds, all of it in ``planned`` (SQLite)
     fed: Watched  # by the (customer, metric) pairs some trigger watches
     new: Sequence[ReadingRow]  # readings taken as new, among those fed to triggers
     corrected: Sequence[ReadingRow]
@@ -203,6 +204,37 @@ class ThresholdEvaluator:
                 [k for k in totals if k not in fresh] if len(totals) > len(fresh) else []
             )
         self._evaluate(prepared, triggers, work, fired, columns)
+        return prepared
+
+    def prepare_warm(
+        self,
+        stores: EvaluationStores,
+        batch: WarmBatch,
+        known: KnownTotals,
+        fed: Watched,
+        fired: Container[StateKey] = frozenset(),
+    ) -> Prepared | None:
+        """`prepare` with ``guessed``, ``known`` and ``fast``, for a batch that fits
+        (`warm_batch`, on SQLite): each of its windows gains one reading and has the totals
+        ``known`` keeps, and its condition is decided in bulk, so the new totals, the
+        statements that write them and the decisions are all worked out a column at a time.
+        None if one of its readings may be stored already (see `prepare`)."""
+        feeding = batch.feeding
+        values = [r[5] for r in feeding]
+        starts = [r[2] for r in feeding]
+        ends = [r[2] + r[3] for r in feeding]
+        ones = [1] * len(values)
+        delta = Delta(values, ones, values, values, starts, values, ends, starts)
+        was = known.rows(batch.positions)
+        only_added = added_by_column(batch.keys, delta, was, guessed=True, rows=True)
+        if only_added is None:
+            return None
+        columns = only_added.columns
+        fresh = only_added.predicted
+        kept = None if columns is None else KnownUpdate(known, batch.positions, columns)
+        prepared = Prepared(None, fed, feeding, [], fresh, {}, kept=kept)
+        prepared.planned = Unmoved(fresh, only_added.rows)
+        self._evaluate(prepared, stores.triggers, batch.work(), fired, columns)
         return prepared
 
     def commit(

@@ -9,10 +9,17 @@ from functools import partial
 
 from engine.customers.refs import CustomerRef
 from engine.evaluation.aggregation import Watched
-from engine.evaluation.cache import IngestCache, TenantEntries, cached_batch, refs_through
+from engine.evaluation.cache import (
+    CachedStreams,
+    IngestCache,
+    TenantEntries,
+    cached_batch,
+    refs_through,
+)
 from engine.evaluation.decisions import DecisionWriter
 from engine.evaluation.plan import Plan
 from engine.evaluation.threshold import Prepared, ThresholdEvaluator, watched
+from engine.evaluation.warm import warm_batch
 from engine.feeds import store
 from engine.feeds.parsing import ParseResult, Rejection
 from engine.feeds.records import ReadingRow
@@ -85,10 +92,18 @@ class FeedService:
     ) -> Draft:
         epoch = reads.tenants.epoch(tenant_id)
         entries = self.cache.entries(tenant_id, epoch)
-        refs = {row.customer for row in parsed.rows}
         units, first = store.metric_units(
             reads.feeds, self.cache.metric_units, tenant_id, parsed.rows
         )
+        if not exact:
+            warm = self._warm(reads, tenant_id, parsed, entries, units, batch, received)
+            if warm is not None:
+                keyed, rows, prepared = warm
+                result = BatchResult(batch=batch, notes=list(parsed.notes))
+                refused = list(parsed.rejections)
+                fed_to = len(prepared.new)
+                return Draft(epoch, entries, result, refused, keyed, rows, fed_to, first, prepared)
+        refs = {row.customer for row in parsed.rows}
         cached = cached_batch(entries, refs, units)
         if cached is None:
             found = refs_through(entries, refs, lambda m: reads.customers.by_refs(tenant_id, m))
@@ -110,6 +125,38 @@ class FeedService:
         result = BatchResult(batch=batch, notes=list(parsed.notes))
         refused = list(parsed.rejections)
         return Draft(epoch, entries, result, refused, keyed, rows, len(feeding), first, prepared)
+
+    def _warm(
+        self,
+        reads: Stores,
+        tenant_id: str,
+        parsed: ParseResult,
+        entries: TenantEntries,
+        units: dict[str, str],
+        batch: str,
+        received: int,
+    ) -> tuple[store.Keyed, list[ReadingRow], Prepared] | None:
+        """The batch keyed and evaluated from what this process keeps of the tenant
+        (`warm_batch`), or None where it does not fit (then the general path runs)."""
+        known, rows = entries.totals, parsed.rows
+        if not (self.cache.warm_path and self.cache.fast_path and known and rows):
+            return None
+        if not reads.evaluation.windows.aggregates.sqlite:
+            return None
+        refs = entries.refs
+        if rows[0].customer not in refs or rows[-1].customer not in refs:
+            return None  # a tenant's first batches: not worth keying twice
+        keyed = store.keyed(tenant_id, rows, refs, units, received, batch)
+        if any(r.field == "customer" for r in keyed.rejections):
+            return None  # not cached, or not a customer: the general path finds out which
+        keyed_rows = list(keyed.rows.values())
+        warm = warm_batch(keyed_rows, entries.plans, known, self.evaluator.windows)
+        if warm is None:
+            return None
+        fired = entries.fired if self.cache.skip_fired else frozenset()
+        fed = CachedStreams(entries.plans)
+        prepared = self.evaluator.prepare_warm(reads.evaluation, warm, known, fed, fired)
+        return None if prepared is None else (keyed, keyed_rows, prepared)
 
     def _prepare(
         self,
