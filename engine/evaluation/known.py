@@ -37,12 +37,14 @@ class KnownRows(NamedTuple):
 
 
 class KnownUpdate(NamedTuple):
-    """New totals of windows that ``known`` keeps at ``positions``: what a batch keeps there
-    once it has stored them (`KnownTotals.put`)."""
+    """New totals of windows, by column: what a batch keeps in ``known`` once it has stored
+    them (`KnownTotals.keep`). ``positions``: where ``known`` keeps each already (from
+    `KnownTotals.positions`); None when some are new to it, then they are kept by ``keys``."""
 
     known: KnownTotals
-    positions: npt.NDArray[np.intp]
+    positions: npt.NDArray[np.intp] | None
     rows: KnownRows
+    keys: Sequence[AggregateKey] = ()
 
 
 class KnownTotals(Mapping[AggregateKey, Totals]):
@@ -97,16 +99,28 @@ class KnownTotals(Mapping[AggregateKey, Totals]):
             self._ints[positions] = rows.ints
             self._units[positions] = rows.units
 
+    def keep(self, update: KnownUpdate) -> None:
+        """Keep the totals of ``update`` (made for this object)."""
+        if update.positions is not None:
+            self.put(update.positions, update.rows)
+        else:
+            self.update_rows(update.keys, update.rows)
+
     def update(self, totals: Mapping[AggregateKey, Totals]) -> None:
-        """Keep these windows' totals (replacing what was kept for them). A new window's key
-        is published only once its row is written: a reader never finds a key without it."""
+        """Keep these windows' totals (replacing what was kept for them)."""
         if not totals:
             return
-        keys = list(totals)
         fields = list(zip(*totals.values(), strict=True))
         floats = np.array([fields[i] for i in _FLOATS], dtype=np.float64).T
         ints = np.array([fields[i] for i in _INTS], dtype=np.int64).T
-        units = np.array(fields[8], dtype=object)
+        self.update_rows(list(totals), KnownRows(floats, ints, list(fields[8])))
+
+    def update_rows(self, keys: Sequence[AggregateKey], rows: KnownRows) -> None:
+        """`update`, from the totals of ``keys`` in columns. A new window's key is published
+        only once its row is written: a reader never finds a key without it."""
+        if not keys:
+            return
+        units = np.array(rows.units, dtype=object)
         with self._lock:
             slots = self._slots
             at = np.fromiter(map(slots.get, keys, repeat(-1)), dtype=np.intp, count=len(keys))
@@ -116,8 +130,8 @@ class KnownTotals(Mapping[AggregateKey, Totals]):
             if end > start:
                 at[new] = np.arange(start, end, dtype=np.intp)
                 self._grow(end)
-            self._floats[at] = floats
-            self._ints[at] = ints
+            self._floats[at] = rows.floats
+            self._ints[at] = rows.ints
             self._units[at] = units
             if end > start:
                 slots.update(zip(compress(keys, new.tolist()), range(start, end), strict=True))

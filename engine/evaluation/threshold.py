@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from engine.customers.refs import CustomerRef
-from engine.evaluation.adding import Delta, added, added_by_column, added_to_known, as_dict
+from engine.evaluation.adding import added, added_to_known, as_dict
 from engine.evaluation.aggregation import (
     Aggregator,
     Changes,
@@ -215,24 +215,23 @@ class ThresholdEvaluator:
         fired: Container[StateKey] = frozenset(),
     ) -> Prepared | None:
         """`prepare` with ``guessed``, ``known`` and ``fast``, for a batch that fits
-        (`warm_batch`, on SQLite): each of its windows gains one reading and has the totals
-        ``known`` keeps, and its condition is decided in bulk, so the new totals, the
-        statements that write them and the decisions are all worked out a column at a time.
-        None if one of its readings may be stored already (see `prepare`)."""
-        feeding = batch.feeding
-        values = [r[5] for r in feeding]
-        starts = [r[2] for r in feeding]
-        ends = [r[2] + r[3] for r in feeding]
-        ones = [1] * len(values)
-        delta = Delta(values, ones, values, values, starts, values, ends, starts)
-        was = known.rows(batch.positions)
-        only_added = added_by_column(batch.keys, delta, was, guessed=True, rows=True)
+        (`warm_batch`, on SQLite): each of its windows gains one reading and either has the
+        totals ``known`` keeps or no row yet, and its condition is decided in bulk, so the new
+        totals, the statements that write them and the decisions are all worked out a column
+        at a time. None if a window ``known`` does not keep has a row (the general path reads
+        it), or if one of its readings may be stored already (see `prepare`)."""
+        unknown = batch.unknown()
+        if unknown and stores.windows.aggregates.get(unknown):
+            return None
+        only_added = batch.added(known)
         if only_added is None:
             return None
-        columns = only_added.columns
-        fresh = only_added.predicted
-        kept = None if columns is None else KnownUpdate(known, batch.positions, columns)
-        prepared = Prepared(None, fed, feeding, [], fresh, {}, kept=kept)
+        columns, fresh = only_added.columns, only_added.predicted
+        kept = None
+        if columns is not None:  # windows opened are kept by key
+            at = None if unknown else batch.positions
+            kept = KnownUpdate(known, at, columns, batch.keys)
+        prepared = Prepared(None, fed, batch.feeding, [], fresh, {}, kept=kept)
         prepared.planned = Unmoved(fresh, only_added.rows)
         self._evaluate(prepared, stores.triggers, batch.work(), fired, columns)
         return prepared
@@ -268,7 +267,7 @@ class ThresholdEvaluator:
         if known is not None:
             kept = prepared.kept
             if kept is not None and kept.known is known:
-                known.put(kept.positions, kept.rows)
+                known.keep(kept)
             else:
                 known.update(fresh)
             known.update(found)

@@ -1,11 +1,12 @@
 """A tenant's later batches, keyed to what this process keeps of it in one pass.
 
-Most batches after a tenant's first ones are alike: each reading is of a customer whose one
-threshold trigger has a recognised condition, and adds to a window whose totals this process
-stored last. For such a batch, one pass over its readings finds each one's plan, window and
-the place of the window's known totals, and the rest is done a column at a time
-(`ThresholdEvaluator.prepare_warm`). Any other batch, or one where a reading does not fit,
-takes the general path (`ThresholdEvaluator.prepare`), which decides the same."""
+Most batches are alike: each reading is of a customer whose one threshold trigger has a
+recognised condition, and adds to a window whose totals this process stored last, or opens a
+window no reading reached yet. Once the tenant's customers and plans are cached, one pass over
+such a batch finds each reading's plan, window and the place of the window's known totals, and
+the rest is done a column at a time (`WarmBatch.added`, `ThresholdEvaluator.prepare_warm`).
+Any other batch, or one where a reading does not fit, takes the general path
+(`ThresholdEvaluator.prepare`), which decides the same."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from typing import NamedTuple, cast
 import numpy as np
 import numpy.typing as npt
 
+from engine.evaluation.adding import Added, ByColumn, Delta, added_by_column
+from engine.evaluation.aggregates_repository import UnmovedRows
 from engine.evaluation.aggregation import BUCKET_SECONDS, Slot, WindowCache
-from engine.evaluation.known import KnownTotals
+from engine.evaluation.known import KnownRows, KnownTotals
 from engine.evaluation.plan import Plan
 from engine.evaluation.recognised import BatchWork, Group
 from engine.evaluation.totals import AggregateKey
@@ -31,8 +34,53 @@ class WarmBatch(NamedTuple):
     keys: list[AggregateKey]
     slots: list[Slot]
     plans: list[Plan]  # the window's trigger
-    positions: npt.NDArray[np.intp]  # where ``known`` keeps the window's totals
+    positions: npt.NDArray[np.intp]  # where ``known`` keeps the window's totals; -1: not kept
     feeding: list[ReadingRow]  # the reading that adds to it
+
+    def unknown(self) -> list[AggregateKey]:
+        """The windows whose totals are not kept: only those without a row fit (`added`)."""
+        return [self.keys[i] for i in np.flatnonzero(self.positions < 0).tolist()]
+
+    def added(self, known: KnownTotals) -> Added | None:
+        """`added`, for this batch: each window's totals once its one reading is added, a
+        column at a time (`added_by_column`) for the windows ``known`` keeps, the others
+        opened by it (they have no row: see `unknown`). None if a reading may be stored
+        already (see `added`)."""
+        feeding, positions = self.feeding, self.positions
+        values = [r[5] for r in feeding]
+        starts = [r[2] for r in feeding]
+        ends = [r[2] + r[3] for r in feeding]
+        delta = Delta(values, [1] * len(values), values, values, starts, values, ends, starts)
+        kept = np.flatnonzero(positions >= 0)
+        if kept.size == len(feeding):
+            return added_by_column(self.keys, delta, known.rows(positions), guessed=True, rows=True)
+        at = kept.tolist()
+        part = Delta._make([column[i] for i in at] for column in delta)
+        was = known.rows(positions[kept])
+        adding = added_by_column([self.keys[i] for i in at], part, was, guessed=True, rows=True)
+        if adding is None:
+            return None
+        opened = np.flatnonzero(positions < 0)
+        value = np.array(values, dtype=np.float64)[opened]
+        floats = np.empty((len(feeding), 4))
+        ints = np.empty((len(feeding), 5), dtype=np.int64)
+        floats[opened] = value[:, np.newaxis]  # total, low, high and last value: the reading
+        closes = [self.slots[i].end for i in opened.tolist()]
+        samples = np.ones(opened.size, dtype=np.int64)
+        first = np.array([starts, ends], dtype=np.int64)[:, opened]
+        ints[opened] = np.column_stack((samples, first[0], first[1], closes, samples * 0))
+        units = [r[6] for r in feeding]
+        if adding.columns is not None:
+            floats[kept], ints[kept] = adding.columns.floats, adding.columns.ints
+            for i, unit in zip(at, adding.columns.units, strict=True):
+                units[i] = unit
+        columns = KnownRows(floats, ints, units)
+        keys, rows = self.keys, UnmovedRows([], adding.rows.updated)
+        for i, closes_at in zip(opened.tolist(), closes, strict=True):
+            row = feeding[i]  # its window's row, as `aggregate_row` puts it
+            v, start, unit = row[5], row[2], row[6]
+            rows.inserted.append((*keys[i], closes_at, v, 1, v, v, start, v, ends[i], unit))
+        return Added(ByColumn(keys, columns.fields()), rows, columns)
 
     def work(self) -> BatchWork:
         """Every window in the group of its trigger's condition, for `decide_recognised`."""
@@ -66,7 +114,7 @@ def warm_batch(
     """The windows of these readings, or None unless each reading is of a customer whose
     plans are cached (``plans``, by customer id) and either has no plan on the reading's
     metric or has one plan, decided in bulk (`Plan.bounds`) from its window alone, and the
-    reading adds to a window ``known`` keeps that no other reading of the batch adds to."""
+    reading adds to a window that no other reading of the batch adds to."""
     keys: list[AggregateKey] = []
     slots: list[Slot] = []
     chosen: list[Plan] = []
@@ -99,17 +147,21 @@ def warm_batch(
             last_kind, last_zone, last_bucket, last_slot = kind, zone, bucket, slot
         key = (customer, metric, kind, slot.start)
         where = position(key)
-        if where is None:
-            return None  # a window this process has not stored
         keys.append(key)
         slots.append(slot)
         chosen.append(plan)
-        at.append(where)
+        at.append(-1 if where is None else where)
         feeding.append(row)
     positions = np.array(at, dtype=np.intp)
-    if np.unique(positions).size != positions.size:
+    kept = positions[positions >= 0]
+    if np.unique(kept).size != kept.size:
         # Two readings add to one window: the general path folds them. (Taken one by one,
         # the second statement would find the row's revision moved, and the batch would be
         # evaluated again, on the general path.)
         return None
-    return WarmBatch(keys, slots, chosen, positions, feeding)
+    batch = WarmBatch(keys, slots, chosen, positions, feeding)
+    if kept.size < positions.size:
+        unknown = batch.unknown()
+        if len(set(unknown)) < len(unknown):
+            return None  # as above, in a window not stored yet
+    return batch

@@ -95,25 +95,32 @@ class FeedService:
         units, first = store.metric_units(
             reads.feeds, self.cache.metric_units, tenant_id, parsed.rows
         )
+        result = BatchResult(batch=batch, notes=list(parsed.notes))
+        drafted = partial(Draft, epoch, entries, result, list(parsed.rejections))
+        keyed = None
         if not exact:
-            warm = self._warm(reads, tenant_id, parsed, entries, units, batch, received)
+            keyed = self._keyed_from_cache(tenant_id, parsed, entries, units, batch, received)
+        if keyed is not None:
+            rows = list(keyed.rows.values())
+            warm = self._warm(reads, entries, rows)
             if warm is not None:
-                keyed, rows, prepared = warm
-                result = BatchResult(batch=batch, notes=list(parsed.notes))
-                refused = list(parsed.rejections)
-                fed_to = len(prepared.new)
-                return Draft(epoch, entries, result, refused, keyed, rows, fed_to, first, prepared)
+                return drafted(keyed, rows, len(warm.new), first, warm)
         refs = {row.customer for row in parsed.rows}
         cached = cached_batch(entries, refs, units)
         if cached is None:
             found = refs_through(entries, refs, lambda m: reads.customers.by_refs(tenant_id, m))
         else:
             found = cached.by_ref
-        keyed = store.keyed(tenant_id, parsed.rows, found, units, received, batch)
-        rows = list(keyed.rows.values())
+        if keyed is None:
+            keyed = store.keyed(tenant_id, parsed.rows, found, units, received, batch)
+            rows = list(keyed.rows.values())
         if cached is None:
             by_id = {c.id: c for c in found.values()}
             plans = self.evaluator.plans(reads.evaluation, by_id, rows, entries)
+            # Every customer of the batch and their plans are cached now.
+            warm = None if exact else self._warm(reads, entries, rows)
+            if warm is not None:
+                return drafted(keyed, rows, len(warm.new), first, warm)
             fed: Watched = watched(plans)
         else:
             by_id, plans, fed = cached.by_id, cached.plans, cached.fed
@@ -122,41 +129,45 @@ class FeedService:
         else:
             feeding = [r for r in rows if (r[0], r[1]) in fed]
         prepared = self._prepare(reads, by_id, plans, fed, feeding, entries, exact)
-        result = BatchResult(batch=batch, notes=list(parsed.notes))
-        refused = list(parsed.rejections)
-        return Draft(epoch, entries, result, refused, keyed, rows, len(feeding), first, prepared)
+        return drafted(keyed, rows, len(feeding), first, prepared)
 
-    def _warm(
+    def _keyed_from_cache(
         self,
-        reads: Stores,
         tenant_id: str,
         parsed: ParseResult,
         entries: TenantEntries,
         units: dict[str, str],
         batch: str,
         received: int,
-    ) -> tuple[store.Keyed, list[ReadingRow], Prepared] | None:
-        """The batch keyed and evaluated from what this process keeps of the tenant
-        (`warm_batch`), or None where it does not fit (then the general path runs)."""
-        known, rows = entries.totals, parsed.rows
-        if not (self.cache.warm_path and self.cache.fast_path and known and rows):
+    ) -> store.Keyed | None:
+        """The batch keyed with the customers cached for the tenant, where they all are and
+        the batch may be evaluated warm (`_warm`); None otherwise."""
+        rows, refs = parsed.rows, entries.refs
+        if not (self.cache.warm_path and self.cache.fast_path and rows):
             return None
-        if not reads.evaluation.windows.aggregates.sqlite:
-            return None
-        refs = entries.refs
         if rows[0].customer not in refs or rows[-1].customer not in refs:
             return None  # a tenant's first batches: not worth keying twice
         keyed = store.keyed(tenant_id, rows, refs, units, received, batch)
         if any(r.field == "customer" for r in keyed.rejections):
             return None  # not cached, or not a customer: the general path finds out which
-        keyed_rows = list(keyed.rows.values())
-        warm = warm_batch(keyed_rows, entries.plans, known, self.evaluator.windows)
+        return keyed
+
+    def _warm(
+        self, reads: Stores, entries: TenantEntries, rows: list[ReadingRow]
+    ) -> Prepared | None:
+        """The keyed rows evaluated from what this process keeps of the tenant (`warm_batch`),
+        or None where they do not fit (then the general path evaluates them)."""
+        known = entries.totals
+        if known is None or not (self.cache.warm_path and self.cache.fast_path):
+            return None
+        if not reads.evaluation.windows.aggregates.sqlite:
+            return None
+        warm = warm_batch(rows, entries.plans, known, self.evaluator.windows)
         if warm is None:
             return None
         fired = entries.fired if self.cache.skip_fired else frozenset()
         fed = CachedStreams(entries.plans)
-        prepared = self.evaluator.prepare_warm(reads.evaluation, warm, known, fed, fired)
-        return None if prepared is None else (keyed, keyed_rows, prepared)
+        return self.evaluator.prepare_warm(reads.evaluation, warm, known, fed, fired)
 
     def _prepare(
         self,

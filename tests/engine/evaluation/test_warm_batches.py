@@ -6,9 +6,9 @@ trigger states and the same batch answers.
 The batches of `test_fast_path` are one customer's, with a trigger on every rule: that
 customer has several plans, which a warm batch never has. Here each customer has one trigger
 (or none), and a batch is mostly one hour of several customers' readings, as a business
-sends them: after each day's first batch, the batches that hold only customers of day and
-week rules add to windows stored before and take the warm path, unless they repeat or
-correct a reading or bring two readings of one window."""
+sends them: the batches that hold only customers of day and week rules open their windows or
+add to windows stored before, and take the warm path, unless they repeat or correct a
+reading or bring two readings of one window."""
 
 from __future__ import annotations
 
@@ -185,12 +185,12 @@ def test_warm_batches_decide_exactly_what_full_evaluation_decides(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_a_later_hour_of_single_trigger_customers_is_a_warm_batch_and_notifies(
+def test_hours_of_single_trigger_customers_are_warm_batches_and_notify(
     frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], warm: list[int]
 ) -> None:
     """The property above compares the two paths only if batches take the warm path: the
-    second hour of three customers of the daily sum adds to the windows the first stored,
-    crosses one customer's limit and notifies once, with the day's total in the why."""
+    first hour of three customers of the daily sum opens their windows, the second adds to
+    them, crosses one customer's limit and notifies once, with the day's total in the why."""
     fast, full = (
         [subscribe(frozen.api, SUM_RULE, {"limit": limit}, tenant=t) for limit in (2, 5, 9)]
         for t in tenants
@@ -200,8 +200,29 @@ def test_a_later_hour_of_single_trigger_customers_is_a_warm_batch_and_notifies(
     refs = ([s.ref for s in fast], [s.ref for s in full])
     send_to_both(frozen, refs, tenants, [first, second])
 
-    assert warm == [3]  # the second batch, on the first tenant
+    assert warm == [3, 3]  # both batches, on the first tenant
     decided = [_decided(frozen, s.tenant, s.id) for s in fast]
     assert decided == [_decided(frozen, s.tenant, s.id) for s in full]
     assert [len(d) for d in decided] == [1, 0, 0]  # 2.5 > 2; 3.5 ≤ 5; 4.5 ≤ 9
+    assert decided[0][0]["why"]["values"]["window"]["sum"] == 2.5
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_windows_stored_before_the_tenant_changed_are_read_not_opened_again(
+    frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], warm: list[int]
+) -> None:
+    """A change to a tenant's triggers drops what the process keeps of it, the window totals
+    with it: the next batch's windows have rows the process no longer keeps, so the batch
+    takes the general path, which reads them, and the day's total is still right."""
+    subs = [subscribe(frozen.api, SUM_RULE, {"limit": 2}, tenant=tenants[0]) for _ in range(2)]
+    refs = [s.ref for s in subs]
+    frozen.clock.set(berlin(HOURS + 1))
+    post_readings(frozen.api, tenants[0], _readings(refs, [(0, 0, 1.5), (1, 0, 0.5)]))
+    assert warm == [2]
+    subscribe(frozen.api, SUM_RULE, {"limit": 2}, tenant=tenants[0])  # a new trigger
+
+    post_readings(frozen.api, tenants[0], _readings(refs, [(0, 1, 1.0), (1, 1, 1.0)]))
+    assert warm == [2]  # the second batch was not warm
+    decided = [_decided(frozen, s.tenant, s.id) for s in subs]
+    assert [len(d) for d in decided] == [1, 0]  # 2.5 > 2; 1.5 ≤ 2
     assert decided[0][0]["why"]["values"]["window"]["sum"] == 2.5
