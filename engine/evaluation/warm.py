@@ -46,40 +46,46 @@ class WarmBatch(NamedTuple):
         column at a time (`added_by_column`) for the windows ``known`` keeps, the others
         opened by it (they have no row: see `unknown`). None if a reading may be stored
         already (see `added`)."""
-        feeding, positions = self.feeding, self.positions
-        values = [r[5] for r in feeding]
-        starts = [r[2] for r in feeding]
-        ends = [r[2] + r[3] for r in feeding]
-        delta = Delta(values, [1] * len(values), values, values, starts, values, ends, starts)
+        delta, positions = self._delta(), self.positions
         kept = np.flatnonzero(positions >= 0)
-        if kept.size == len(feeding):
+        if kept.size == len(self.feeding):
             return added_by_column(self.keys, delta, known.rows(positions), guessed=True, rows=True)
         at = kept.tolist()
         part = Delta._make([column[i] for i in at] for column in delta)
         was = known.rows(positions[kept])
         adding = added_by_column([self.keys[i] for i in at], part, was, guessed=True, rows=True)
-        if adding is None:
-            return None
-        opened = np.flatnonzero(positions < 0)
-        value = np.array(values, dtype=np.float64)[opened]
-        floats = np.empty((len(feeding), 4))
-        ints = np.empty((len(feeding), 5), dtype=np.int64)
-        floats[opened] = value[:, np.newaxis]  # total, low, high and last value: the reading
-        closes = [self.slots[i].end for i in opened.tolist()]
-        samples = np.ones(opened.size, dtype=np.int64)
-        first = np.array([starts, ends], dtype=np.int64)[:, opened]
-        ints[opened] = np.column_stack((samples, first[0], first[1], closes, samples * 0))
-        units = [r[6] for r in feeding]
+        return None if adding is None else self._opening(delta, kept, adding)
+
+    def _delta(self) -> Delta:
+        """What each window gains: its one reading."""
+        values = [r[5] for r in self.feeding]
+        starts = [r[2] for r in self.feeding]
+        ends = [r[2] + r[3] for r in self.feeding]
+        return Delta(values, [1] * len(values), values, values, starts, values, ends, starts)
+
+    def _opening(self, delta: Delta, kept: npt.NDArray[np.intp], adding: Added) -> Added:
+        """``adding`` (the windows at ``kept``) with the windows the other readings open,
+        their totals those of their reading alone, in the order of the batch."""
+        opened = np.flatnonzero(self.positions < 0)
+        n, at = len(self.feeding), opened.tolist()
+        closes = [self.slots[i].end for i in at]
+        floats, ints = np.empty((n, 4)), np.empty((n, 5), dtype=np.int64)
+        # total, low, high, last value; samples, last start, covered until, end, revision
+        floats[opened] = np.array(delta.total, dtype=np.float64)[opened, np.newaxis]
+        times = np.array([delta.last_start, delta.covered], dtype=np.int64)[:, opened]
+        ones, zeros = np.ones(len(at), dtype=np.int64), np.zeros(len(at), dtype=np.int64)
+        ints[opened] = np.column_stack((ones, *times, np.array(closes, dtype=np.int64), zeros))
+        units = [r[6] for r in self.feeding]
         if adding.columns is not None:
             floats[kept], ints[kept] = adding.columns.floats, adding.columns.ints
-            for i, unit in zip(at, adding.columns.units, strict=True):
+            for i, unit in zip(kept.tolist(), adding.columns.units, strict=True):
                 units[i] = unit
         columns = KnownRows(floats, ints, units)
         keys, rows = self.keys, UnmovedRows([], adding.rows.updated)
-        for i, closes_at in zip(opened.tolist(), closes, strict=True):
-            row = feeding[i]  # its window's row, as `aggregate_row` puts it
-            v, start, unit = row[5], row[2], row[6]
-            rows.inserted.append((*keys[i], closes_at, v, 1, v, v, start, v, ends[i], unit))
+        total, start, covered = delta.total, delta.last_start, delta.covered
+        for i, end in zip(at, closes, strict=True):  # each window's row, as `aggregate_row`
+            v = total[i]
+            rows.inserted.append((*keys[i], end, v, 1, v, v, start[i], v, covered[i], units[i]))
         return Added(ByColumn(keys, columns.fields()), rows, columns)
 
     def work(self) -> BatchWork:

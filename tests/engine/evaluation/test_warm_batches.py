@@ -1,7 +1,7 @@
 """Property: a batch keyed and evaluated in one pass from what this process keeps of its
 tenant (`warm_batch`, `ThresholdEvaluator.prepare_warm`) decides exactly what running every
 condition decides: the same notifications with the same values in the why, the same stored
-trigger states and the same batch answers.
+trigger states and window totals, and the same batch answers.
 
 The batches of `test_fast_path` are one customer's, with a trigger on every rule: that
 customer has several plans, which a warm batch never has. Here each customer has one trigger
@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import pytest
 from hypothesis import event
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from engine.evaluation.threshold import ThresholdEvaluator
 from engine.processes.demo.rules import ELECTRICITY
@@ -165,6 +166,18 @@ def _all_states(frozen: FrozenApi, ids: list[str]) -> list[Any]:
     return [_states(frozen, customer_id) for customer_id in ids]
 
 
+def _windows(frozen: FrozenApi, ids: list[str]) -> list[Any]:
+    """Each customer's stored window totals (their revisions aside: a batch written again
+    after a conflict adds to them)."""
+    query = text(
+        'SELECT metric, "window", start, "end", sum, count, min, max, last_start, last_value, '
+        "covered_until, unit FROM window_aggregates WHERE customer_id = :c "
+        'ORDER BY metric, "window", start'
+    )
+    with frozen.runtime.db.connect() as conn:
+        return [[tuple(r) for r in conn.execute(query, {"c": c})] for c in ids]
+
+
 @over(deliveries())
 def test_warm_batches_decide_exactly_what_full_evaluation_decides(
     frozen: FrozenApi,
@@ -179,6 +192,7 @@ def test_warm_batches_decide_exactly_what_full_evaluation_decides(
     decided = _all_decided(frozen, tenants[0], fast.ids)
     assert decided == _all_decided(frozen, tenants[1], full.ids)
     assert _all_states(frozen, fast.ids) == _all_states(frozen, full.ids)
+    assert _windows(frozen, fast.ids) == _windows(frozen, full.ids)
     event(f"warm batches: {min(len(warm) - before, 3)}")
     event(f"rules: {len(delivery['rules'])}")
     event(f"customers notified: {min(sum(1 for d in decided if d), 3)}")
