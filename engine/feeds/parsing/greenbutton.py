@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_xml
+import msgspec
 from defusedxml import DefusedXmlException
 
 from engine.errors import PayloadTooLarge
@@ -140,7 +141,8 @@ class _Builder:
             return [usage]
         amount = _cost(interval.cost, series.currency)
         metric = f"{series.service}.cost"
-        return [usage, replace(usage, metric=metric, value=amount, unit=series.currency)]
+        cost = msgspec.structs.replace(usage, metric=metric, value=amount, unit=series.currency)
+        return [usage, cost]
 
     def _start(self, text: str | None) -> datetime:
         if text is not None and "." in text:

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import msgspec
+
 from engine.feeds.parsing.values import (
     MAX_DURATION_S,
     MAX_TEXT,
@@ -33,12 +35,12 @@ KNOWN_FIELDS = frozenset(FIELDS)
 _EXACT_INT = 2**53
 
 
-# Not frozen: a frozen dataclass costs about a microsecond more to build, per reading.
-@dataclass(slots=True)
-class ReadingRow:
+class ReadingRow(msgspec.Struct, eq=False, gc=False):
     """One normalised reading; keyed by (customer, metric, start, duration_s).
 
     ``index`` is the row's position in the body, as in `Rejection`; it takes no part in equality.
+    A struct of plain values: a batch makes one per reading, about four times faster than a
+    dataclass, and the garbage collector does not track it.
     """
 
     customer: str
@@ -48,11 +50,34 @@ class ReadingRow:
     value: float
     unit: str
     quality: str | None = None
-    index: int = field(default=0, compare=False)
+    index: int = 0
 
     @property
     def end(self) -> datetime:
         return self.start + timedelta(seconds=self.duration_s)
+
+    def _compared(self) -> tuple[object, ...]:
+        return (
+            self.customer,
+            self.metric,
+            self.start,
+            self.duration_s,
+            self.value,
+            self.unit,
+            self.quality,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReadingRow):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, ReadingRow):
+            return NotImplemented
+        return self._compared() != other._compared()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
 @dataclass(frozen=True, slots=True)
