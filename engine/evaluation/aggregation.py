@@ -62,7 +62,8 @@ class WindowCache:
         return _NONE_END if window.kind == "none" else int(window.end.timestamp())
 
 
-def _fold(acc: list[Any], start: int, end: int, value: float) -> None:
+def fold(acc: list[Any], start: int, end: int, value: float) -> None:
+    """Add one reading to running totals in the order of `Totals` (see `_first`)."""
     acc[0] += value
     acc[1] += 1
     if value < acc[2]:
@@ -279,7 +280,7 @@ class Aggregator:
                         at.append(len(slots))
                     listed(slot)
                 else:
-                    _fold(acc, start, end, value)
+                    fold(acc, start, end, value)
         return deltas
 
     def recompute(self, keys: Mapping[AggregateKey, Window]) -> None:
@@ -318,5 +319,5 @@ def _folded(
         if acc is None:
             acc = _first(start, start + duration, value, window_end, unit)
         else:
-            _fold(acc, start, start + duration, value)
+            fold(acc, start, start + duration, value)
     return None if acc is None else Totals._make((*acc[:9], UNSTORED))

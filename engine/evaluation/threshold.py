@@ -215,7 +215,7 @@ class ThresholdEvaluator:
         fired: Container[StateKey] = frozenset(),
     ) -> Prepared | None:
         """`prepare` with ``guessed``, ``known`` and ``fast``, for a batch that fits
-        (`warm_batch`, on SQLite): each of its windows gains one reading and either has the
+        (`warm_batch`, on SQLite): each of its windows gains readings and either has the
         totals ``known`` keeps or no row yet, and its condition is decided in bulk, so the new
         totals, the statements that write them and the decisions are all worked out a column
         at a time. None if a window ``known`` does not keep has a row (the general path reads

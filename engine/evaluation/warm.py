@@ -11,14 +11,14 @@ Any other batch, or one where a reading does not fit, takes the general path
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.evaluation.adding import Added, ByColumn, Delta, added_by_column
 from engine.evaluation.aggregates_repository import UnmovedRows
-from engine.evaluation.aggregation import BUCKET_SECONDS, Slot, WindowCache
+from engine.evaluation.aggregation import BUCKET_SECONDS, Slot, WindowCache, fold
 from engine.evaluation.known import KnownRows, KnownTotals
 from engine.evaluation.plan import Plan
 from engine.evaluation.recognised import BatchWork, Group
@@ -28,27 +28,30 @@ from rules.shapes import Bound
 
 
 class WarmBatch(NamedTuple):
-    """The windows of a batch that fits (`warm_batch`), one for each reading that feeds a
-    trigger, in the order of those readings."""
+    """The windows of a batch that fits (`warm_batch`), each once, in the order of the first
+    reading that feeds a trigger in it."""
 
     keys: list[AggregateKey]
     slots: list[Slot]
     plans: list[Plan]  # the window's trigger
     positions: npt.NDArray[np.intp]  # where ``known`` keeps the window's totals; -1: not kept
-    feeding: list[ReadingRow]  # the reading that adds to it
+    feeding: list[ReadingRow]  # the readings that add to them, in order
+    # Where some window gains several readings: each window's delta (as `Changes.deltas`
+    # holds them), folded in order; None when each gains one (``feeding``, window by window).
+    folded: list[list[Any]] | None = None
 
     def unknown(self) -> list[AggregateKey]:
         """The windows whose totals are not kept: only those without a row fit (`added`)."""
         return [self.keys[i] for i in np.flatnonzero(self.positions < 0).tolist()]
 
     def added(self, known: KnownTotals) -> Added | None:
-        """`added`, for this batch: each window's totals once its one reading is added, a
+        """`added`, for this batch: each window's totals once its readings are added, a
         column at a time (`added_by_column`) for the windows ``known`` keeps, the others
         opened by it (they have no row: see `unknown`). None if a reading may be stored
         already (see `added`)."""
         delta, positions = self._delta(), self.positions
         kept = np.flatnonzero(positions >= 0)
-        if kept.size == len(self.feeding):
+        if kept.size == len(self.keys):
             return added_by_column(self.keys, delta, known.rows(positions), guessed=True, rows=True)
         at = kept.tolist()
         part = Delta._make([column[i] for i in at] for column in delta)
@@ -57,35 +60,45 @@ class WarmBatch(NamedTuple):
         return None if adding is None else self._opening(delta, kept, adding)
 
     def _delta(self) -> Delta:
-        """What each window gains: its one reading."""
+        """What each window gains: its readings, folded, or its one reading."""
+        if self.folded is not None:
+            d = list(zip(*self.folded, strict=True))
+            return Delta(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[9])
         values = [r[5] for r in self.feeding]
         starts = [r[2] for r in self.feeding]
         ends = [r[2] + r[3] for r in self.feeding]
         return Delta(values, [1] * len(values), values, values, starts, values, ends, starts)
 
+    def _units(self) -> list[str]:
+        """Each window's unit, as its first reading gives it."""
+        if self.folded is not None:
+            return [d[8] for d in self.folded]
+        return [r[6] for r in self.feeding]
+
     def _opening(self, delta: Delta, kept: npt.NDArray[np.intp], adding: Added) -> Added:
         """``adding`` (the windows at ``kept``) with the windows the other readings open,
-        their totals those of their reading alone, in the order of the batch."""
+        their totals those of their readings alone, in the order of the batch."""
         opened = np.flatnonzero(self.positions < 0)
-        n, at = len(self.feeding), opened.tolist()
+        n, at = len(self.keys), opened.tolist()
         closes = [self.slots[i].end for i in at]
         floats, ints = np.empty((n, 4)), np.empty((n, 5), dtype=np.int64)
         # total, low, high, last value; samples, last start, covered until, end, revision
-        floats[opened] = np.array(delta.total, dtype=np.float64)[opened, np.newaxis]
-        times = np.array([delta.last_start, delta.covered], dtype=np.int64)[:, opened]
-        ones, zeros = np.ones(len(at), dtype=np.int64), np.zeros(len(at), dtype=np.int64)
-        ints[opened] = np.column_stack((ones, *times, np.array(closes, dtype=np.int64), zeros))
-        units = [r[6] for r in self.feeding]
+        gained = np.array([delta.total, delta.low, delta.high, delta.last_value])[:, opened]
+        floats[opened] = gained.T
+        times = np.array([delta.samples, delta.last_start, delta.covered], dtype=np.int64)
+        revision = np.zeros(len(at), dtype=np.int64)  # a new row's
+        ints[opened] = np.column_stack((*times[:, opened], np.array(closes, np.int64), revision))
+        units = self._units()
         if adding.columns is not None:
             floats[kept], ints[kept] = adding.columns.floats, adding.columns.ints
             for i, unit in zip(kept.tolist(), adding.columns.units, strict=True):
                 units[i] = unit
         columns = KnownRows(floats, ints, units)
         keys, rows = self.keys, UnmovedRows([], adding.rows.updated)
-        total, start, covered = delta.total, delta.last_start, delta.covered
+        d = delta
         for i, end in zip(at, closes, strict=True):  # each window's row, as `aggregate_row`
-            v = total[i]
-            rows.inserted.append((*keys[i], end, v, 1, v, v, start[i], v, covered[i], units[i]))
+            gain = (d.total[i], d.samples[i], d.low[i], d.high[i], d.last_start[i], d.last_value[i])
+            rows.inserted.append((*keys[i], end, *gain, d.covered[i], units[i]))
         return Added(ByColumn(keys, columns.fields()), rows, columns)
 
     def work(self) -> BatchWork:
@@ -120,7 +133,7 @@ def warm_batch(
     """The windows of these readings, or None unless each reading is of a customer whose
     plans are cached (``plans``, by customer id) and either has no plan on the reading's
     metric or has one plan, decided in bulk (`Plan.bounds`) from its window alone, and the
-    reading adds to a window that no other reading of the batch adds to."""
+    readings of one window are folded in order, as `Aggregator.changes` folds them."""
     keys: list[AggregateKey] = []
     slots: list[Slot] = []
     chosen: list[Plan] = []
@@ -158,16 +171,35 @@ def warm_batch(
         chosen.append(plan)
         at.append(-1 if where is None else where)
         feeding.append(row)
-    positions = np.array(at, dtype=np.intp)
-    kept = positions[positions >= 0]
-    if np.unique(kept).size != kept.size:
-        # Two readings add to one window: the general path folds them. (Taken one by one,
-        # the second statement would find the row's revision moved, and the batch would be
-        # evaluated again, on the general path.)
-        return None
-    batch = WarmBatch(keys, slots, chosen, positions, feeding)
-    if kept.size < positions.size:
+    batch = WarmBatch(keys, slots, chosen, np.array(at, dtype=np.intp), feeding)
+    kept = batch.positions[batch.positions >= 0]
+    repeated = np.unique(kept).size != kept.size
+    if not repeated and kept.size < len(keys):
         unknown = batch.unknown()
-        if len(set(unknown)) < len(unknown):
-            return None  # as above, in a window not stored yet
-    return batch
+        repeated = len(set(unknown)) < len(unknown)
+    return _folded(batch) if repeated else batch
+
+
+def _folded(batch: WarmBatch) -> WarmBatch:
+    """``batch``, where some window has several readings, with each window once and what its
+    readings add to it folded in order (the first one's `Changes` delta, then `fold`)."""
+    at: dict[AggregateKey, int] = {}
+    keys: list[AggregateKey] = []
+    slots: list[Slot] = []
+    plans: list[Plan] = []
+    positions: list[int] = []
+    deltas: list[list[Any]] = []
+    for key, slot, plan, where, row in zip(*batch[:4], batch.feeding, strict=True):
+        start, value = row[2], row[5]
+        end = start + row[3]
+        i = at.get(key)
+        if i is None:
+            at[key] = len(keys)
+            keys.append(key)
+            slots.append(slot)
+            plans.append(plan)
+            positions.append(where)
+            deltas.append([value, 1, value, value, start, value, end, slot.end, row[6], start])
+        else:
+            fold(deltas[i], start, end, value)
+    return WarmBatch(keys, slots, plans, np.array(positions, dtype=np.intp), batch.feeding, deltas)

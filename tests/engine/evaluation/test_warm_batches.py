@@ -13,7 +13,7 @@ reading or bring two readings of one window."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import pytest
@@ -43,7 +43,7 @@ Reading = tuple[int, int, float]  # customer (its place), hour, value
 @st.composite
 def deliveries(draw: st.DrawFn) -> dict[str, Any]:
     """Some of the rules, a customer on each and one without a trigger, and batches of their
-    readings: mostly an hour of some of them each, then a few repeats, corrections and
+    readings: an hour or two of some of them each, then a few repeats, corrections and
     readings of other hours, anywhere."""
     rules = draw(st.lists(st.sampled_from(RULES), min_size=1, max_size=4, unique_by=_key))
     customers = range(len(rules) + 1)
@@ -53,7 +53,9 @@ def deliveries(draw: st.DrawFn) -> dict[str, Any]:
     sent: list[Reading] = []
     for hour in hours:
         who = draw(st.lists(st.sampled_from(customers), min_size=1, unique=True))
-        batch = [(c, hour, draw(quarters) / 4) for c in who]
+        # Mostly an hour a batch; sometimes two, so that a day's window gains two readings.
+        span = [hour, hour + 1] if hour + 1 < HOURS and draw(st.booleans()) else [hour]
+        batch = [(c, h, draw(quarters) / 4) for c in who for h in span]
         batches.append(batch)
         sent.extend(batch)
     for _ in range(draw(st.integers(0, 3))):
@@ -98,17 +100,18 @@ def subscribe_one_rule_each(
 
 
 def _readings(refs: list[str], batch: list[Reading]) -> list[dict[str, Any]]:
-    return [
-        {
-            "customer": refs[c],
-            "metric": ELECTRICITY,
-            "start": berlin(hour).isoformat(),
-            "duration": 3600,
-            "value": value,
-            "unit": "kWh",
-        }
-        for c, hour, value in batch
-    ]
+    return [_reading(refs[c], berlin(hour), 3600, value) for c, hour, value in batch]
+
+
+def _reading(ref: str, start: datetime, duration: int, value: float) -> dict[str, Any]:
+    return {
+        "customer": ref,
+        "metric": ELECTRICITY,
+        "start": start.isoformat(),
+        "duration": duration,
+        "value": value,
+        "unit": "kWh",
+    }
 
 
 @pytest.fixture
@@ -240,3 +243,31 @@ def test_windows_stored_before_the_tenant_changed_are_read_not_opened_again(
     decided = [_decided(frozen, s.tenant, s.id) for s in subs]
     assert [len(d) for d in decided] == [1, 0]  # 2.5 > 2; 1.5 ≤ 2
     assert decided[0][0]["why"]["values"]["window"]["sum"] == 2.5
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_quarter_hours_of_one_window_in_one_batch_are_folded_on_the_warm_path(
+    frozen: FrozenApi, tenants: tuple[TenantHandle, TenantHandle], warm: list[int]
+) -> None:
+    """A meter read every quarter of an hour, sent hour by hour: each batch brings four
+    readings of each customer's day, folded in order into its window, as the general path
+    folds them. The second hour crosses one customer's limit."""
+    fast, full = (
+        [subscribe(frozen.api, SUM_RULE, {"limit": limit}, tenant=t) for limit in (3, 9)]
+        for t in tenants
+    )
+    frozen.clock.set(berlin(HOURS + 1))
+    for hour in (0, 1):
+        quarters = [berlin(hour) + timedelta(minutes=15 * q) for q in range(4)]
+        for subs in (fast, full):
+            frozen.runtime.cache.fast_path = subs is fast
+            rows = [_reading(s.ref, at, 900, 0.5) for at in quarters for s in subs]
+            post_readings(frozen.api, subs[0].tenant, rows)
+    frozen.runtime.cache.fast_path = True
+
+    assert warm == [2, 2]  # two windows in each batch, four readings each
+    decided = [_decided(frozen, s.tenant, s.id) for s in fast]
+    assert decided == [_decided(frozen, s.tenant, s.id) for s in full]
+    assert [len(d) for d in decided] == [1, 0]  # 4.0 > 3; 4.0 ≤ 9
+    assert decided[0][0]["why"]["values"]["window"]["sum"] == 4.0
+    assert decided[0][0]["why"]["values"]["window"]["count"] == 8
