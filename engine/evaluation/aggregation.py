@@ -195,8 +195,8 @@ class Aggregator:
         assert planned is not None, "SQLite writes the statements `added` worked out"
         if not self.aggregates.write_unmoved_rows(planned.rows):
             return None
-        recompute = changes.recompute if changes is not None else None
-        if changes is not None and recompute:
+        if changes is not None and changes.recompute:
+            recompute = changes.recompute
             self.aggregates.add({k: changes.deltas[k] for k in recompute})
             self._rebuild(recompute)
         return planned.fresh

@@ -212,7 +212,9 @@ class CachedStreams(Mapping[tuple[str, str], Sequence[Stream]]):
 
     def __getitem__(self, pair: tuple[str, str]) -> Sequence[Stream]:
         own = self._plans.get(pair[0])
-        plans = own if isinstance(own, list) else [] if own is None else [own]
+        if own is None:
+            raise KeyError(pair)
+        plans = own if isinstance(own, list) else [own]
         streams = watched_streams(p.stream for p in plans if p.stream[1] == pair[1])
         if not streams:
             raise KeyError(pair)

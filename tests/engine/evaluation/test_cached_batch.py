@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from engine.customers.refs import CustomerRef
 from engine.evaluation.aggregation import watched_streams
-from engine.evaluation.cache import TenantEntries, cached_batch, plans_through, refs_through
+from engine.evaluation.cache import (
+    CachedStreams,
+    TenantEntries,
+    cached_batch,
+    plans_through,
+    refs_through,
+)
 
 METRICS = ["electricity", "gas", "water"]
 KINDS = ["day", "month"]
@@ -73,3 +79,17 @@ def test_one_pass_resolves_a_cached_batch_as_the_steps_do(
     assert cached.fed == watched_streams(p.stream for p in plans)
     # every reading of these customers on these metrics feeds a plan, or it is not claimed
     assert cached.feeds_all == all((c, m) in cached.fed for c in by_id for m in metrics)
+
+
+@given(tenants())
+def test_cached_streams_are_the_streams_every_cached_plan_watches(entries: TenantEntries) -> None:
+    """What a warm batch feeds (`CachedStreams`) is `watched_streams` of every cached plan:
+    the same pairs, each with the same streams, and no other pair."""
+    plans = [p for own in entries.plans.values() for p in (own if isinstance(own, list) else [own])]
+    expected = watched_streams(p.stream for p in plans)
+    streams = CachedStreams(entries.plans)
+    assert dict(streams) == expected
+    for customer in [*entries.refs.values(), CustomerRef("cus_x", "ten", "UTC", "en", {})]:
+        for metric in METRICS:
+            pair = (customer.id, metric)
+            assert (pair in streams) == (pair in expected)
