@@ -6,7 +6,7 @@ that store them (`AggregateRepository.write_unmoved_rows`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -94,9 +94,9 @@ class Delta(NamedTuple):
     earliest: Sequence[int]  # the earliest start folded in
 
     @classmethod
-    def of(cls, changes: Changes) -> Delta:
-        """The deltas of ``changes``, in their order."""
-        d = list(zip(*changes.deltas.values(), strict=True))
+    def of(cls, deltas: Iterable[Sequence[Any]]) -> Delta:
+        """Running deltas (in the order of `Changes.deltas`' values) as columns, in order."""
+        d = list(zip(*deltas, strict=True))
         return cls(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[9])
 
 
@@ -112,7 +112,7 @@ def added_to_known(
     keys = list(changes.deltas)
     if not keys:
         return Added({}, UnmovedRows([], []))
-    return added_by_column(keys, Delta.of(changes), was, guessed=guessed, rows=rows)
+    return added_by_column(keys, Delta.of(changes.deltas.values()), was, guessed=guessed, rows=rows)
 
 
 def added_by_column(

@@ -63,7 +63,7 @@ class WindowCache:
 
 
 def fold(acc: list[Any], start: int, end: int, value: float) -> None:
-    """Add one reading to running totals in the order of `Totals` (see `_first`)."""
+    """Add one reading to running totals in the order of `Totals` (see `first_delta`)."""
     acc[0] += value
     acc[1] += 1
     if value < acc[2]:
@@ -78,7 +78,7 @@ def fold(acc: list[Any], start: int, end: int, value: float) -> None:
         acc[6] = end
 
 
-def _first(start: int, end: int, value: float, window_end: int, unit: str) -> list[Any]:
+def first_delta(start: int, end: int, value: float, window_end: int, unit: str) -> list[Any]:
     """Running totals in the order of `Totals`, then the earliest start folded in."""
     return [value, 1, value, value, start, value, end, window_end, unit, start]
 
@@ -244,7 +244,7 @@ class Aggregator:
         slots: list[Slot],
     ) -> dict[AggregateKey, list[Any]]:
         """What new readings add to each window they fall in (the hot loop of ingest: the
-        window cache's lookup and `_first` are written out here, which spares two calls per
+        window cache's lookup and `first_delta` are written out here, which spares two calls per
         reading). Each new window's slot goes to ``slots``, its position there to its stream
         in ``touched``."""
         deltas: dict[AggregateKey, list[Any]] = {}
@@ -268,7 +268,7 @@ class Aggregator:
                 else:
                     slot = cached((kind, zone, bucket)) or slot_of(kind, start, zone)
                     last_kind, last_zone, last_bucket, last_slot = kind, zone, bucket, slot
-                # `_first`: the running totals, then the earliest start folded in
+                # `first_delta`: the running totals, then the earliest start folded in
                 end, closes = start + row[3], slot.end
                 first = [value, 1, value, value, start, value, end, closes, row[6], start]
                 acc = add((customer, metric, kind, slot.start), first)
@@ -317,7 +317,7 @@ def _folded(
     acc: list[Any] | None = None
     for (start, duration), (value, unit) in readings:
         if acc is None:
-            acc = _first(start, start + duration, value, window_end, unit)
+            acc = first_delta(start, start + duration, value, window_end, unit)
         else:
             fold(acc, start, start + duration, value)
     return None if acc is None else Totals._make((*acc[:9], UNSTORED))

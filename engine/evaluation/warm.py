@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from engine.evaluation.adding import Added, ByColumn, Delta, added_by_column
 from engine.evaluation.aggregates_repository import UnmovedRows
-from engine.evaluation.aggregation import BUCKET_SECONDS, Slot, WindowCache, fold
+from engine.evaluation.aggregation import BUCKET_SECONDS, Slot, WindowCache, first_delta, fold
 from engine.evaluation.known import KnownRows, KnownTotals
 from engine.evaluation.plan import Plan
 from engine.evaluation.recognised import BatchWork, Group
@@ -62,8 +62,7 @@ class WarmBatch(NamedTuple):
     def _delta(self) -> Delta:
         """What each window gains: its readings, folded, or its one reading."""
         if self.folded is not None:
-            d = list(zip(*self.folded, strict=True))
-            return Delta(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[9])
+            return Delta.of(self.folded)
         values = [r[5] for r in self.feeding]
         starts = [r[2] for r in self.feeding]
         ends = [r[2] + r[3] for r in self.feeding]
@@ -182,7 +181,7 @@ def warm_batch(
 
 def _folded(batch: WarmBatch) -> WarmBatch:
     """``batch``, where some window has several readings, with each window once and what its
-    readings add to it folded in order (the first one's `Changes` delta, then `fold`)."""
+    readings add to it folded in order (`first_delta`, then `fold`)."""
     at: dict[AggregateKey, int] = {}
     keys: list[AggregateKey] = []
     slots: list[Slot] = []
@@ -199,7 +198,7 @@ def _folded(batch: WarmBatch) -> WarmBatch:
             slots.append(slot)
             plans.append(plan)
             positions.append(where)
-            deltas.append([value, 1, value, value, start, value, end, slot.end, row[6], start])
+            deltas.append(first_delta(start, end, value, slot.end, row[6]))
         else:
             fold(deltas[i], start, end, value)
     return WarmBatch(keys, slots, plans, np.array(positions, dtype=np.intp), batch.feeding, deltas)
